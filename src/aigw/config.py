@@ -1,0 +1,283 @@
+"""Environment configuration: the pydantic model of an environment file (pure, no I/O).
+
+Loading files (YAML, `extends`, error locations) lives in `aigw.config_load`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from aigw.naming import Names, NamingError, derive_names
+from aigw.regions import REGIONS
+
+DEFAULT_GATEWAY_KEY_ENV = "AIGW_GATEWAY_KEY"
+DEFAULT_AZURE_OPENAI_KEY_ENV = "AIGW_AZURE_OPENAI_API_KEY"
+# The scaffold's CI secrets, accepted as fallbacks so existing pipelines keep working.
+SCAFFOLD_FALLBACK_ENV = {
+    DEFAULT_GATEWAY_KEY_ENV: "TF_VAR_gateway_key",
+    DEFAULT_AZURE_OPENAI_KEY_ENV: "TF_VAR_azure_openai_api_key",
+}
+
+_API_VERSION_RE = re.compile(r"(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)")
+_IMAGE_RE = re.compile(
+    r"(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+_ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MEMORY_RE = re.compile(r"(\d+(\.\d+)?)Gi")
+
+
+def _api_version(value: Any) -> Any:
+    if isinstance(value, _dt.date):
+        raise ValueError(
+            f"is a date, not a string: YAML reads an unquoted {value.isoformat()} as a date; "
+            f"quote it: '{value.isoformat()}'"
+        )
+    if isinstance(value, str) and not _API_VERSION_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an Azure OpenAI api-version: use YYYY-MM-DD, "
+            "YYYY-MM-DD-preview, 'preview', 'latest' or 'v1'"
+        )
+    return value
+
+
+def _image(value: str) -> str:
+    m = _IMAGE_RE.fullmatch(value)
+    if not m or not m.group("tag") or not m.group("digest"):
+        raise ValueError(
+            f"{value!r} is not a pinned image reference: use repo:tag@sha256:<64 hex digest> "
+            "(a tag alone can move under you)"
+        )
+    return value
+
+
+def _https_endpoint(value: str) -> str:
+    m = re.fullmatch(r"https://([A-Za-z0-9.-]+)(:\d+)?/?", value)
+    if not m:
+        if value.startswith("http://"):
+            raise ValueError(f"{value!r} must use https://")
+        raise ValueError(
+            f"{value!r} must be a bare https endpoint such as "
+            "https://<resource>.openai.azure.com (no path: LiteLLM adds /openai itself)"
+        )
+    return value.rstrip("/")
+
+
+def _env_var(value: str) -> str:
+    if not _ENV_VAR_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an environment variable name")
+    return value
+
+
+ApiVersion = Annotated[str, BeforeValidator(_api_version)]
+ImageRef = Annotated[str, AfterValidator(_image)]
+HttpsEndpoint = Annotated[str, AfterValidator(_https_endpoint)]
+EnvVarName = Annotated[str, AfterValidator(_env_var)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class ModelKind(StrEnum):
+    responses = "responses"
+    embeddings = "embeddings"
+    chat = "chat"
+
+
+class ModelConfig(StrictModel):
+    """One model the gateway serves: a client-facing alias routed to an Azure deployment."""
+
+    alias: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
+        description="Model name clients ask for (e.g. gpt-5.3-codex).",
+    )
+    kind: ModelKind = Field(description="responses (codex models), embeddings, or chat.")
+    deployment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="Azure OpenAI deployment name; defaults to the alias.",
+    )
+    api_version: ApiVersion = Field(description="Azure OpenAI api-version, quoted.")
+    dimensions: int | None = Field(
+        default=None, gt=0, le=16384, description="Embedding vector size (embeddings only)."
+    )
+
+    @model_validator(mode="after")
+    def _dimensions_for_embeddings(self) -> ModelConfig:
+        if self.kind is ModelKind.embeddings and self.dimensions is None:
+            raise ValueError("embeddings models need 'dimensions' (e.g. 3072)")
+        if self.kind is not ModelKind.embeddings and self.dimensions is not None:
+            raise ValueError(f"'dimensions' applies to embeddings models, not {self.kind.value}")
+        return self
+
+    @property
+    def deployment_name(self) -> str:
+        return self.deployment or self.alias
+
+
+class AzureOpenAIConfig(StrictModel):
+    endpoint: HttpsEndpoint = Field(description="Bare Azure OpenAI endpoint (https, no path).")
+    api_key_env: EnvVarName = Field(
+        default=DEFAULT_AZURE_OPENAI_KEY_ENV,
+        description="Environment variable holding the Azure OpenAI key (never the key itself).",
+    )
+
+
+class GatewayConfig(StrictModel):
+    image: ImageRef = Field(description="LiteLLM image, repo:tag@sha256:digest.")
+    port: int = Field(default=4000, ge=1, le=65535)
+    ingress: Literal["external", "internal"] = "external"
+    cpu: float = Field(default=0.5, ge=0.25, le=4.0, description="vCPU per replica.")
+    memory: str = Field(default="1Gi", description="Memory per replica, e.g. 1Gi (2 x cpu).")
+    min_replicas: int = Field(default=0, ge=0, le=300)
+    max_replicas: int = Field(default=3, ge=1, le=300)
+    workers: int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
+    key_env: EnvVarName = Field(
+        default=DEFAULT_GATEWAY_KEY_ENV,
+        description="Environment variable holding the gateway key (never the key itself).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> GatewayConfig:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas})"
+            )
+        if round(self.cpu * 4) != self.cpu * 4:
+            raise ValueError(f"cpu {self.cpu} must be a multiple of 0.25")
+        m = _MEMORY_RE.fullmatch(self.memory)
+        if not m:
+            raise ValueError(f"memory {self.memory!r} must look like 1Gi or 0.5Gi")
+        if abs(float(m.group(1)) - 2 * self.cpu) > 1e-9:
+            raise ValueError(
+                f"memory {self.memory} does not match cpu {self.cpu}: Container Apps "
+                f"(consumption) needs memory = 2 x cpu, i.e. {2 * self.cpu:g}Gi"
+            )
+        return self
+
+    @property
+    def litellm_version(self) -> str | None:
+        m = re.search(r":(?:main-)?v?(\d+\.\d+\.\d+)", self.image)
+        return m.group(1) if m else None
+
+
+class KeyVaultConfig(StrictModel):
+    purge_protection: bool = Field(
+        default=False, description="Refuse purge for the retention period (prod: true)."
+    )
+    soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+    name_suffix: str | None = Field(
+        default=None,
+        pattern=r"^(auto|[a-z0-9]{1,6})$",
+        description="Vault names are global: 'auto' (stable hash) or up to 6 lowercase alnum.",
+    )
+
+
+class EnvConfig(StrictModel):
+    """One environment (dev, staging, prod...) after `extends` is merged."""
+
+    env: str = Field(pattern=r"^[a-z][a-z0-9]{0,11}$", description="Environment name.")
+    project: str = Field(
+        pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+        min_length=2,
+        max_length=24,
+        description="Project name used in resource names.",
+    )
+    location: str = Field(description="Azure region, e.g. southafricanorth.")
+    location_short: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9]{1,5}$", description="Short region code."
+    )
+    name_prefix: str = Field(
+        default="pvc", pattern=r"^[a-z][a-z0-9]{0,7}$", description="First segment of names."
+    )
+    subscription_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+        description="Azure subscription (else --subscription or AZURE_SUBSCRIPTION_ID).",
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
+    azure_openai: AzureOpenAIConfig
+    gateway: GatewayConfig
+    key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
+    models: list[ModelConfig] = Field(min_length=1, description="Models the gateway serves.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _location_short_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("location_short") is None:
+            short = REGIONS.get(str(data.get("location", "")))
+            if short:
+                data = {**data, "location_short": short}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> EnvConfig:
+        if self.location not in REGIONS:
+            raise ValueError(
+                f"location {self.location!r} is not an Azure region aigw knows "
+                f"(e.g. southafricanorth, swedencentral, eastus2)"
+            )
+        aliases = [m.alias for m in self.models]
+        dupes = sorted({a for a in aliases if aliases.count(a) > 1})
+        if dupes:
+            raise ValueError(f"duplicate model alias {dupes[0]!r}: aliases must be unique")
+        embed_versions = {m.api_version for m in self.models if m.kind is ModelKind.embeddings}
+        if len(embed_versions) > 1:
+            raise ValueError(
+                "embeddings models must share one api_version (LiteLLM 1.81 takes it from "
+                f"--api_version for all of them); found {sorted(embed_versions)}"
+            )
+        for key, value in self.tags.items():
+            if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
+                raise ValueError(f"tag {key!r} is not a valid Azure tag")
+        try:
+            self.names()
+        except NamingError as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    def names(self) -> Names:
+        assert self.location_short is not None
+        return derive_names(
+            prefix=self.name_prefix,
+            env=self.env,
+            project=self.project,
+            location=self.location,
+            location_short=self.location_short,
+            vault_name_suffix=self.key_vault.name_suffix,
+        )
+
+    def with_endpoint(self, endpoint: str) -> EnvConfig:
+        """A copy served by another Azure OpenAI endpoint (the local emulator)."""
+        aoai = self.azure_openai.model_copy(update={"endpoint": endpoint})
+        return self.model_copy(update={"azure_openai": aoai})
+
+    def all_tags(self) -> dict[str, str]:
+        """The YAML's tags plus aigw's ownership tags (which win)."""
+        return {
+            **self.tags,
+            "managed-by": "aigw",
+            "aigw-env": self.env,
+            "aigw-project": self.project,
+        }
+
+    @property
+    def embeddings_api_version(self) -> str | None:
+        for m in self.models:
+            if m.kind is ModelKind.embeddings:
+                return m.api_version
+        return None

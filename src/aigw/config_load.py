@@ -1,0 +1,304 @@
+"""Reading environment files: YAML, `extends`, merge, and one-line errors naming file and field."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from aigw.config import SCAFFOLD_FALLBACK_ENV, EnvConfig
+from aigw.errors import ConfigError, MissingSecretError, UserError
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_EXTENDS_DEPTH = 5
+DEFAULT_ENV_DIR = Path("environments")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+@dataclass(frozen=True)
+class LoadedEnv:
+    config: EnvConfig
+    path: Path
+    chain: tuple[Path, ...]  # the file and the files it extends, child first
+
+
+def env_dir_from(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    return Path(os.environ.get("AIGW_ENV_DIR", DEFAULT_ENV_DIR))
+
+
+def available_envs(env_dir: Path) -> list[str]:
+    if not env_dir.is_dir():
+        return []
+    out = []
+    for p in sorted(env_dir.glob("*.yaml")):
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            continue
+        if not p.stem.startswith("_") and "abstract: true" not in head:
+            out.append(p.stem)
+    return out
+
+
+def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(shown, "", "file not found") from None
+    except OSError as e:
+        raise ConfigError(shown, "", f"cannot read file: {e.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            shown, "", f"file is {len(raw)} bytes; environment files are limited to 256 KiB"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            shown, f"byte {e.start}", "not valid UTF-8", hint="save the file as UTF-8"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = e.problem or e.context or "invalid YAML"
+        raise ConfigError(shown, where, f"YAML error: {problem}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(shown, "", f"YAML error: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(shown, "", f"must be a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """Child over base: mappings merge deeply, `models` merge by alias, other lists replace."""
+    out: dict[str, Any] = dict(base)
+    for key, value in child.items():
+        if key == "models" and isinstance(value, list) and isinstance(base.get(key), list):
+            out[key] = _merge_models(base[key], value)
+        elif isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            out[key] = merge(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_models(base: list[Any], child: list[Any]) -> list[Any]:
+    merged = list(base)
+    index = {m.get("alias"): i for i, m in enumerate(merged) if isinstance(m, Mapping)}
+    for m in child:
+        alias = m.get("alias") if isinstance(m, Mapping) else None
+        if alias in index and isinstance(m, Mapping):
+            if m.get("remove") is True:
+                merged[index[alias]] = None
+            else:
+                merged[index[alias]] = merge(merged[index[alias]], m)
+        else:
+            merged.append(m)
+    return [m for m in merged if m is not None]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
+    """Load, merge and validate `<env_dir>/<env>.yaml`. Raises UserError / ConfigError."""
+    directory = env_dir_from(env_dir)
+    path = directory / f"{env}.yaml"
+    if not path.is_file():
+        names = available_envs(directory)
+        known = ", ".join(names) if names else f"none in {_display(directory)}/"
+        raise UserError(
+            f"unknown environment {env!r}: no {_display(path)}",
+            hint=f"available: {known}; or pass --env-dir",
+        )
+    chain: list[Path] = []
+    layers: list[dict[str, Any]] = []
+    current: Path | None = path
+    while current is not None:
+        if current.resolve() in [c.resolve() for c in chain]:
+            raise ConfigError(_display(chain[-1]), "extends", "extends itself in a loop")
+        if len(chain) >= MAX_EXTENDS_DEPTH:
+            raise ConfigError(_display(path), "extends", "more than 5 levels of extends")
+        data = _read_yaml(current, _display(current))
+        chain.append(current)
+        parent = data.pop("extends", None)
+        data.pop("abstract", None)
+        layers.append(data)
+        if parent is None:
+            current = None
+        elif not isinstance(parent, str):
+            raise ConfigError(_display(current), "extends", "must be a file name such as base.yaml")
+        else:
+            current = current.parent / parent
+            if not current.is_file():
+                raise ConfigError(_display(chain[-1]), "extends", f"{parent!r} not found")
+    merged: dict[str, Any] = {}
+    for layer in reversed(layers):
+        merged = merge(merged, layer)
+    if "env" in merged and merged["env"] != env:
+        raise ConfigError(
+            _display(path), "env", f"says {merged['env']!r} but the file is {env}.yaml"
+        )
+    merged["env"] = env
+    try:
+        config = EnvConfig.model_validate(merged)
+    except ValidationError as e:
+        raise _to_config_error(e, chain, layers, merged) from None
+    return LoadedEnv(config=config, path=path, chain=tuple(chain))
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _origin(
+    loc: tuple[Any, ...], chain: list[Path], layers: list[dict[str, Any]], merged: Any
+) -> Path:
+    """The file (child first) that sets the value at `loc`, for the error message."""
+    alias = None
+    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
+        models = merged.get("models")
+        if isinstance(models, list) and loc[1] < len(models) and isinstance(models[loc[1]], dict):
+            alias = models[loc[1]].get("alias")
+    for file, layer in zip(chain, layers, strict=True):
+        node: Any = layer
+        found = True
+        for i, part in enumerate(loc):
+            if i == 1 and loc[0] == "models" and isinstance(node, list):
+                match = [m for m in node if isinstance(m, dict) and m.get("alias") == alias]
+                if not match:
+                    found = False
+                    break
+                node = match[0]
+            elif (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)
+            ):
+                node = node[part]
+            else:
+                found = False
+                break
+        if found:
+            return file
+    return chain[0]
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] | None = EnvConfig
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    return sorted(model.model_fields) if model else []
+
+
+def _to_config_error(
+    err: ValidationError, chain: list[Path], layers: list[dict[str, Any]], merged: Any
+) -> ConfigError:
+    errors = err.errors(include_url=False, include_input=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    hint = None
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        msg = "unknown key"
+        if allowed:
+            import difflib
+
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = (
+                (f"did you mean {close[0]!r}? " if close else "") + "allowed: " + ", ".join(allowed)
+            )
+    elif first["type"] == "missing":
+        msg = "is required"
+    elif first["type"] == "string_type" and loc and loc[-1] == "api_version":
+        msg = "must be a quoted string such as '2025-04-01-preview'"
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
+    file = _origin(loc, chain, layers, merged)
+    return ConfigError(_display(file), _loc_text(loc) or "(top level)", msg + more, hint=hint)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never shows itself in repr, str or logs."""
+
+    source: str
+    _value: str
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(from ${self.source})"
+
+    __str__ = __repr__
+
+
+def read_secret(var: str, environ: Mapping[str, str] | None = None, *, what: str) -> Secret:
+    """The secret from `var` (or the scaffold's fallback variable). Raises MissingSecretError."""
+    env = os.environ if environ is None else environ
+    names = [var]
+    if var in SCAFFOLD_FALLBACK_ENV:
+        names.append(SCAFFOLD_FALLBACK_ENV[var])
+    for name in names:
+        value = env.get(name, "")
+        if value.strip():
+            return Secret(name, value.strip())
+    raise MissingSecretError(
+        f"{what} is not set: environment variable {' or '.join('$' + n for n in names)} is empty",
+        hint=f"export {var}=... (the YAML names the variable, never the value)",
+    )

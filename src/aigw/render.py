@@ -1,0 +1,107 @@
+"""The LiteLLM proxy config and container arguments for one environment (pure).
+
+Facts behind each line are in DESIGN.md ("LiteLLM facts"): a bare `api_base`, quoted
+api-versions, `mode: responses` for codex models, `base_model` for embeddings, the master key
+from an environment variable, and `--api_version` on the command line for embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from aigw.config import EnvConfig, ModelConfig, ModelKind
+
+# Environment variable names inside the container; values come from Key Vault references.
+GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
+AZURE_OPENAI_KEY_VAR = "LITELLM_AZURE_OPENAI_API_KEY"
+CONFIG_HASH_VAR = "AIGW_CONFIG_SHA256"
+CONFIG_MOUNT_DIR = "/etc/litellm"
+CONFIG_FILE_NAME = "config.yaml"
+CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
+
+
+class _Quoted(str):
+    """A string always written single-quoted (api-versions must never read back as dates)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="'")
+)
+
+
+@dataclass(frozen=True)
+class RenderedGateway:
+    config_yaml: str
+    sha256: str
+    args: tuple[str, ...]
+    env: dict[str, str]  # plain (non-secret) environment of the container
+
+
+def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": f"azure/{model.deployment_name}",
+        "api_base": endpoint,
+        "api_key": f"os.environ/{AZURE_OPENAI_KEY_VAR}",
+        "api_version": _Quoted(model.api_version),
+    }
+    info: dict[str, Any]
+    if model.kind is ModelKind.responses:
+        info = {"mode": "responses"}
+    elif model.kind is ModelKind.embeddings:
+        info = {
+            "mode": "embedding",
+            "base_model": f"azure/{model.deployment_name}",
+            "output_vector_size": model.dimensions,
+        }
+    else:
+        info = {"mode": "chat"}
+    return {"model_name": model.alias, "litellm_params": params, "model_info": info}
+
+
+def litellm_config(config: EnvConfig) -> dict[str, Any]:
+    """The LiteLLM proxy config as data. It holds no secret values, only `os.environ/...`."""
+    return {
+        "model_list": [_model_entry(m, config.azure_openai.endpoint) for m in config.models],
+        "litellm_settings": {
+            "drop_params": True,
+            "request_timeout": 600,
+        },
+        "general_settings": {
+            "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
+        },
+    }
+
+
+def dump_yaml(data: Any) -> str:
+    # sort_keys=False keeps the order written above; output is deterministic for equal input.
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+
+
+def container_args(config: EnvConfig) -> tuple[str, ...]:
+    """`args` for the LiteLLM image (its entrypoint is `litellm`)."""
+    args = ["--config", CONFIG_PATH, "--port", str(config.gateway.port)]
+    if config.gateway.workers > 1:
+        args += ["--num_workers", str(config.gateway.workers)]
+    embed_version = config.embeddings_api_version
+    if embed_version:
+        # LiteLLM 1.81.15 ignores an embeddings model's api_version and uses this one.
+        args += ["--api_version", embed_version]
+    return tuple(args)
+
+
+def render_gateway(config: EnvConfig) -> RenderedGateway:
+    text = dump_yaml(litellm_config(config))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    env = {
+        CONFIG_HASH_VAR: digest,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    return RenderedGateway(config_yaml=text, sha256=digest, args=container_args(config), env=env)
