@@ -1,17 +1,49 @@
-"""aigw command line: a thin layer that wires config, engine and renderers together."""
+"""aigw command line: a thin layer that wires config, engine and renderers together.
+
+Exit codes: 0 ok, 1 failure, 2 bad input (and `plan --detailed-exitcode`: 2 = changes).
+Nothing here imports the Azure SDKs at module level: `aigw --help` must stay fast.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from aigw import __version__
+from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError, UserError
+from aigw.redact import redact
+from aigw.ui import UI, OutputFormat
 
 app = typer.Typer(
     name="aigw",
-    help="Deploy and operate an AI gateway (LiteLLM on Azure Container Apps).",
+    help="Deploy and operate an AI gateway: LiteLLM on Azure Container Apps in front of "
+    "Azure OpenAI.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+litellm_app = typer.Typer(help="The local LiteLLM environment (used by serve and tests).")
+app.add_typer(litellm_app, name="litellm")
+
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment: environments/<env>.yaml.")]
+EnvDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-dir", help="Folder of environment files [default: $AIGW_ENV_DIR or ./environments]."
+    ),
+]
+OutputOpt = Annotated[
+    OutputFormat, typer.Option("--output", "-o", help="text for people, json for machines.")
+]
+
+_debug = False
 
 
 def _version(value: bool) -> None:
@@ -22,12 +54,145 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Tracebacks and HTTP logging (secrets redacted).")
+    ] = False,
 ) -> None:
     """aigw: deploy, check and operate the AI gateway."""
+    global _debug
+    _debug = debug or os.environ.get("AIGW_DEBUG") == "1"
 
 
-def main() -> None:
-    app()
+@app.command()
+def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
+    """Check an environment file: types, values, names. Writes nothing."""
+    from aigw.config_load import load_env
+
+    ui = UI(output)
+    loaded = load_env(env, env_dir)
+    cfg = loaded.config
+    data = {
+        "env": cfg.env,
+        "file": str(loaded.path),
+        "extends": [str(p) for p in loaded.chain[1:]],
+        "valid": True,
+        "models": [m.alias for m in cfg.models],
+        "names": cfg.names().as_dict(),
+    }
+
+    def text(console: Any) -> None:
+        chain = " extends ".join(str(p) for p in loaded.chain)
+        console.print(f"[green]ok[/] {chain}: {len(cfg.models)} models, names valid")
+
+    ui.result(data, text)
+
+
+@app.command()
+def render(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    json_: Annotated[
+        bool, typer.Option("--json", help="The whole desired picture: names, tags, models, config.")
+    ] = False,
+) -> None:
+    """Print the LiteLLM config the gateway will run (or --json: everything aigw derives)."""
+    from aigw.config_load import load_env
+    from aigw.render import render_gateway
+
+    ui = UI(OutputFormat.json if json_ else output)
+    cfg = load_env(env, env_dir).config
+    rendered = render_gateway(cfg)
+    if ui.is_json:
+        ui.result(
+            {
+                "env": cfg.env,
+                "names": cfg.names().as_dict(),
+                "tags": cfg.all_tags(),
+                "models": [m.model_dump(mode="json") for m in cfg.models],
+                "litellm": {
+                    "config_yaml": rendered.config_yaml,
+                    "sha256": rendered.sha256,
+                    "args": list(rendered.args),
+                    "image": cfg.gateway.image,
+                },
+            }
+        )
+    else:
+        sys.stdout.write(rendered.config_yaml)
+
+
+@app.command()
+def schema(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The configuration reference table instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of environment files (for editor completion and checks)."""
+    from aigw.schema import env_file_schema, reference_markdown
+
+    if markdown:
+        sys.stdout.write(reference_markdown())
+    else:
+        sys.stdout.write(json.dumps(env_file_schema(), indent=2) + "\n")
+
+
+@litellm_app.command("ensure")
+def litellm_ensure(
+    env: EnvOpt = "dev", env_dir: EnvDirOpt = None, output: OutputOpt = OutputFormat.text
+) -> None:
+    """Find or create the LiteLLM virtual environment matching the environment's image."""
+    from aigw import litellm_env
+    from aigw.config_load import load_env
+
+    ui = UI(output)
+    cfg = load_env(env, env_dir).config
+    version = litellm_env.litellm_version_from_image(cfg.gateway.image)
+    found = litellm_env.ensure(version, reporter=ui.info)
+    ui.result(
+        {"version": found.version, "path": str(found.root)},
+        lambda c: c.print(f"LiteLLM {found.version}: {found.root}"),
+    )
+
+
+def _print_error(message: str) -> None:
+    UI().error(message)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the app and turns every error into one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        rv = app(args=args, prog_name="aigw", standalone_mode=False)
+    except AigwError as e:
+        if _debug:
+            traceback.print_exc()
+        _print_error(e.one_line())
+        sys.exit(e.exit_code)
+    except typer.TyperException as e:  # usage errors: bad options, missing arguments
+        ctx = getattr(e, "ctx", None)
+        cmd = ctx.command_path if ctx is not None else "aigw"
+        _print_error(f"{e.format_message()} (see: {cmd} --help)")
+        sys.exit(EXIT_BAD_INPUT)
+    except typer.Abort:
+        _print_error("aborted")
+        sys.exit(EXIT_FAILURE)
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        sys.exit(130)
+    except Exception as e:  # a bug: say so in one line, traceback only with --debug
+        if _debug:
+            sys.stderr.write(redact(traceback.format_exc()))
+        first = redact(str(e)).splitlines()[0] if str(e) else ""
+        _print_error(
+            f"internal error: {type(e).__name__}: {first} (rerun with --debug for the traceback)"
+        )
+        sys.exit(EXIT_FAILURE)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+__all__ = ["UserError", "app", "main"]

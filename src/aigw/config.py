@@ -139,12 +139,16 @@ class AzureOpenAIConfig(StrictModel):
 
 class GatewayConfig(StrictModel):
     image: ImageRef = Field(description="LiteLLM image, repo:tag@sha256:digest.")
-    port: int = Field(default=4000, ge=1, le=65535)
-    ingress: Literal["external", "internal"] = "external"
+    port: int = Field(default=4000, ge=1, le=65535, description="Port LiteLLM listens on.")
+    ingress: Literal["external", "internal"] = Field(
+        default="external", description="external: reachable from the internet (HTTPS only)."
+    )
     cpu: float = Field(default=0.5, ge=0.25, le=4.0, description="vCPU per replica.")
     memory: str = Field(default="1Gi", description="Memory per replica, e.g. 1Gi (2 x cpu).")
-    min_replicas: int = Field(default=0, ge=0, le=300)
-    max_replicas: int = Field(default=3, ge=1, le=300)
+    min_replicas: int = Field(
+        default=0, ge=0, le=300, description="0 allows scale to zero (cold starts); prod: 1."
+    )
+    max_replicas: int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
     workers: int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
     key_env: EnvVarName = Field(
         default=DEFAULT_GATEWAY_KEY_ENV,
@@ -179,7 +183,9 @@ class KeyVaultConfig(StrictModel):
     purge_protection: bool = Field(
         default=False, description="Refuse purge for the retention period (prod: true)."
     )
-    soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+    soft_delete_retention_days: int = Field(
+        default=90, ge=7, le=90, description="Days a deleted vault stays recoverable."
+    )
     name_suffix: str | None = Field(
         default=None,
         pattern=r"^(auto|[a-z0-9]{1,6})$",
@@ -210,9 +216,11 @@ class EnvConfig(StrictModel):
         description="Azure subscription (else --subscription or AZURE_SUBSCRIPTION_ID).",
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
-    azure_openai: AzureOpenAIConfig
-    gateway: GatewayConfig
-    key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
+    azure_openai: AzureOpenAIConfig = Field(description="The Azure OpenAI resource behind it.")
+    gateway: GatewayConfig = Field(description="The LiteLLM container app.")
+    key_vault: KeyVaultConfig = Field(
+        default_factory=KeyVaultConfig, description="The vault holding the two keys."
+    )
     models: list[ModelConfig] = Field(min_length=1, description="Models the gateway serves.")
 
     @model_validator(mode="before")

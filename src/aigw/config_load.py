@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from aigw import redact
 from aigw.config import SCAFFOLD_FALLBACK_ENV, EnvConfig
 from aigw.errors import ConfigError, MissingSecretError, UserError
 
@@ -297,6 +298,7 @@ def read_secret(var: str, environ: Mapping[str, str] | None = None, *, what: str
     for name in names:
         value = env.get(name, "")
         if value.strip():
+            redact.register(value.strip())
             return Secret(name, value.strip())
     raise MissingSecretError(
         f"{what} is not set: environment variable {' or '.join('$' + n for n in names)} is empty",

@@ -1,0 +1,61 @@
+"""Terminal and JSON output. Results go to stdout, progress and errors to stderr.
+
+Rich drops colour by itself when the stream is not a terminal (CI logs) or NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+
+from aigw.redact import redact
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class UI:
+    def __init__(self, fmt: OutputFormat = OutputFormat.text) -> None:
+        self.format = fmt
+        self.out = Console(highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def is_json(self) -> bool:
+        return self.format is OutputFormat.json
+
+    @property
+    def interactive(self) -> bool:
+        return sys.stdin.isatty() and self.err.is_terminal
+
+    def result(self, data: Any, text: Callable[[Console], None] | None = None) -> None:
+        """Print a command's result: JSON for machines, `text(console)` for people."""
+        if self.is_json or text is None:
+            sys.stdout.write(redact(json.dumps(data, indent=2, sort_keys=False, default=str)))
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        else:
+            text(self.out)
+
+    def info(self, message: str) -> None:
+        """A progress line for people (stderr, so JSON on stdout stays clean)."""
+        self.err.print(redact(message), markup=False)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/] {_esc(redact(message))}")
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]error:[/] {_esc(redact(message))}")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
