@@ -11,14 +11,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from aigw import __version__
 from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError, UserError
 from aigw.redact import redact
-from aigw.ui import UI, OutputFormat
+
+if TYPE_CHECKING:
+    from aigw.ui import UI
+from aigw.formats import OutputFormat
 
 app = typer.Typer(
     name="aigw",
@@ -72,7 +75,7 @@ def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputF
     """Check an environment file: types, values, names. Writes nothing."""
     from aigw.config_load import load_env
 
-    ui = UI(output)
+    ui = _ui(output)
     loaded = load_env(env, env_dir)
     cfg = loaded.config
     data = {
@@ -104,7 +107,7 @@ def render(
     from aigw.config_load import load_env
     from aigw.render import render_gateway
 
-    ui = UI(OutputFormat.json if json_ else output)
+    ui = _ui(OutputFormat.json if json_ else output)
     cfg = load_env(env, env_dir).config
     rendered = render_gateway(cfg)
     if ui.is_json:
@@ -149,7 +152,7 @@ def litellm_ensure(
     from aigw import litellm_env
     from aigw.config_load import load_env
 
-    ui = UI(output)
+    ui = _ui(output)
     cfg = load_env(env, env_dir).config
     version = litellm_env.litellm_version_from_image(cfg.gateway.image)
     found = litellm_env.ensure(version, reporter=ui.info)
@@ -159,8 +162,14 @@ def litellm_ensure(
     )
 
 
+def _ui(fmt: OutputFormat = OutputFormat.text) -> UI:
+    from aigw.ui import UI
+
+    return UI(fmt)
+
+
 def _print_error(message: str) -> None:
-    UI().error(message)
+    _ui().error(message)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ Loading files (YAML, `extends`, error locations) lives in `aigw.config_load`.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -232,13 +234,17 @@ class EnvConfig(StrictModel):
                 data = {**data, "location_short": short}
         return data
 
+    @field_validator("location")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            close = difflib.get_close_matches(value, list(REGIONS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "e.g. southafricanorth, eastus2"
+            raise ValueError(f"{value!r} is not an Azure region name ({hint})")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:
-        if self.location not in REGIONS:
-            raise ValueError(
-                f"location {self.location!r} is not an Azure region aigw knows "
-                f"(e.g. southafricanorth, swedencentral, eastus2)"
-            )
         aliases = [m.alias for m in self.models]
         dupes = sorted({a for a in aliases if aliases.count(a) > 1})
         if dupes:

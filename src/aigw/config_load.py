@@ -27,7 +27,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -38,8 +38,22 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
+
+
+# What a pattern means, in words, for the fields whose rule is a regular expression.
+PATTERN_TEXT = {
+    "project": "use 2-24 lowercase letters and digits, single hyphens between, starting "
+    "with a letter (it goes into every Azure name)",
+    "env": "use 1-12 lowercase letters and digits, starting with a letter",
+    "name_prefix": "use 1-8 lowercase letters and digits, starting with a letter",
+    "location_short": "use 2-6 lowercase letters and digits, starting with a letter",
+    "name_suffix": "use 'auto' or 1-6 lowercase letters and digits",
+    "alias": "use letters, digits and . _ : / -, up to 64 characters",
+    "deployment": "use letters, digits and . _ -, up to 64 characters",
+    "subscription_id": "use the subscription's GUID (az account show --query id)",
+}
 
 
 @dataclass(frozen=True)
@@ -260,6 +274,8 @@ def _to_config_error(
             hint = (
                 (f"did you mean {close[0]!r}? " if close else "") + "allowed: " + ", ".join(allowed)
             )
+    elif first["type"] == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_TEXT:
+        msg = f"{PATTERN_TEXT[str(loc[-1])]}"
     elif first["type"] == "missing":
         msg = "is required"
     elif first["type"] == "string_type" and loc and loc[-1] == "api_version":

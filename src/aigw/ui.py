@@ -8,17 +8,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 
+from aigw.formats import OutputFormat
 from aigw.redact import redact
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class UI:

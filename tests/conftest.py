@@ -1,0 +1,23 @@
+"""Shared fixtures: the repository's paths and canary secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ENV_DIR = REPO / "environments"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Canary secret values: tests assert these never appear in any output, file or journal.
+GATEWAY_KEY_CANARY = "sk-canary-gateway-7f3a9c2e51d04b8e"
+AOAI_KEY_CANARY = "canary-aoai-key-0d9e8f7a6b5c4d3e2f1a"
+
+
+@pytest.fixture
+def canary_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {"AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY, "AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    return values
