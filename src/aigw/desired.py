@@ -1,0 +1,282 @@
+"""Desired state (pure): every resource aigw owns for one environment, its dependencies, and
+the fields aigw manages. Only managed fields are ever compared, so server-side fields
+(ids, provisioningState, systemData...) never show up as drift.
+
+Values that exist only once another resource does (an identity's principalId, a workspace's
+customerId, a vault's URI) are `Ref`s, resolved at apply time from earlier results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from aigw.config import EnvConfig
+from aigw.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, LITELLM_CONFIG_SECRET
+from aigw.render import (
+    AZURE_OPENAI_KEY_VAR,
+    CONFIG_FILE_NAME,
+    CONFIG_MOUNT_DIR,
+    GATEWAY_KEY_VAR,
+    render_gateway,
+)
+
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+REQUIRED_PROVIDERS = (
+    "Microsoft.App",
+    "Microsoft.KeyVault",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.OperationalInsights",
+)
+CONTAINER_NAME = "litellm"
+# A Key Vault secret's value is compared in memory during observe; only the verdict is kept.
+SECRET_VALUE = "(value from the environment, not shown)"
+CONFIG_VOLUME = "litellm-config"
+
+
+class Kind(StrEnum):
+    provider = "provider"
+    resource_group = "resource_group"
+    log_analytics = "log_analytics"
+    identity = "identity"
+    key_vault = "key_vault"
+    role_assignment = "role_assignment"
+    container_env = "container_env"
+    secret = "secret"
+    container_app = "container_app"
+
+
+# Order used to print and to break ties: the dependency order of DESIGN.md.
+KIND_ORDER = list(Kind)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value known only after another resource exists: `outputs[key][attr]`."""
+
+    key: str
+    attr: str
+
+    def __str__(self) -> str:
+        return f"(known after {self.key} exists)"
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str  # unique within an environment, e.g. "key_vault" or "secret:gateway-key"
+    kind: Kind
+    name: str
+    depends_on: tuple[str, ...] = ()
+    managed: dict[str, Any] = field(default_factory=dict)  # fields aigw owns, with Refs
+    owned: bool = True  # carries aigw's tags (providers and role assignments don't)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value} {self.name}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    env: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    resources: tuple[Resource, ...]
+    config_sha256: str
+    config_yaml: str
+
+    def by_key(self) -> dict[str, Resource]:
+        return {r.key: r for r in self.resources}
+
+
+def role_assignment_name(scope: str, principal: str, role: str) -> str:
+    """Deterministic assignment name: a re-run, a crash-resume or a concurrent deploy PUTs the
+    same assignment instead of adding a duplicate."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
+
+
+def arm_ids(subscription_id: str, rg: str) -> dict[str, str]:
+    base = f"/subscriptions/{subscription_id}/resourceGroups/{rg}"
+    return {
+        "rg": base,
+        "law": f"{base}/providers/Microsoft.OperationalInsights/workspaces/",
+        "cae": f"{base}/providers/Microsoft.App/managedEnvironments/",
+        "ca": f"{base}/providers/Microsoft.App/containerApps/",
+        "kv": f"{base}/providers/Microsoft.KeyVault/vaults/",
+        "id": f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/",
+    }
+
+
+def build_desired(
+    config: EnvConfig, *, subscription_id: str, tenant_id: str, deployer_principal_id: str
+) -> Desired:
+    """Every resource of one environment, in dependency order (pure)."""
+    names = config.names()
+    tags = config.all_tags()
+    loc = config.location
+    ids = arm_ids(subscription_id, names.resource_group)
+    vault_id = ids["kv"] + names.key_vault
+    identity_id = ids["id"] + names.identity
+    rendered = render_gateway(config)
+    gw = config.gateway
+
+    providers = [
+        Resource(
+            f"provider:{ns}",
+            Kind.provider,
+            ns,
+            managed={"registrationState": "Registered"},
+            owned=False,
+        )
+        for ns in REQUIRED_PROVIDERS
+    ]
+
+    def needs(ns: str, *keys: str) -> tuple[str, ...]:
+        return (f"provider:{ns}", *keys)
+
+    rg = Resource(
+        "resource_group",
+        Kind.resource_group,
+        names.resource_group,
+        managed={"location": loc, "tags": tags},
+    )
+    law = Resource(
+        "log_analytics",
+        Kind.log_analytics,
+        names.log_analytics,
+        depends_on=needs("Microsoft.OperationalInsights", "resource_group"),
+        managed={"location": loc, "tags": tags, "sku": "PerGB2018", "retentionInDays": 30},
+    )
+    identity = Resource(
+        "identity",
+        Kind.identity,
+        names.identity,
+        depends_on=needs("Microsoft.ManagedIdentity", "resource_group"),
+        managed={"location": loc, "tags": tags},
+    )
+    vault = Resource(
+        "key_vault",
+        Kind.key_vault,
+        names.key_vault,
+        depends_on=needs("Microsoft.KeyVault", "resource_group"),
+        managed={
+            "location": loc,
+            "tags": tags,
+            "sku": "standard",
+            "tenantId": tenant_id,
+            "enableRbacAuthorization": True,
+            "enableSoftDelete": True,
+            "softDeleteRetentionInDays": config.key_vault.soft_delete_retention_days,
+            "enablePurgeProtection": config.key_vault.purge_protection,
+        },
+    )
+    role_user = Resource(
+        "role:app-secrets-user",
+        Kind.role_assignment,
+        role_assignment_name(vault_id, f"identity:{identity_id}", KEY_VAULT_SECRETS_USER),
+        depends_on=("key_vault", "identity"),
+        managed={
+            "scope": vault_id,
+            "roleDefinitionId": KEY_VAULT_SECRETS_USER,
+            "principalId": Ref("identity", "principal_id"),
+            "principalType": "ServicePrincipal",
+        },
+        owned=False,
+    )
+    role_officer = Resource(
+        "role:deployer-secrets-officer",
+        Kind.role_assignment,
+        role_assignment_name(vault_id, deployer_principal_id, KEY_VAULT_SECRETS_OFFICER),
+        depends_on=("key_vault",),
+        managed={
+            "scope": vault_id,
+            "roleDefinitionId": KEY_VAULT_SECRETS_OFFICER,
+            "principalId": deployer_principal_id,
+            "principalType": "ServicePrincipal",
+        },
+        owned=False,
+    )
+    secrets = [
+        Resource(
+            f"secret:{name}",
+            Kind.secret,
+            name,
+            depends_on=("key_vault", "role:deployer-secrets-officer"),
+            managed={"value": SECRET_VALUE, "source": what},
+        )
+        for name, what in (
+            (GATEWAY_KEY_SECRET, "gateway_key"),
+            (AZURE_OPENAI_KEY_SECRET, "azure_openai_key"),
+        )
+    ]
+    env = Resource(
+        "container_env",
+        Kind.container_env,
+        names.container_env,
+        depends_on=needs("Microsoft.App", "log_analytics"),
+        managed={
+            "location": loc,
+            "tags": tags,
+            "logAnalyticsCustomerId": Ref("log_analytics", "customer_id"),
+        },
+    )
+    probes = [
+        {"type": "Startup", "path": "/health/liveliness", "period": 2, "failureThreshold": 30},
+        {"type": "Liveness", "path": "/health/liveliness", "period": 30, "failureThreshold": 3},
+        {"type": "Readiness", "path": "/health/readiness", "period": 10, "failureThreshold": 3},
+    ]
+    kv_url = Ref("key_vault", "vault_uri")
+    app = Resource(
+        "container_app",
+        Kind.container_app,
+        names.container_app,
+        depends_on=(
+            "container_env",
+            "identity",
+            "role:app-secrets-user",
+            *(s.key for s in secrets),
+        ),
+        managed={
+            "location": loc,
+            "tags": tags,
+            "identity": identity_id,
+            "environmentId": ids["cae"] + names.container_env,
+            "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
+            "secrets": {
+                GATEWAY_KEY_SECRET: {"keyVaultSecret": GATEWAY_KEY_SECRET, "vaultUri": kv_url},
+                AZURE_OPENAI_KEY_SECRET: {
+                    "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
+                    "vaultUri": kv_url,
+                },
+                LITELLM_CONFIG_SECRET: {"sha256": rendered.sha256},
+            },
+            "image": gw.image,
+            "args": list(rendered.args),
+            "env": {
+                **rendered.env,
+                GATEWAY_KEY_VAR: {"secretRef": GATEWAY_KEY_SECRET},
+                AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET},
+            },
+            "cpu": gw.cpu,
+            "memory": gw.memory,
+            "minReplicas": gw.min_replicas,
+            "maxReplicas": gw.max_replicas,
+            "probes": probes,
+            "configMount": f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}",
+        },
+    )
+    resources = (*providers, rg, law, identity, vault, role_officer, role_user, *secrets, env, app)
+    return Desired(
+        env=config.env,
+        subscription_id=subscription_id,
+        resource_group=names.resource_group,
+        location=loc,
+        tags=tags,
+        resources=resources,
+        config_sha256=rendered.sha256,
+        config_yaml=rendered.config_yaml,
+    )
