@@ -207,6 +207,7 @@ def build_desired(
             name,
             depends_on=("key_vault", "role:deployer-secrets-officer"),
             managed={"value": SECRET_VALUE, "source": what},
+            owned=False,  # lives inside our vault; ownership is the vault's
         )
         for name, what in (
             (GATEWAY_KEY_SECRET, "gateway_key"),

@@ -211,7 +211,7 @@ def _ownership_problem(res: Resource, obs: Observed, env: str) -> str:
     if tags.get("managed-by") != "aigw":
         return (
             "it exists without the tag managed-by=aigw, so aigw does not own it (choose other "
-            "names with name_prefix or key_vault.name_suffix, or tag it managed-by=aigw to adopt it)"
+            "names with name_prefix or key_vault.name_suffix, or tag it managed-by=aigw to adopt)"
         )
     if tags.get("aigw-env") != env:
         return f"it belongs to aigw environment {tags.get('aigw-env')!r}, not {env!r}"

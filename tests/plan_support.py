@@ -1,0 +1,57 @@
+"""Build observed states for plan tests: 'nothing', or 'as deployed' with patches on top."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from aigw.config_load import load_env, merge
+from aigw.desired import Desired, Kind, build_desired
+from aigw.plan import Observed, resolve
+from conftest import ENV_DIR
+
+SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"
+TENANT = "11111111-2222-3333-4444-555555555555"
+DEPLOYER = "99999999-8888-7777-6666-555555555555"
+OUTPUTS = {
+    "identity": {"principal_id": "aaaaaaaa-0000-0000-0000-000000000001", "client_id": "c1"},
+    "log_analytics": {"customer_id": "bbbbbbbb-0000-0000-0000-000000000002"},
+    "key_vault": {"vault_uri": "https://vault.example/"},
+}
+
+
+def desired_for(env: str, config_patch: dict[str, Any] | None = None) -> Desired:
+    cfg = load_env(env, ENV_DIR).config
+    if config_patch:
+        data = merge(cfg.model_dump(mode="json"), config_patch)
+        cfg = type(cfg).model_validate(data)
+    return build_desired(
+        cfg, subscription_id=SUBSCRIPTION, tenant_id=TENANT, deployer_principal_id=DEPLOYER
+    )
+
+
+def deployed(desired: Desired) -> dict[str, Observed]:
+    """The observed state right after a successful deploy of `desired`."""
+    out: dict[str, Observed] = {}
+    for res in desired.resources:
+        fields = resolve(copy.deepcopy(res.managed), OUTPUTS)
+        tags = fields.pop("tags", None)
+        if res.kind is Kind.secret:
+            out[res.key] = Observed(exists=True, value_matches=True)
+        else:
+            out[res.key] = Observed(
+                exists=True, fields=fields, tags=tags, outputs=OUTPUTS.get(res.key, {})
+            )
+    return out
+
+
+def apply_patch(observed: dict[str, Observed], patch: dict[str, Any]) -> dict[str, Observed]:
+    """Patch entries: key -> null (absent) or a dict merged into the Observed's JSON form."""
+    result = dict(observed)
+    for key, value in patch.items():
+        if value is None:
+            result[key] = Observed(exists=False)
+        else:
+            base = result.get(key, Observed(exists=False)).to_json()
+            result[key] = Observed.from_json(merge(base, value))
+    return result
