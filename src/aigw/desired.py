@@ -244,8 +244,9 @@ def build_desired(
         managed={
             "location": loc,
             "tags": tags,
-            "identity": identity_id,
-            "environmentId": ids["cae"] + names.container_env,
+            # ARM ids compare case-insensitively; Azure echoes them in varying case.
+            "identity": identity_id.lower(),
+            "environmentId": (ids["cae"] + names.container_env).lower(),
             "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
             "secrets": {
                 GATEWAY_KEY_SECRET: {"keyVaultSecret": GATEWAY_KEY_SECRET, "vaultUri": kv_url},

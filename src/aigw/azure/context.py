@@ -1,0 +1,43 @@
+"""What every adapter call gets: clients, the desired state, secret values and a reporter."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aigw.azure.session import Clients
+from aigw.config_load import Secret
+from aigw.desired import Desired
+
+
+@dataclass
+class Ctx:
+    clients: Clients
+    desired: Desired
+    secrets: dict[str, Secret | None]  # "gateway_key" / "azure_openai_key"; None: not given
+    report: Callable[[str, str], None] = lambda key, message: None  # (resource key, message)
+    role_wait_timeout: float = 600.0
+    poll_interval: float = 2.0
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def rg(self) -> str:
+        return self.desired.resource_group
+
+    @property
+    def sub(self) -> str:
+        return self.desired.subscription_id
+
+    def set_outputs(self, key: str, values: dict[str, Any]) -> None:
+        with self._lock:
+            self.outputs[key] = {**self.outputs.get(key, {}), **values}
+
+    def output(self, key: str, attr: str) -> Any:
+        with self._lock:
+            value = self.outputs.get(key, {}).get(attr)
+        if value is None:
+            raise RuntimeError(f"{key}.{attr} is not known yet (dependency order broken?)")
+        return value

@@ -1,0 +1,168 @@
+"""Azure errors as data: which ones aigw retries itself, and the one-line fix for the rest.
+
+azure-core already retries 429/5xx and dropped connections (3 times, exponential backoff), and
+honours Retry-After. What it cannot know is listed in RETRYABLE: errors that are transient for
+*this* workflow (a fresh identity not yet replicated, a role not yet effective, an environment
+busy with another operation) or a dropped POST, which azure-core does not retry.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aigw.errors import AzureError
+
+T = TypeVar("T")
+
+# error code -> why it is transient
+RETRYABLE: dict[str, str] = {
+    "PrincipalNotFound": "a new identity takes a while to replicate to Entra ID",
+    "ManagedEnvironmentOperationInProgress": "the environment is busy with another operation",
+    "ContainerAppOperationInProgress": "the container app is busy with another operation",
+    "AnotherOperationInProgress": "another operation on this resource is running",
+    "Conflict.OperationInProgress": "another operation on this resource is running",
+    "Forbidden.RolePropagation": "a role assignment takes minutes to take effect",
+    "ServiceUnavailable": "Azure is briefly unavailable",
+    "TooManyRequests": "throttled",
+    "RetryableError": "Azure says so",
+}
+
+
+@dataclass(frozen=True)
+class Fix:
+    message: str
+    hint: str
+
+
+# error code -> what went wrong and how to fix it ({name} and {kind} filled in)
+FIXES: dict[str, Fix] = {
+    "AuthorizationFailed": Fix(
+        "the deployer may not do this on {kind} {name}",
+        "grant the deploying principal Contributor on the subscription (and Role Based Access "
+        "Control Administrator for the Key Vault roles); see README 'CI'",
+    ),
+    "LinkedAuthorizationFailed": Fix(
+        "the deployer may not use a linked resource of {kind} {name}",
+        "grant the deploying principal Contributor on the resource group",
+    ),
+    "MissingSubscriptionRegistration": Fix(
+        "the subscription is not registered for the provider of {kind} {name}",
+        "aigw registers providers itself when allowed; otherwise run "
+        "'az provider register --namespace <namespace>'",
+    ),
+    "VaultAlreadyExists": Fix(
+        "the Key Vault name {name} is taken (vault names are global)",
+        "set key_vault.name_suffix: auto (or a short suffix) in the environment file",
+    ),
+    "ConflictError": Fix(
+        "{kind} {name} conflicts with a soft-deleted vault of the same name",
+        "aigw recovers it on the next deploy; or purge it with 'aigw destroy --purge'",
+    ),
+    "QuotaExceeded": Fix(
+        "the subscription's quota is exhausted for {kind} {name}",
+        "delete unused resources or request a quota increase in the Azure portal",
+    ),
+    "MaxNumberOfRegionalEnvironmentsInSubExceeded": Fix(
+        "the subscription has too many Container Apps environments in this region for {name}",
+        "delete an unused environment or request a quota increase",
+    ),
+    "Forbidden": Fix(
+        "Key Vault refused access to {name}",
+        "the deployer needs Key Vault Secrets Officer on the vault; aigw assigns it, but "
+        "assignments take minutes to apply: rerun deploy",
+    ),
+    "InvalidTemplateDeployment": Fix("Azure rejected {kind} {name}", "see the message above"),
+    "RoleAssignmentExists": Fix(
+        "an equivalent role assignment already exists for {name}",
+        "nothing to do; rerun deploy",
+    ),
+}
+
+
+def error_code(err: Any) -> str:
+    """The Azure error code of an SDK exception ('' when there is none)."""
+    code = getattr(getattr(err, "error", None), "code", None)
+    if not code:
+        code = getattr(err, "code", None)
+    if not code:
+        response = getattr(err, "response", None)
+        try:
+            body = response.json() if response is not None else {}
+            code = (body.get("error") or {}).get("code")
+        except Exception:
+            code = None
+    return str(code or "")
+
+
+def _first_line(err: Any) -> str:
+    message = getattr(getattr(err, "error", None), "message", None) or str(err)
+    return " ".join(str(message).split())[:300]
+
+
+def translate(err: Exception, *, kind: str, name: str) -> AzureError:
+    """An SDK exception as one actionable line naming the resource and the fix."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+    if isinstance(err, ClientAuthenticationError):
+        return AzureError(
+            f"cannot authenticate to Azure while working on {kind} {name}",
+            hint="run 'az login' or check the OIDC login step",
+        )
+    code = error_code(err)
+    status = getattr(err, "status_code", 0) or 0
+    fix = FIXES.get(code)
+    if fix is not None:
+        return AzureError(
+            fix.message.format(kind=kind, name=name) + f" [{code}]",
+            hint=fix.hint,
+            code=code,
+            status=status,
+        )
+    if isinstance(err, HttpResponseError):
+        return AzureError(
+            f"Azure refused {kind} {name}: {code or status}: {_first_line(err)}",
+            code=code,
+            status=status,
+        )
+    return AzureError(f"{kind} {name}: {type(err).__name__}: {_first_line(err)}")
+
+
+def is_retryable(err: Exception) -> bool:
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    if isinstance(err, ServiceRequestError | ServiceResponseError):
+        return True  # dropped connection; azure-core does not retry POSTs
+    return error_code(err) in RETRYABLE or getattr(err, "status_code", 0) in (429, 502, 503, 504)
+
+
+def with_retries(
+    call: Callable[[], T],
+    *,
+    what: str,
+    timeout: float = 300.0,
+    base: float = 1.0,
+    cap: float = 15.0,
+    retryable: Callable[[Exception], bool] = is_retryable,
+    on_wait: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Call until it succeeds or fails for good; bounded, jittered exponential backoff."""
+    deadline = time.monotonic() + timeout
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Exception as err:
+            attempt += 1
+            delay = min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            if not retryable(err) or time.monotonic() + delay > deadline:
+                raise
+            if on_wait:
+                on_wait(
+                    f"{what}: {error_code(err) or type(err).__name__}, retrying in {delay:.1f}s"
+                )
+            sleep(delay)

@@ -1,0 +1,44 @@
+"""The user-assigned managed identity the container app reads Key Vault with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aigw.azure.context import Ctx
+from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.desired import Resource
+from aigw.plan import ABSENT, Observed
+
+
+def _outputs(body: dict[str, Any]) -> dict[str, Any]:
+    props = body.get("properties") or {}
+    return {
+        "id": body.get("id"),
+        "principal_id": props.get("principalId"),
+        "client_id": props.get("clientId"),
+    }
+
+
+def observe(ctx: Ctx, res: Resource) -> Observed:
+    ops = ctx.clients.msi().user_assigned_identities
+    found = get_or_none(lambda: ops.get(ctx.rg, res.name))
+    if found is None:
+        return ABSENT
+    body = to_rest(found)
+    return Observed(
+        exists=True,
+        fields={"location": norm_location(body.get("location"))},
+        tags=body.get("tags") or {},
+        outputs=_outputs(body),
+    )
+
+
+def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
+    m = res.managed
+    ops = ctx.clients.msi().user_assigned_identities
+    found = ops.create_or_update(ctx.rg, res.name, {"location": m["location"], "tags": m["tags"]})
+    return _outputs(to_rest(found))
+
+
+def delete(ctx: Ctx, res: Resource) -> None:
+    ctx.clients.msi().user_assigned_identities.delete(ctx.rg, res.name)

@@ -1,0 +1,53 @@
+"""The Log Analytics workspace the Container Apps environment sends logs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aigw.azure.context import Ctx
+from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.desired import Resource
+from aigw.plan import ABSENT, Observed
+
+
+def _outputs(body: dict[str, Any]) -> dict[str, Any]:
+    props = body.get("properties") or {}
+    return {"id": body.get("id"), "customer_id": props.get("customerId")}
+
+
+def observe(ctx: Ctx, res: Resource) -> Observed:
+    ws = get_or_none(lambda: ctx.clients.loganalytics().workspaces.get(ctx.rg, res.name))
+    if ws is None:
+        return ABSENT
+    body = to_rest(ws)
+    props = body.get("properties") or {}
+    return Observed(
+        exists=True,
+        fields={
+            "location": norm_location(body.get("location")),
+            "sku": (props.get("sku") or {}).get("name"),
+            "retentionInDays": props.get("retentionInDays"),
+        },
+        tags=body.get("tags") or {},
+        outputs=_outputs(body),
+    )
+
+
+def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
+    m = res.managed
+    body = {
+        "location": m["location"],
+        "tags": m["tags"],
+        "properties": {"sku": {"name": m["sku"]}, "retentionInDays": m["retentionInDays"]},
+    }
+    poller = ctx.clients.loganalytics().workspaces.begin_create_or_update(ctx.rg, res.name, body)
+    return _outputs(to_rest(poller.result()))
+
+
+def shared_key(ctx: Ctx, name: str) -> str:
+    keys = to_rest(ctx.clients.loganalytics().shared_keys.get_shared_keys(ctx.rg, name))
+    return str(keys.get("primarySharedKey"))
+
+
+def delete(ctx: Ctx, res: Resource) -> None:
+    ctx.clients.loganalytics().workspaces.begin_delete(ctx.rg, res.name).result()

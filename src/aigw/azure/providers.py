@@ -1,0 +1,33 @@
+"""Resource providers: registered before anything of their namespace is created."""
+
+from __future__ import annotations
+
+import time
+
+from aigw.azure.context import Ctx
+from aigw.azure.rest import to_rest
+from aigw.desired import Resource
+from aigw.errors import AzureError
+from aigw.plan import Observed
+
+
+def observe(ctx: Ctx, res: Resource) -> Observed:
+    body = to_rest(ctx.clients.resources().providers.get(res.name))
+    return Observed(exists=True, fields={"registrationState": body.get("registrationState")})
+
+
+def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, str]:
+    client = ctx.clients.resources().providers
+    client.register(res.name)
+    deadline = time.monotonic() + timeout
+    while True:
+        state = to_rest(client.get(res.name)).get("registrationState")
+        if state == "Registered":
+            return {"state": state}
+        if time.monotonic() > deadline:
+            raise AzureError(
+                f"provider {res.name} still {state} after {timeout:.0f}s",
+                hint=f"check 'az provider show --namespace {res.name}'",
+            )
+        ctx.report(res.key, f"waiting for {res.name} registration ({state})")
+        time.sleep(ctx.poll_interval)

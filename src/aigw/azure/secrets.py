@@ -1,0 +1,79 @@
+"""Key Vault secrets: compared in memory, written only when the value changed.
+
+Values are never printed, logged or stored; only the verdict "matches" leaves this module.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+from aigw.azure.context import Ctx
+from aigw.desired import Resource
+from aigw.errors import AzureError
+from aigw.plan import Observed
+
+
+def _value(ctx: Ctx, res: Resource) -> str | None:
+    secret = ctx.secrets.get(res.managed["source"])
+    return secret.reveal() if secret is not None else None
+
+
+def _read(ctx: Ctx, vault_uri: str, name: str) -> tuple[int, str | None]:
+    """(status, value): 200 with the value, 404, or 403 (no access yet)."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    client = ctx.clients.secrets(vault_uri)
+    try:
+        return 200, client.get_secret(name).value
+    except ResourceNotFoundError:
+        return 404, None
+    except HttpResponseError as err:
+        if err.status_code in (401, 403):
+            return 403, None
+        raise
+
+
+def observe(ctx: Ctx, res: Resource) -> Observed:
+    vault_uri = ctx.outputs.get("key_vault", {}).get("vault_uri")
+    wanted = _value(ctx, res)
+    if not vault_uri:
+        return Observed(exists=False)
+    if wanted is None:
+        return Observed(exists=True, value_matches=None)  # nothing to compare with (plan in PR)
+    status, current = _read(ctx, vault_uri, res.name)
+    if status == 404:
+        return Observed(exists=False)
+    if status == 403:
+        return Observed(exists=True, value_matches=None)
+    return Observed(exists=True, value_matches=hmac.compare_digest(current or "", wanted))
+
+
+def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
+    """Wait until the deployer's role takes effect (a real read), then set if changed."""
+    wanted = _value(ctx, res)
+    if wanted is None:
+        raise AzureError(f"no value for Key Vault secret {res.name}")
+    vault_uri = ctx.output("key_vault", "vault_uri")
+    deadline = time.monotonic() + ctx.role_wait_timeout
+    delay = 1.0
+    while True:
+        status, current = _read(ctx, vault_uri, res.name)
+        if status != 403:
+            break
+        if time.monotonic() + delay > deadline:
+            raise AzureError(
+                f"Key Vault still refuses the deployer on {res.name} after "
+                f"{ctx.role_wait_timeout:.0f}s [Forbidden]",
+                hint="the deployer needs Key Vault Secrets Officer on the vault; "
+                "check the role assignment, then rerun deploy",
+            )
+        ctx.report(res.key, f"waiting for Key Vault access (role propagation), {delay:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 15.0)
+    if status == 200 and hmac.compare_digest(current or "", wanted):
+        return {"changed": False}
+    client = ctx.clients.secrets(vault_uri)
+    client.set_secret(res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"})
+    return {"changed": True}

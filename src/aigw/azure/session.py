@@ -1,0 +1,163 @@
+"""Where aigw talks to: real Azure (DefaultAzureCredential) or the local cloud, and the SDK
+clients built for it. SDK modules are imported here, lazily, never on the `--help` path."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigw.errors import AzureError, UserError
+
+ARM_SCOPE = "https://management.azure.com/.default"
+
+
+@dataclass
+class Target:
+    subscription_id: str
+    credential: Any
+    tenant_id: str | None = None
+    base_url: str | None = None  # None: real Azure
+    ca_file: Path | None = None
+    local: bool = False
+    polling_interval: float | None = None
+    debug_http: bool = False
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {}
+        if self.base_url:
+            kw["base_url"] = self.base_url
+            kw["credential_scopes"] = [ARM_SCOPE]
+        if self.ca_file:
+            kw["connection_verify"] = str(self.ca_file)
+        if self.polling_interval is not None:
+            kw["polling_interval"] = self.polling_interval
+        if self.debug_http:
+            kw["logging_enable"] = True
+        return kw
+
+
+@dataclass
+class Clients:
+    """SDK clients for one target, built on first use and shared across threads."""
+
+    target: Target
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _get(self, key: str, build: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    def _mgmt(self, cls: Any) -> Any:
+        t = self.target
+        return cls(credential=t.credential, subscription_id=t.subscription_id, **t.client_kwargs())
+
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._get("resources", lambda: self._mgmt(ResourceManagementClient))
+
+    def loganalytics(self) -> Any:
+        from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+        return self._get("loganalytics", lambda: self._mgmt(LogAnalyticsManagementClient))
+
+    def apps(self) -> Any:
+        from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+        return self._get("apps", lambda: self._mgmt(ContainerAppsAPIClient))
+
+    def keyvault(self) -> Any:
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return self._get("keyvault", lambda: self._mgmt(KeyVaultManagementClient))
+
+    def msi(self) -> Any:
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
+        return self._get("msi", lambda: self._mgmt(ManagedServiceIdentityClient))
+
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._get("authorization", lambda: self._mgmt(AuthorizationManagementClient))
+
+    def secrets(self, vault_url: str) -> Any:
+        from azure.keyvault.secrets import SecretClient
+
+        def build() -> Any:
+            kw: dict[str, Any] = {}
+            if self.target.ca_file:
+                kw["connection_verify"] = str(self.target.ca_file)
+            if self.target.local:
+                kw["verify_challenge_resource"] = False
+            if self.target.debug_http:
+                kw["logging_enable"] = True
+            return SecretClient(vault_url=vault_url, credential=self.target.credential, **kw)
+
+        return self._get(f"secrets:{vault_url}", build)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._cache.values():
+                close = getattr(client, "close", None)
+                if close:
+                    close()
+            self._cache.clear()
+
+
+def token_claims(credential: Any) -> dict[str, Any]:
+    """Claims of an ARM access token (oid, tid) without verifying it: only to learn who we are."""
+    token = credential.get_token(ARM_SCOPE).token
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        return dict(json.loads(base64.urlsafe_b64decode(payload)))
+    except (IndexError, ValueError):
+        return {}
+
+
+def azure_target(subscription: str | None, *, debug_http: bool = False) -> Target:
+    """Real Azure: DefaultAzureCredential (az login locally, OIDC in GitHub Actions)."""
+    sub = subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")
+    if not sub:
+        raise UserError(
+            "no Azure subscription given",
+            hint="pass --subscription, set subscription_id in the YAML, or export "
+            "AZURE_SUBSCRIPTION_ID",
+        )
+    from azure.identity import DefaultAzureCredential
+
+    cred = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    return Target(subscription_id=sub, credential=cred, debug_http=debug_http)
+
+
+def whoami(target: Target) -> tuple[str, str]:
+    """(principal object id, tenant id) of the deployer, from its token."""
+    from azure.core.exceptions import ClientAuthenticationError
+
+    try:
+        claims = token_claims(target.credential)
+    except ClientAuthenticationError as e:
+        raise AzureError(
+            "cannot sign in to Azure: " + str(e).splitlines()[0],
+            hint="run 'az login' (locally) or configure azure/login with OIDC (CI)",
+        ) from None
+    oid, tid = claims.get("oid"), claims.get("tid") or target.tenant_id
+    if not oid or not tid:
+        raise AzureError("the Azure token carries no object id (oid) or tenant id (tid)")
+    return str(oid), str(tid)
+
+
+def enable_http_logging() -> None:
+    """--debug: azure-core's HTTP logging (it redacts Authorization itself); our redactor
+    masks secret values on top (see aigw.logs)."""
+    logging.getLogger("azure").setLevel(logging.DEBUG)

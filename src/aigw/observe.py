@@ -1,0 +1,65 @@
+"""Observe: read every resource aigw manages, in parallel (names are known up front)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+
+from aigw.azure.context import Ctx
+from aigw.azure.errors import translate
+from aigw.desired import Kind, Resource
+from aigw.plan import Observed
+
+
+def adapter(kind: Kind) -> ModuleType:
+    """The adapter module for a resource kind (imported on use: keeps SDKs off --help)."""
+    import importlib
+
+    module = {
+        Kind.provider: "providers",
+        Kind.resource_group: "resource_group",
+        Kind.log_analytics: "log_analytics",
+        Kind.identity: "identity",
+        Kind.key_vault: "key_vault",
+        Kind.role_assignment: "role_assignment",
+        Kind.secret: "secrets",
+        Kind.container_env: "container_env",
+        Kind.container_app: "container_app",
+    }[kind]
+    return importlib.import_module(f"aigw.azure.{module}")
+
+
+def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
+    try:
+        mod = adapter(res.kind)
+        if res.kind is Kind.resource_group:
+            obs: Observed = mod.observe(ctx, res, contents=destroy)
+        else:
+            obs = mod.observe(ctx, res)
+    except Exception as err:
+        if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
+            raise translate(err, kind=res.kind.value, name=res.name) from None
+        raise
+    return obs
+
+
+def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 12) -> dict[str, Observed]:
+    """One round of GETs for everything, then the Key Vault secrets (they need the vault's URI).
+
+    Fills ctx.outputs with what existing resources report (ids, principalId, vaultUri...).
+    """
+    first = [r for r in ctx.desired.resources if r.kind is not Kind.secret]
+    second = [r for r in ctx.desired.resources if r.kind is Kind.secret]
+    observed: dict[str, Observed] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {r.key: pool.submit(_observe_one, ctx, r, destroy) for r in first}
+        for key, fut in futures.items():
+            observed[key] = fut.result()
+        for key, obs in observed.items():
+            if obs.exists and obs.outputs:
+                ctx.set_outputs(key, obs.outputs)
+        if not destroy:
+            futures = {r.key: pool.submit(_observe_one, ctx, r, destroy) for r in second}
+            for key, fut in futures.items():
+                observed[key] = fut.result()
+    return observed
