@@ -98,7 +98,7 @@ def apply_plan(
         deps[i].update(j for j in index_of[c.key] if j < i)
     steps_by_index = [Step(c) for c in plan.changes]
     steps: dict[str, Step] = {}
-    for i, step in enumerate(steps_by_index):
+    for step in steps_by_index:
         key = step.change.key
         steps[key if key not in steps else f"{key}#{step.change.action.value}"] = step
 
