@@ -451,6 +451,8 @@ def patch_app(eng: Engine, req: Request) -> Response:
     with eng.store.write() as st:
         existing = must_find(st, _app_rid(req), APP_TYPE, req.params["name"], req.params["rg"])
         merged = _deep_merge(_app_public(existing), payload)
+        if "tags" in payload:  # ARM PATCH replaces the tag set as a whole
+            merged["tags"] = payload["tags"]
         body, op = _apply_app(eng, req, merged, existing, st)
     sub, loc = req.params["sub"], body["location"]
     headers = {
