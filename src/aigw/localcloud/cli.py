@@ -1,0 +1,121 @@
+"""`aigw localcloud start|stop|status|reset` (the lead mounts `app` under the main CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(
+    help="Run the local emulator of Azure (ARM + Key Vault) on 127.0.0.1.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get("AIGW_LOCALCLOUD_DIR")
+    return Path(env).expanduser() if env else Path("~/.cache/aigw/localcloud").expanduser()
+
+
+StateDir = typer.Option(
+    None,
+    "--state-dir",
+    help="State directory (default: $AIGW_LOCALCLOUD_DIR or ~/.cache/aigw/localcloud).",
+)
+Output = typer.Option("text", "--output", "-o", help="text or json.")
+
+
+def _emit(output: str, data: dict[str, Any], text: str) -> None:
+    if output == "json":
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        typer.echo(text)
+
+
+def _check_output(output: str) -> None:
+    if output not in ("text", "json"):
+        typer.echo(f"error: --output must be text or json, not {output!r}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def start(
+    state_dir: Path | None = StateDir,
+    latency: str = typer.Option("instant", help="instant or realistic."),
+    scale: float = typer.Option(1.0, help="Multiplier of realistic durations."),
+    propagation_delay: float = typer.Option(0.0, help="Seconds before role assignments act."),
+    output: str = Output,
+) -> None:
+    """Start the local cloud in the background (no-op if it already runs)."""
+    from .daemon import LocalCloudError, ensure_running
+
+    _check_output(output)
+    if latency not in ("instant", "realistic"):
+        typer.echo(f"error: --latency must be instant or realistic, not {latency!r}", err=True)
+        raise typer.Exit(2)
+    d = state_dir or default_state_dir()
+    try:
+        ep = ensure_running(d, latency=latency, scale=scale, propagation_delay=propagation_delay)
+    except LocalCloudError as e:
+        typer.echo(f"error: {e.one_line()}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    _emit(
+        output,
+        {"running": True, **asdict(ep)},
+        f"localcloud running: {ep.arm_url} (pid {ep.pid}, CA {ep.ca_file})",
+    )
+
+
+@app.command()
+def stop(state_dir: Path | None = StateDir, output: str = Output) -> None:
+    """Stop the background local cloud."""
+    from .daemon import LocalCloudError
+    from .daemon import stop as stop_cloud
+
+    _check_output(output)
+    try:
+        stopped = stop_cloud(state_dir or default_state_dir())
+    except LocalCloudError as e:
+        typer.echo(f"error: {e.one_line()}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    _emit(
+        output,
+        {"stopped": stopped},
+        "localcloud stopped" if stopped else "localcloud was not running",
+    )
+
+
+@app.command()
+def status(state_dir: Path | None = StateDir, output: str = Output) -> None:
+    """Show whether the local cloud runs and where. Exit code 1 when it does not."""
+    from .daemon import status as cloud_status
+
+    _check_output(output)
+    ep = cloud_status(state_dir or default_state_dir())
+    if ep is None:
+        _emit(output, {"running": False}, "localcloud is not running")
+        raise typer.Exit(1)
+    _emit(
+        output, {"running": True, **asdict(ep)}, f"localcloud running: {ep.arm_url} (pid {ep.pid})"
+    )
+
+
+@app.command()
+def reset(state_dir: Path | None = StateDir, output: str = Output) -> None:
+    """Stop the local cloud and delete its state (resources, secrets, journal, CA)."""
+    from .daemon import LocalCloudError
+    from .daemon import reset as reset_cloud
+
+    _check_output(output)
+    d = state_dir or default_state_dir()
+    try:
+        reset_cloud(d)
+    except LocalCloudError as e:
+        typer.echo(f"error: {e.one_line()}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    _emit(output, {"reset": True, "state_dir": str(d)}, f"localcloud state removed from {d}")

@@ -1,0 +1,244 @@
+"""LocalCloud: the in-process entry point that runs the ARM and Key Vault emulators.
+
+with LocalCloud(tmp_path) as cloud:
+    client = KeyVaultManagementClient(cloud.credential(), cloud.subscription_id,
+                                      base_url=cloud.arm_url,
+                                      connection_verify=str(cloud.ca_file))
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import (
+    routes_appcontainers,
+    routes_authorization,
+    routes_identity,
+    routes_keyvault,
+    routes_loganalytics,
+    routes_resources,
+    routes_secrets,
+)
+from .appspec import AppRunner
+from .credential import LocalCredential
+from .endpoint import LocalCloudEndpoint, remove_endpoint, write_endpoint
+from .engine import Engine
+from .faults import Faults
+from .journal import Journal
+from .lro import Timing
+from .server import Listener
+from .state import empty_state
+from .tls import TlsFiles, ensure_certificates
+from .util import guid
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        latency: str = "instant",
+        scale: float = 1.0,
+        propagation_delay: float = 0.0,
+        app_runner: AppRunner | None = None,
+        retry_after: int | None = 1,
+        arm_port: int = 0,
+    ) -> None:
+        """`retry_after`: whole seconds of Retry-After sent on LRO answers, like Azure (>= 1;
+        azure-core treats 0 as absent and the SDKs parse it as int). `None` omits the header
+        so a fast test suite can set the clients' `polling_interval` instead."""
+        if retry_after is not None and (int(retry_after) != retry_after or retry_after < 1):
+            raise ValueError("retry_after must be a whole number of seconds >= 1, or None")
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.faults = Faults()
+        self.journal = Journal(self.state_dir / "journal.jsonl")
+        self.engine = Engine(
+            self.state_dir,
+            timing=Timing(latency, scale),
+            propagation_delay=propagation_delay,
+            retry_after=retry_after,
+            runner=app_runner,
+            faults=self.faults,
+            journal=self.journal,
+        )
+        self.engine.arm_routers = [
+            routes_authorization.router,
+            routes_resources.router,
+            routes_loganalytics.router,
+            routes_appcontainers.router,
+            routes_identity.router,
+            routes_keyvault.router,
+        ]
+        self.engine.vault_router = routes_secrets.router
+        self.engine.open_vault_listener = self._open_vault
+        self.engine.close_vault_listener = self._close_vault
+        self._arm_port = arm_port
+        self._tls: TlsFiles | None = None
+        self._arm: Listener | None = None
+        self._vaults: dict[str, Listener] = {}
+        self._vault_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self.arm_url = ""
+        store = self.engine.store
+        if not store.exists():
+            store.initialize(empty_state(guid(), guid(), guid()))
+        with store.read() as st:
+            self.subscription_id: str = st["subscription_id"]
+            self.tenant_id: str = st["tenant_id"]
+            self.deployer_principal_id: str = st["deployer_principal_id"]
+
+    # ------------------------------------------------------------------------- lifecycle
+    @property
+    def ca_file(self) -> Path:
+        return self.state_dir / "ca.pem"
+
+    @property
+    def cert_file(self) -> Path:
+        return self.state_dir / "server.pem"
+
+    @property
+    def key_file(self) -> Path:
+        return self.state_dir / "server.key"
+
+    def start(self) -> LocalCloud:
+        self._tls = ensure_certificates(self.state_dir)
+        ctx = self._tls.server_context()
+        self._arm = Listener(self._arm_port, ctx, self.engine, "arm")
+        self.arm_url = f"https://127.0.0.1:{self._arm.port}"
+        self.engine.arm_url = self.arm_url
+        self._arm.start()
+        with self.engine.store.write() as st:
+            # Operations claimed by a process that died are re-run by this one.
+            for op in st["operations"].values():
+                if op["status"] == "InProgress":
+                    op["claimed"] = False
+            live_vaults = [
+                r["name"].lower()
+                for r in st["resources"].values()
+                if r["type"] == "Microsoft.KeyVault/vaults"
+            ]
+            for name in live_vaults:
+                port = self._open_vault(name, st["vault_ports"].get(name))
+                if port != st["vault_ports"].get(name):
+                    st["vault_ports"][name] = port
+                    for r in st["resources"].values():
+                        if r["type"] == "Microsoft.KeyVault/vaults" and r["name"].lower() == name:
+                            r["properties"]["vaultUri"] = self.engine.vault_uri(port)
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, daemon=True, name="localcloud-lro")
+        self._ticker.start()
+        write_endpoint(self.state_dir, self.endpoint())
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+            self._ticker = None
+        if self.engine.runner is not None:
+            try:
+                self.engine.runner.stop_all()
+            except Exception:  # stopping must go on even if a runner misbehaves
+                pass
+        with self._vault_lock:
+            vaults = list(self._vaults.values())
+            self._vaults.clear()
+        for listener in vaults:
+            listener.stop()
+        if self._arm is not None:
+            self._arm.stop()
+            self._arm = None
+        remove_endpoint(self.state_dir, os.getpid())
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self.engine.settle()
+            except Exception:  # the ticker must survive a bad operation record
+                continue
+
+    def _open_vault(self, name: str, port: int | None) -> int:
+        with self._vault_lock:
+            if name in self._vaults:
+                return self._vaults[name].port
+            assert self._tls is not None, "cloud not started"
+            ctx = self._tls.server_context()
+            try:
+                listener = Listener(port or 0, ctx, self.engine, name)
+            except OSError:  # the recorded port is taken now: the vault moves
+                listener = Listener(0, ctx, self.engine, name)
+            listener.start()
+            self._vaults[name] = listener
+            return listener.port
+
+    def _close_vault(self, name: str) -> None:
+        with self._vault_lock:
+            listener = self._vaults.pop(name, None)
+        if listener is not None:
+            # Closing from inside a request on that listener would deadlock shutdown().
+            threading.Thread(target=listener.stop, daemon=True).start()
+
+    # ----------------------------------------------------------------------- public API
+    def endpoint(self) -> LocalCloudEndpoint:
+        return LocalCloudEndpoint(
+            arm_url=self.arm_url,
+            ca_file=str(self.ca_file),
+            subscription_id=self.subscription_id,
+            tenant_id=self.tenant_id,
+            state_dir=str(self.state_dir),
+            pid=os.getpid(),
+        )
+
+    def credential(self, principal_id: str | None = None) -> LocalCredential:
+        """A credential for the deployer (default) or any principal (e.g. an identity's)."""
+        return LocalCredential(principal_id or self.deployer_principal_id, self.tenant_id)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments every mgmt client needs to talk to this cloud."""
+        return {
+            "base_url": self.arm_url,
+            "connection_verify": str(self.ca_file),
+            "credential_scopes": ["https://management.azure.com/.default"],
+        }
+
+    def seed_taken_vault_name(self, name: str) -> None:
+        with self.engine.store.write() as st:
+            if name.lower() not in {n.lower() for n in st["taken_vault_names"]}:
+                st["taken_vault_names"].append(name)
+
+    def set_provider_state(self, namespace: str, state: str) -> None:
+        if state not in ("Registered", "NotRegistered", "Registering", "Unregistered"):
+            raise ValueError(f"unknown registration state {state!r}")
+        with self.engine.store.write() as st:
+            st["providers"][namespace.lower()] = {"namespace": namespace, "state": state}
+
+    def deny_deployer_authorization(self, deny: bool = True) -> None:
+        with self.engine.store.write() as st:
+            st["deny_deployer"] = bool(deny)
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Every LRO with its server-side `completed` and client-side `observed` timestamps."""
+        with self.engine.store.read() as st:
+            return [dict(op) for op in st["operations"].values()]
+
+    def vault_url(self, name: str) -> str | None:
+        with self.engine.store.read() as st:
+            port = st["vault_ports"].get(name.lower())
+        return self.engine.vault_uri(port) if port else None

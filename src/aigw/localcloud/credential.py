@@ -1,0 +1,58 @@
+"""A static-token credential for the local cloud (azure-core TokenCredential protocol).
+
+The token is an unsigned JWT-shaped string whose payload names the calling principal (`oid`)
+and tenant (`tid`); the emulator reads it to decide who calls. Never valid against real Azure.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from azure.core.credentials import AccessToken, AccessTokenInfo
+
+# Defaults used when no cloud is at hand; a LocalCloud has its own generated ids.
+DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000aigw"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def make_token(principal_id: str, tenant_id: str) -> str:
+    header = _b64({"alg": "none", "typ": "JWT"})
+    payload = _b64({"oid": principal_id, "tid": tenant_id, "iss": "aigw-localcloud"})
+    return f"{header}.{payload}.localcloud"
+
+
+class LocalCredential:
+    """`LocalCredential(principal_id, tenant_id)`; use `cloud.credential()` for the deployer."""
+
+    def __init__(self, principal_id: str, tenant_id: str = DEFAULT_TENANT) -> None:
+        self.principal_id = principal_id
+        self.tenant_id = tenant_id
+        self._token = make_token(principal_id, tenant_id)
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        return AccessTokenInfo(self._token, int(time.time()) + 3600)
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> LocalCredential:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None

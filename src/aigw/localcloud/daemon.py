@@ -1,0 +1,161 @@
+"""Run the local cloud as a background process shared by several commands and test runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import aigw
+from aigw.errors import AigwError
+
+from .endpoint import LocalCloudEndpoint, read_endpoint
+
+LOG = "daemon.log"
+# Files the local cloud owns in its state directory (reset removes exactly these).
+OWNED = (
+    "state.json",
+    "state.lock",
+    "journal.jsonl",
+    "endpoint.json",
+    "ca.pem",
+    "server.pem",
+    "server.key",
+    LOG,
+)
+
+
+class LocalCloudError(AigwError):
+    """The local cloud could not be started, stopped or reset."""
+
+
+def serve(
+    state_dir: Path,
+    *,
+    latency: str = "instant",
+    scale: float = 1.0,
+    propagation_delay: float = 0.0,
+) -> None:
+    """Run in the foreground until SIGTERM/SIGINT."""
+    from .cloud import LocalCloud
+
+    done = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    cloud = LocalCloud(state_dir, latency=latency, scale=scale, propagation_delay=propagation_delay)
+    cloud.start()
+    print(f"localcloud listening on {cloud.arm_url} (state {state_dir})", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        cloud.stop()
+
+
+def ensure_running(
+    state_dir: Path,
+    *,
+    latency: str = "instant",
+    scale: float = 1.0,
+    propagation_delay: float = 0.0,
+    timeout: float = 30.0,
+) -> LocalCloudEndpoint:
+    """Return the running cloud's endpoint, starting a detached one first if needed."""
+    state_dir = Path(state_dir).expanduser()
+    ep = read_endpoint(state_dir)
+    if ep is not None:
+        return ep
+    state_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    src = str(Path(aigw.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    cmd = [
+        sys.executable,
+        "-m",
+        "aigw.localcloud",
+        "serve",
+        "--state-dir",
+        str(state_dir),
+        "--latency",
+        latency,
+        "--scale",
+        str(scale),
+        "--propagation-delay",
+        str(propagation_delay),
+    ]
+    with open(state_dir / LOG, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,  # survives the command that started it
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ep = read_endpoint(state_dir)
+        if ep is not None and ep.pid == proc.pid:
+            return ep
+        if proc.poll() is not None:
+            raise LocalCloudError(
+                f"the local cloud exited at start (code {proc.returncode})",
+                hint=f"see {state_dir / LOG}: {_tail(state_dir / LOG)}",
+            )
+        time.sleep(0.05)
+    proc.terminate()
+    raise LocalCloudError(
+        f"the local cloud did not answer within {timeout:.0f} s", hint=f"see {state_dir / LOG}"
+    )
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def status(state_dir: Path) -> LocalCloudEndpoint | None:
+    return read_endpoint(Path(state_dir).expanduser())
+
+
+def stop(state_dir: Path, timeout: float = 15.0) -> bool:
+    """Stop the running cloud; False if none was running."""
+    ep = read_endpoint(Path(state_dir).expanduser())
+    if ep is None:
+        return False
+    try:
+        os.kill(ep.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(ep.pid, 0)
+        except ProcessLookupError:
+            return True
+        try:  # reap it if it is our child (tests start and stop in one process)
+            os.waitpid(ep.pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    raise LocalCloudError(f"the local cloud (pid {ep.pid}) did not stop within {timeout:.0f} s")
+
+
+def reset(state_dir: Path) -> None:
+    """Stop the cloud and forget everything it held (resources, secrets, journal, CA)."""
+    state_dir = Path(state_dir).expanduser()
+    stop(state_dir)
+    for name in OWNED:
+        (state_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(state_dir / "captures", ignore_errors=True)
