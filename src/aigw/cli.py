@@ -149,7 +149,7 @@ def litellm_ensure(
     env: EnvOpt = "dev", env_dir: EnvDirOpt = None, output: OutputOpt = OutputFormat.text
 ) -> None:
     """Find or create the LiteLLM virtual environment matching the environment's image."""
-    from aigw import litellm_env
+    import aigw.litellm_env as litellm_env
     from aigw.config_load import load_env
 
     ui = _ui(output)

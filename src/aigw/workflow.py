@@ -1,0 +1,158 @@
+"""The workflows behind plan, deploy, destroy and status: config -> desired -> observe -> plan
+-> apply. No rendering here (the CLI does that) and no SDK import at module level."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aigw.config import EnvConfig
+from aigw.config_load import Secret, read_secret
+from aigw.desired import Desired, build_desired
+from aigw.errors import UserError
+from aigw.plan import Observed, Plan, plan_deploy, plan_destroy
+
+if TYPE_CHECKING:
+    from aigw.apply import ApplyResult, Listener
+    from aigw.azure.context import Ctx
+    from aigw.azure.session import Target
+
+
+def localcloud_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aigw" / "localcloud"
+    return Path(os.environ.get("AIGW_LOCALCLOUD_DIR", default)).expanduser()
+
+
+def local_target(state_dir: Path | None = None) -> Target:
+    """The local cloud (started if needed): its ARM URL, CA and a static-token credential."""
+    from aigw.azure.session import Target
+    from aigw.localcloud.credential import LocalCredential
+    from aigw.localcloud.daemon import ensure_running
+
+    directory = state_dir or localcloud_dir()
+    ep = ensure_running(directory)
+    # The local cloud's deployer principal (Owner of its subscription), unless a test asks
+    # to act as somebody else.
+    principal = os.environ.get("AIGW_LOCALCLOUD_PRINCIPAL") or _local_deployer(directory)
+    cred = LocalCredential(principal, ep.tenant_id)
+    return Target(
+        subscription_id=ep.subscription_id,
+        credential=cred,
+        tenant_id=ep.tenant_id,
+        base_url=ep.arm_url,
+        ca_file=Path(ep.ca_file),
+        local=True,
+        polling_interval=0.2,
+    )
+
+
+def _local_deployer(state_dir: Path) -> str:
+    import json
+
+    state = json.loads((state_dir / "state.json").read_text())
+    return str(state["deployer_principal_id"])
+
+
+def make_target(config: EnvConfig, *, cloud: str, subscription: str | None, debug: bool) -> Target:
+    if cloud == "local":
+        target = local_target()
+        target.debug_http = debug
+        return target
+    if cloud != "azure":
+        raise UserError(f"unknown --cloud {cloud!r}", hint="use azure or local")
+    from aigw.azure.session import azure_target
+
+    return azure_target(subscription or config.subscription_id, debug_http=debug)
+
+
+def read_secrets(config: EnvConfig, *, required: bool) -> dict[str, Secret | None]:
+    """Both keys from their environment variables; when not required, missing ones are None
+    (plan in a pull request has no secrets: values are then not compared)."""
+    out: dict[str, Secret | None] = {}
+    for key, var, what in (
+        ("gateway_key", config.gateway.key_env, "the gateway key"),
+        ("azure_openai_key", config.azure_openai.api_key_env, "the Azure OpenAI key"),
+    ):
+        try:
+            out[key] = read_secret(var, what=what)
+        except UserError:
+            if required:
+                raise
+            out[key] = None
+    return out
+
+
+@dataclass
+class Session:
+    config: EnvConfig
+    target: Target
+    desired: Desired
+    ctx: Ctx
+
+    def close(self) -> None:
+        self.ctx.clients.close()
+
+
+def open_session(
+    config: EnvConfig,
+    target: Target,
+    *,
+    secrets: dict[str, Secret | None],
+    role_wait_timeout: float = 600.0,
+) -> Session:
+    from aigw.azure.context import Ctx
+    from aigw.azure.session import Clients, whoami
+
+    principal, tenant = whoami(target)
+    desired = build_desired(
+        config,
+        subscription_id=target.subscription_id,
+        tenant_id=tenant,
+        deployer_principal_id=principal,
+    )
+    ctx = Ctx(
+        clients=Clients(target),
+        desired=desired,
+        secrets=secrets,
+        role_wait_timeout=role_wait_timeout,
+        poll_interval=0.2 if target.local else 2.0,
+    )
+    return Session(config=config, target=target, desired=desired, ctx=ctx)
+
+
+def observe(session: Session, *, destroy: bool = False) -> dict[str, Observed]:
+    from aigw.observe import observe_all
+
+    return observe_all(session.ctx, destroy=destroy)
+
+
+def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -> Plan:
+    observed = observe(session, destroy=destroy)
+    if destroy:
+        return plan_destroy(session.desired, observed, purge=purge)
+    return plan_deploy(session.desired, observed)
+
+
+def apply(session: Session, plan: Plan, listener: Listener | None = None) -> ApplyResult:
+    from aigw.apply import apply_plan
+
+    return apply_plan(session.ctx, plan, listener=listener)
+
+
+def outputs(session: Session) -> dict[str, Any]:
+    """The scaffold's outputs: gateway URL, FQDN, resource group, vault name."""
+    out = session.ctx.outputs
+    names = session.config.names()
+    fqdn = out.get("container_app", {}).get("fqdn")
+    return {
+        "gateway_url": f"https://{fqdn}" if fqdn else None,
+        "fqdn": fqdn,
+        "resource_group": names.resource_group,
+        "key_vault": names.key_vault,
+        "key_vault_uri": out.get("key_vault", {}).get("vault_uri"),
+        "container_app": names.container_app,
+        "latest_revision": out.get("container_app", {}).get("latest_revision"),
+        "identity_client_id": out.get("identity", {}).get("client_id"),
+    }
