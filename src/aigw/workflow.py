@@ -156,3 +156,41 @@ def outputs(session: Session) -> dict[str, Any]:
         "latest_revision": out.get("container_app", {}).get("latest_revision"),
         "identity_client_id": out.get("identity", {}).get("client_id"),
     }
+
+
+def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, Any]]:
+    """One row per resource: exists, and what Azure says of its state."""
+    rows = []
+    for res in session.desired.resources:
+        obs = observed.get(res.key)
+        exists = bool(obs and obs.exists)
+        state = "present" if exists else "missing"
+        if obs is not None:
+            if res.kind.value == "provider":
+                state = str(obs.fields.get("registrationState"))
+                exists = state == "Registered"
+            elif obs.soft_deleted:
+                state = "soft-deleted"
+            elif res.kind.value == "container_app" and exists:
+                o = obs.outputs
+                state = f"{o.get('provisioning_state')}, {o.get('running_status') or 'running'}"
+                state += f", revision {o.get('latest_ready_revision') or o.get('latest_revision')}"
+        rows.append({"kind": res.kind.value, "name": res.name, "ok": exists, "state": state})
+    return rows
+
+
+def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
+    """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
+    give it this environment's deployments and key, and point the config at it."""
+    from aigw.localcloud.daemon import configure_openai
+
+    key = secrets.get("azure_openai_key")
+    url = configure_openai(
+        localcloud_dir(),
+        [
+            {"name": m.deployment_name, "kind": m.kind.value, "dimensions": m.dimensions}
+            for m in config.models
+        ],
+        key.reveal() if key else None,
+    )
+    return config.with_endpoint(url)

@@ -1,0 +1,298 @@
+"""The smoke test: prove a live gateway works, and that it refuses callers without the key.
+
+The scaffold's failure mode was a proxy serving with no authentication (config or master key
+missing). So the first thing proven after liveliness is that a call without a key is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from aigw.config import EnvConfig, ModelKind
+
+WRONG_KEY = "sk-aigw-smoke-wrong-key-0000000000"  # deliberately invalid
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    ms: float
+    details: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "ms": round(self.ms, 1), "details": self.details}
+
+
+def verify_for(target: Any) -> Any:
+    """TLS verification for the gateway: the local cloud's CA, else the system's."""
+    ca = getattr(target, "ca_file", None)
+    return str(ca) if ca else True
+
+
+class _Timer:
+    def __enter__(self) -> _Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ms = (time.perf_counter() - self.start) * 1000
+
+
+def wait_alive(
+    client: httpx.Client, *, timeout: float, on_wait: Callable[[str], None] | None
+) -> Check:
+    """GET /health/liveliness until 200; min replicas 0 means a cold start of tens of seconds."""
+    deadline = time.monotonic() + timeout
+    start = time.perf_counter()
+    last = ""
+    told = False
+    while True:
+        try:
+            r = client.get("/health/liveliness", timeout=10)
+            if r.status_code == 200:
+                return Check("liveliness", True, (time.perf_counter() - start) * 1000)
+            last = f"HTTP {r.status_code}"
+        except httpx.HTTPError as e:
+            last = type(e).__name__
+        if time.monotonic() > deadline:
+            return Check(
+                "liveliness",
+                False,
+                (time.perf_counter() - start) * 1000,
+                f"no answer after {timeout:.0f}s ({last})",
+            )
+        if on_wait and not told:
+            on_wait(f"waiting for the gateway to answer (cold start can take ~30 s): {last}")
+            told = True
+        time.sleep(1.0)
+
+
+def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
+    checks = []
+    with _Timer() as t:
+        r = client.get("/v1/models")
+    if r.status_code == 200:
+        checks.append(
+            Check(
+                "no key is refused",
+                False,
+                t.ms,
+                "GATEWAY ANSWERS WITHOUT A KEY: authentication is off (LiteLLM config or master "
+                "key missing: check the config volume and LITELLM_GATEWAY_KEY)",
+            )
+        )
+    else:
+        checks.append(
+            Check("no key is refused", r.status_code == 401, t.ms, f"HTTP {r.status_code}")
+        )
+    wrong = WRONG_KEY if key != WRONG_KEY else WRONG_KEY + "x"
+    with _Timer() as t:
+        r = client.get("/v1/models", headers={"Authorization": f"Bearer {wrong}"})
+    refused = 400 <= r.status_code < 500
+    detail = f"HTTP {r.status_code}"
+    if r.status_code == 400:
+        detail += " (LiteLLM without a database answers 400 'No connected db.' for a wrong key)"
+    checks.append(Check("wrong key is refused", refused, t.ms, detail))
+    return checks
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> tuple[httpx.Response, float]:
+    with _Timer() as t:
+        r = client.post(path, json=body, timeout=120)
+    return r, t.ms
+
+
+def _error_text(r: httpx.Response) -> str:
+    try:
+        err = r.json().get("error")
+        msg = err.get("message") if isinstance(err, dict) else err
+    except (ValueError, AttributeError):
+        msg = r.text
+    return f"HTTP {r.status_code}: {' '.join(str(msg).split())[:200]}"
+
+
+def _output_text(body: dict[str, Any]) -> str:
+    parts = []
+    for item in body.get("output") or []:
+        if item.get("type") == "message":
+            parts += [
+                c.get("text", "")
+                for c in item.get("content") or []
+                if c.get("type") == "output_text"
+            ]
+    return "".join(parts)
+
+
+def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        if line.startswith("data:"):
+            data = line[5:].strip()
+            if data and data != "[DONE]":
+                try:
+                    yield json.loads(data)
+                except ValueError:
+                    continue
+
+
+TOOL = {
+    "type": "function",
+    "name": "get_repo_file",
+    "description": "Read a file of the user's repository.",
+    "parameters": {
+        "type": "object",
+        "properties": {"path": {"type": "string"}},
+        "required": ["path"],
+    },
+}
+
+
+def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
+    checks = []
+    r, ms = _post(client, "/v1/responses", {"model": alias, "input": "Reply with the word ready."})
+    if r.status_code == 200 and r.json().get("status") == "completed" and _output_text(r.json()):
+        checks.append(Check(f"responses {alias}", True, ms, _output_text(r.json())[:40]))
+    else:
+        checks.append(Check(f"responses {alias}", False, ms, _error_text(r)))
+    with _Timer() as t:
+        completed, deltas, status = False, 0, 0
+        with client.stream(
+            "POST",
+            "/v1/responses",
+            json={"model": alias, "input": "Count to three.", "stream": True},
+            timeout=120,
+        ) as s:
+            status = s.status_code
+            if status == 200:
+                for ev in _sse_events(s.iter_lines()):
+                    deltas += ev.get("type") == "response.output_text.delta"
+                    completed = completed or ev.get("type") == "response.completed"
+    checks.append(
+        Check(
+            f"responses {alias} streamed",
+            completed and deltas > 0,
+            t.ms,
+            f"{deltas} deltas, completed={completed}" if status == 200 else f"HTTP {status}",
+        )
+    )
+    # Two turns with a tool call: where coding agents fail first.
+    first = {"model": alias, "input": "Open README.md with the tool.", "tools": [TOOL]}
+    r, ms1 = _post(client, "/v1/responses", first)
+    call = None
+    if r.status_code == 200:
+        call = next(
+            (o for o in r.json().get("output") or [] if o.get("type") == "function_call"), None
+        )
+    if call is None:
+        checks.append(
+            Check(
+                f"responses {alias} tool call",
+                False,
+                ms1,
+                _error_text(r) if r.status_code != 200 else "no function_call in the output",
+            )
+        )
+        return checks
+    second = {
+        "model": alias,
+        "tools": [TOOL],
+        "input": [
+            {"role": "user", "content": "Open README.md with the tool."},
+            {
+                "type": "function_call",
+                "call_id": call["call_id"],
+                "name": call["name"],
+                "arguments": call.get("arguments", "{}"),
+            },
+            {
+                "type": "function_call_output",
+                "call_id": call["call_id"],
+                "output": "# README\nhello",
+            },
+        ],
+    }
+    r, ms2 = _post(client, "/v1/responses", second)
+    ok = (
+        r.status_code == 200
+        and r.json().get("status") == "completed"
+        and bool(_output_text(r.json()))
+    )
+    checks.append(
+        Check(
+            f"responses {alias} tool call",
+            ok,
+            ms1 + ms2,
+            f"called {call['name']}" if ok else _error_text(r),
+        )
+    )
+    return checks
+
+
+def run_smoke(
+    url: str,
+    key: str | None,
+    config: EnvConfig,
+    *,
+    verify: Any = True,
+    timeout: float = 180.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> list[Check]:
+    """Every check against the gateway at `url`; never raises for a failed check."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
+        alive = wait_alive(anon, timeout=timeout, on_wait=on_wait)
+        if not alive.ok:
+            return [alive]
+        checks = [alive, *_auth_checks(anon, key)]
+    if not key:
+        checks.append(
+            Check("gateway key", False, 0, "no gateway key: set its environment variable")
+        )
+        return checks
+    with httpx.Client(
+        base_url=url, verify=verify, timeout=60, headers=headers, trust_env=False
+    ) as client:
+        with _Timer() as t:
+            r = client.get("/v1/models")
+        listed = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
+        missing = sorted({m.alias for m in config.models} - listed)
+        checks.append(
+            Check(
+                "models listed",
+                r.status_code == 200 and not missing,
+                t.ms,
+                f"missing: {', '.join(missing)}"
+                if missing
+                else f"{len(listed)} models"
+                if r.status_code == 200
+                else _error_text(r),
+            )
+        )
+        for m in config.models:
+            if m.kind is ModelKind.embeddings:
+                r, ms = _post(
+                    client, "/v1/embeddings", {"model": m.alias, "input": "aigw smoke test"}
+                )
+                dims = len(r.json()["data"][0]["embedding"]) if r.status_code == 200 else 0
+                checks.append(
+                    Check(
+                        f"embeddings {m.alias}",
+                        dims == m.dimensions,
+                        ms,
+                        f"{dims} dimensions" if r.status_code == 200 else _error_text(r),
+                    )
+                )
+            elif m.kind is ModelKind.responses:
+                checks += _responses_checks(client, m.alias)
+            else:
+                body = {"model": m.alias, "messages": [{"role": "user", "content": "Say ready."}]}
+                r, ms = _post(client, "/v1/chat/completions", body)
+                ok = r.status_code == 200 and bool(r.json()["choices"][0]["message"].get("content"))
+                checks.append(Check(f"chat {m.alias}", ok, ms, "" if ok else _error_text(r)))
+    return checks
