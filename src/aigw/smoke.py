@@ -7,6 +7,7 @@ missing). So the first thing proven after liveliness is that a call without a ke
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ class Check:
 def verify_for(target: Any) -> Any:
     """TLS verification for the gateway: the local cloud's CA, else the system's."""
     ca = getattr(target, "ca_file", None)
-    return str(ca) if ca else True
+    return ssl.create_default_context(cafile=str(ca)) if ca else True
 
 
 class _Timer:

@@ -76,6 +76,7 @@ class LiteLLMAppRunner:
         self.reporter = reporter
         self.startup_timeout = startup_timeout
         self._apps: dict[str, GatewayProcess] = {}
+        self._ports: dict[str, int] = {}
         self._lock = threading.RLock()
 
     def process(self, app_key: str) -> GatewayProcess | None:
@@ -103,6 +104,9 @@ class LiteLLMAppRunner:
         except LiteLLMEnvError as exc:
             raise AppStartError(_text(exc)) from exc
         with self._lock:
+            # An app keeps its port across restarts and revisions, as its FQDN does on Azure.
+            previous = self._apps.get(spec.app_key)
+            port = previous.port if previous is not None else self._ports.get(spec.app_key)
             self.stop(spec.app_key)
             app_dir = self.workdir / app_dir_name(spec.app_key)
             files_root = app_dir / "files"
@@ -127,7 +131,7 @@ class LiteLLMAppRunner:
                     env,
                     args,
                     environ,
-                    port=None,
+                    port=port,
                     workdir=app_dir,
                     tls=self.tls,
                     startup_timeout=self.startup_timeout,
@@ -137,6 +141,7 @@ class LiteLLMAppRunner:
             except GatewayError as exc:
                 raise AppStartError(_text(exc)) from exc
             self._apps[spec.app_key] = gateway
+            self._ports[spec.app_key] = gateway.port
             return gateway.url
 
     def stop(self, app_key: str) -> None:

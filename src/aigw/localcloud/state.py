@@ -84,7 +84,9 @@ class StateStore:
 
     def _save(self, st: State) -> None:
         tmp = self.path.with_name(f"state.json.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        # The state holds the emulated vaults' secret values: owner-only, like a key store.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
             json.dump(st, f, separators=(",", ":"))
         os.replace(tmp, self.path)
         k = self._stat_key()

@@ -1,0 +1,104 @@
+"""A local cloud with the real SDKs, the Azure OpenAI emulator and (optionally) the real
+LiteLLM running the container app, plus helpers to deploy through aigw's own workflow."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigw import workflow
+from aigw.apply import ApplyResult
+from aigw.azure.session import Target
+from aigw.config import EnvConfig
+from aigw.config_load import Secret, load_env
+from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw.localcloud.cloud import LocalCloud
+from aigw.localcloud.journal import JournalEntry
+from aigw.localcloud.tls import ensure_certificates
+from aigw.plan import Plan
+from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
+
+
+@dataclass
+class Stack:
+    root: Path
+    cloud: LocalCloud
+    aoai: AzureOpenAIEmulator
+    runner: Any = None
+    gateway_key: str = GATEWAY_KEY_CANARY
+    aoai_key: str = AOAI_KEY_CANARY
+    env_dir: Path = field(default_factory=lambda: ENV_DIR)
+
+    def target(self, principal: str | None = None) -> Target:
+        return Target(
+            subscription_id=self.cloud.subscription_id,
+            credential=self.cloud.credential(principal),
+            tenant_id=self.cloud.tenant_id,
+            base_url=self.cloud.arm_url,
+            ca_file=self.cloud.ca_file,
+            local=True,
+            polling_interval=0.05,
+        )
+
+    def config(self, env: str = "dev") -> EnvConfig:
+        cfg = load_env(env, self.env_dir).config
+        self.aoai.set_deployments(
+            [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+        )
+        return cfg.with_endpoint(self.aoai.url)
+
+    def secrets(self) -> dict[str, Secret | None]:
+        return {
+            "gateway_key": Secret("AIGW_GATEWAY_KEY", self.gateway_key),
+            "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", self.aoai_key),
+        }
+
+    def session(self, env: str = "dev", *, config: EnvConfig | None = None, principal: str | None = None) -> workflow.Session:
+        return workflow.open_session(
+            config or self.config(env), self.target(principal), secrets=self.secrets(), role_wait_timeout=20
+        )
+
+    def deploy(self, env: str = "dev", *, config: EnvConfig | None = None) -> tuple[Plan, ApplyResult]:
+        session = self.session(env, config=config)
+        plan = workflow.make_plan(session)
+        result = workflow.apply(session, plan)
+        session.close()
+        return plan, result
+
+    def mark(self) -> int:
+        return len(self.cloud.journal.entries())
+
+    def since(self, mark: int) -> list[JournalEntry]:
+        return self.cloud.journal.entries()[mark:]
+
+    def writes_since(self, mark: int) -> list[JournalEntry]:
+        return [e for e in self.since(mark) if e.is_write]
+
+
+def make_stack(root: Path, *, with_gateway: bool, **cloud_kwargs: Any) -> Stack:
+    runner = None
+    tls = ensure_certificates(root / "cloud")
+    if with_gateway:
+        from aigw.localcloud.apprunner import LiteLLMAppRunner
+
+        runner = LiteLLMAppRunner(root / "apps", tls=(tls.cert_file, tls.key_file))
+    cloud = LocalCloud(root / "cloud", app_runner=runner, **cloud_kwargs)
+    cloud.start()
+    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    return Stack(root=root, cloud=cloud, aoai=aoai, runner=runner)
+
+
+def close_stack(stack: Stack) -> None:
+    stack.cloud.stop()
+    if stack.runner is not None:
+        stack.runner.stop_all()
+    stack.aoai.stop()
+
+
+def copy_envs(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in ENV_DIR.glob("*.yaml"):
+        shutil.copy(p, dest / p.name)
+    return dest
