@@ -122,7 +122,7 @@ class LocalCloud:
                 r["name"].lower()
                 for r in st["resources"].values()
                 if r["type"] == "Microsoft.KeyVault/vaults"
-            ]
+            ] + list(st["deleted_vaults"])
             for name in live_vaults:
                 port = self._open_vault(name, st["vault_ports"].get(name))
                 if port != st["vault_ports"].get(name):

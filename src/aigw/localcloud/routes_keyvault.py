@@ -76,7 +76,8 @@ def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
         "_vault": vault,
     }
     st["resources"].pop(key(vault["id"]), None)
-    eng.close_vault_listener(vault["name"].lower())
+    # The listener stays (its data plane answers 404 now) so a recovered vault keeps its URL;
+    # purge closes it.
 
 
 @router.route("PUT", PATH)
@@ -335,3 +336,4 @@ def _finish_purge(eng: Engine, op: dict[str, Any]) -> None:
         st["secrets"].pop(name, None)
         st["vault_ports"].pop(name, None)
         lro.finish(st["operations"][op["id"]])
+    eng.close_vault_listener(name)
