@@ -46,7 +46,9 @@ def test_vault_names_are_global_and_soft_delete(cloud: LocalCloud, clients: Clie
     kv = clients.keyvault.vaults
     res = kv.check_name_availability({"name": "kv-taken", "type": "Microsoft.KeyVault/vaults"})
     assert res.name_available is False and res.reason == "AlreadyExists"
-    assert kv.check_name_availability({"name": "kv-free", "type": "Microsoft.KeyVault/vaults"}).name_available
+    assert kv.check_name_availability(
+        {"name": "kv-free", "type": "Microsoft.KeyVault/vaults"}
+    ).name_available
     with pytest.raises(ResourceExistsError) as e:
         _vault(clients, "kv-taken")
     assert e.value.error.code == "VaultAlreadyExists"
@@ -59,7 +61,9 @@ def test_vault_names_are_global_and_soft_delete(cloud: LocalCloud, clients: Clie
     with pytest.raises(ResourceNotFoundError):
         kv.get(RG, "kv-soft")
     assert [d.name for d in kv.list_deleted()] == ["kv-soft"]
-    assert not kv.check_name_availability({"name": "kv-soft", "type": "Microsoft.KeyVault/vaults"}).name_available
+    assert not kv.check_name_availability(
+        {"name": "kv-soft", "type": "Microsoft.KeyVault/vaults"}
+    ).name_available
     with pytest.raises(ResourceExistsError) as e:
         _vault(clients, "kv-soft")
     assert e.value.error.code == "ConflictError" and "deleted state" in e.value.error.message
@@ -95,7 +99,9 @@ def test_data_plane_challenge_and_rbac(tmp_path) -> None:
         v = _vault(c, "kv-rbac")
         url = v.properties.vault_uri
         # Raw first request: 401 with Key Vault's challenge.
-        r = requests.get(f"{url}secrets/x?api-version=2026-04-01", verify=str(cloud.ca_file), timeout=5)
+        r = requests.get(
+            f"{url}secrets/x?api-version=2026-04-01", verify=str(cloud.ca_file), timeout=5
+        )
         assert r.status_code == 401
         assert r.headers["WWW-Authenticate"] == (
             f'Bearer authorization="https://login.microsoftonline.com/{cloud.tenant_id}", '
@@ -129,7 +135,10 @@ def test_secret_lifecycle(cloud: LocalCloud, clients: Clients) -> None:
     s2 = sc.set_secret("k", "two")
     assert sc.get_secret("k").value == "two"
     assert sc.get_secret("k", s1.properties.version).value == "one"
-    assert {p.version for p in sc.list_properties_of_secret_versions("k")} == {s1.properties.version, s2.properties.version}
+    assert {p.version for p in sc.list_properties_of_secret_versions("k")} == {
+        s1.properties.version,
+        s2.properties.version,
+    }
     assert [p.name for p in sc.list_properties_of_secrets()] == ["k"]
     deleted = sc.begin_delete_secret("k").result()
     assert deleted.recovery_id.endswith("/deletedsecrets/k")
@@ -161,10 +170,17 @@ def test_role_assignment_rules(cloud: LocalCloud, clients: Clients) -> None:
         clients.grant(v.id, SECRETS_USER, unknown, "ServicePrincipal")
     assert e.value.error.code == "RoleAssignmentExists"
     flt = f"principalId eq '{unknown}'"
-    assert [r.name for r in clients.auth.role_assignments.list_for_scope(v.id, filter=flt)] == [ra.name]
-    defs = list(clients.auth.role_definitions.list(v.id, filter="roleName eq 'Key Vault Secrets User'"))
+    assert [r.name for r in clients.auth.role_assignments.list_for_scope(v.id, filter=flt)] == [
+        ra.name
+    ]
+    defs = list(
+        clients.auth.role_definitions.list(v.id, filter="roleName eq 'Key Vault Secrets User'")
+    )
     assert [d.name for d in defs] == [SECRETS_USER]
-    assert clients.auth.role_definitions.get(v.id, SECRETS_OFFICER).role_name == "Key Vault Secrets Officer"
+    assert (
+        clients.auth.role_definitions.get(v.id, SECRETS_OFFICER).role_name
+        == "Key Vault Secrets Officer"
+    )
     clients.auth.role_assignments.delete(v.id, ra.name)
     assert not list(clients.auth.role_assignments.list_for_scope(v.id, filter=flt))
     cloud.deny_deployer_authorization(True)
@@ -190,7 +206,9 @@ def test_key_vault_reference_needs_identity_access(cloud: LocalCloud, clients: C
     # An identity without a role on the vault cannot read the reference.
     other = clients.msi.user_assigned_identities.create_or_update(RG, "id-other", {"location": LOC})
     with pytest.raises(HttpResponseError) as e:
-        clients.apps.container_apps.begin_create_or_update(RG, "ca-2", app_body(s.env.id, other.id, uri)).result()
+        clients.apps.container_apps.begin_create_or_update(
+            RG, "ca-2", app_body(s.env.id, other.id, uri)
+        ).result()
     assert e.value.error.code == "InvalidParameterValueInContainerTemplate"
     assert "Unable to get value using Managed identity" in e.value.error.message
     # A missing secret fails the same way.

@@ -25,14 +25,16 @@ def test_daemon_start_status_stop(tmp_path) -> None:
         assert daemon.ensure_running(d).pid == ep.pid  # already running: same process
         # Another process sees it and can use it through the SDK.
         code = (
-            "import sys; from pathlib import Path; from aigw.localcloud.endpoint import read_endpoint;"
+            "import sys; from pathlib import Path; from aigw.localcloud.endpoint import read_endpoint;"  # noqa: E501
             "from aigw.localcloud.credential import LocalCredential;"
             "from azure.mgmt.resource.resources import ResourceManagementClient;"
             f"ep = read_endpoint(Path({str(d)!r}));"
-            "c = ResourceManagementClient(LocalCredential('x', ep.tenant_id), ep.subscription_id, base_url=ep.arm_url, connection_verify=ep.ca_file);"
+            "c = ResourceManagementClient(LocalCredential('x', ep.tenant_id), ep.subscription_id, base_url=ep.arm_url, connection_verify=ep.ca_file);"  # noqa: E501
             "print(c.resource_groups.create_or_update('rg-x', {'location': 'eastus'}).name)"
         )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
         assert out.stdout.strip() == "rg-x"
         res = CliRunner().invoke(cli_app, ["status", "--state-dir", str(d), "--output", "json"])
         assert res.exit_code == 0 and json.loads(res.stdout)["pid"] == ep.pid
@@ -53,7 +55,15 @@ def test_state_survives_restart(tmp_path) -> None:
         c = make_clients(cloud)
         c.resource.resource_groups.create_or_update(RG, {"location": LOC})
         v = c.keyvault.vaults.begin_create_or_update(
-            RG, "kv-persist", {"location": LOC, "properties": {"tenantId": cloud.tenant_id, "sku": {"family": "A", "name": "standard"}}}
+            RG,
+            "kv-persist",
+            {
+                "location": LOC,
+                "properties": {
+                    "tenantId": cloud.tenant_id,
+                    "sku": {"family": "A", "name": "standard"},
+                },
+            },
         ).result()
         c.grant(v.id, SECRETS_OFFICER, cloud.deployer_principal_id, "User")
         c.secrets(v.properties.vault_uri).set_secret("s", "kept")

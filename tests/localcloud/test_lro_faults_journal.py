@@ -27,7 +27,9 @@ def test_lro_shapes_and_realistic_timing(tmp_path) -> None:
     with LocalCloud(tmp_path / "c", latency="realistic", scale=0.01) as cloud:
         c = make_clients(cloud, polling_interval=30)  # would hang if Retry-After were ignored
         c.resource.resource_groups.create_or_update(RG, {"location": LOC})
-        base = f"{cloud.arm_url}/subscriptions/{cloud.subscription_id}/resourceGroups/{RG}/providers"
+        base = (
+            f"{cloud.arm_url}/subscriptions/{cloud.subscription_id}/resourceGroups/{RG}/providers"
+        )
         r = requests.put(
             f"{base}/Microsoft.App/managedEnvironments/env1?api-version=2026-07-01",
             json={"location": LOC, "properties": {}},
@@ -37,29 +39,56 @@ def test_lro_shapes_and_realistic_timing(tmp_path) -> None:
         )
         assert r.status_code == 201 and r.headers["Retry-After"] == "1"
         assert r.json()["properties"]["provisioningState"] == "Waiting"
-        status = requests.get(r.headers["Azure-AsyncOperation"], headers=_h(cloud), verify=str(cloud.ca_file), timeout=5)
+        status = requests.get(
+            r.headers["Azure-AsyncOperation"],
+            headers=_h(cloud),
+            verify=str(cloud.ca_file),
+            timeout=5,
+        )
         assert status.json()["status"] == "InProgress"
         started = time.monotonic()
-        env = c.apps.managed_environments.begin_create_or_update(RG, "env2", {"location": LOC, "properties": {}}).result()
+        env = c.apps.managed_environments.begin_create_or_update(
+            RG, "env2", {"location": LOC, "properties": {}}
+        ).result()
         took = time.monotonic() - started
         assert env.properties.provisioning_state == "Succeeded"
         assert 2.0 <= took < 6.0
-        op = [o for o in cloud.operations() if o["resource_id"].endswith("/env2")][0]
+        op = next(o for o in cloud.operations() if o["resource_id"].endswith("/env2"))
         assert op["status"] == "Succeeded" and op["completed"] <= op["observed"]
         assert op["observed"] - op["completed"] <= 1.5  # noticed within one Retry-After
         # Body-polled vault: 200/201 with RegisteringDns, then the SDK polls the vault itself.
         v = c.keyvault.vaults.begin_create_or_update(
-            RG, "kv-lro", {"location": LOC, "properties": {"tenantId": cloud.tenant_id, "sku": {"family": "A", "name": "standard"}}}
+            RG,
+            "kv-lro",
+            {
+                "location": LOC,
+                "properties": {
+                    "tenantId": cloud.tenant_id,
+                    "sku": {"family": "A", "name": "standard"},
+                },
+            },
         )
         assert v.status() == "RegisteringDns"
         assert v.result().properties.provisioning_state == "Succeeded"
         # Resource group delete: 202 + Location; the poller waits for 200.
-        r = requests.delete(f"{cloud.arm_url}/subscriptions/{cloud.subscription_id}/resourcegroups/{RG}?api-version=2025-04-01", headers=_h(cloud), verify=str(cloud.ca_file), timeout=5)
+        r = requests.delete(
+            f"{cloud.arm_url}/subscriptions/{cloud.subscription_id}/resourcegroups/{RG}?api-version=2025-04-01",
+            headers=_h(cloud),
+            verify=str(cloud.ca_file),
+            timeout=5,
+        )
         assert r.status_code == 202 and "Location" in r.headers and r.headers["Retry-After"] == "1"
-        poll = requests.get(r.headers["Location"], headers=_h(cloud), verify=str(cloud.ca_file), timeout=5)
+        poll = requests.get(
+            r.headers["Location"], headers=_h(cloud), verify=str(cloud.ca_file), timeout=5
+        )
         assert poll.status_code == 202
         time.sleep(0.3)
-        assert requests.get(r.headers["Location"], headers=_h(cloud), verify=str(cloud.ca_file), timeout=5).status_code == 200
+        assert (
+            requests.get(
+                r.headers["Location"], headers=_h(cloud), verify=str(cloud.ca_file), timeout=5
+            ).status_code
+            == 200
+        )
 
 
 def test_provider_registration_takes_time(tmp_path) -> None:
@@ -116,7 +145,9 @@ def test_journal_classifies_and_never_holds_secret_values(cloud: LocalCloud, cli
     assert by[("PUT", RG)].is_write and by[("PUT", RG)].api_version == "2025-04-01"
     assert by[("POST", "sharedKeys")].is_write is False
     assert by[("PUT", "gateway-key")].is_write  # set secret on the vault listener
-    assert not is_write("POST", "/x/listSecrets") and not is_write("POST", "/x/checkNameAvailability")
+    assert not is_write("POST", "/x/listSecrets") and not is_write(
+        "POST", "/x/checkNameAvailability"
+    )
     assert is_write("POST", "/x/revisions/r/restart") and is_write("DELETE", "/x")
     assert not is_write("GET", "/x")
     clients.apps.container_apps.list_secrets(RG, "ca-test")

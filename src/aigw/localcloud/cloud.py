@@ -142,9 +142,9 @@ class LocalCloud:
             self._ticker.join(timeout=5)
             self._ticker = None
         if self.engine.runner is not None:
-            try:
+            try:  # noqa: SIM105
                 self.engine.runner.stop_all()
-            except Exception:  # stopping must go on even if a runner misbehaves
+            except Exception:  # stopping must go on even if a runner misbehaves  # noqa: S110
                 pass
         with self._vault_lock:
             vaults = list(self._vaults.values())
@@ -171,7 +171,7 @@ class LocalCloud:
         while not self._stop.wait(0.05):
             try:
                 self.engine.settle()
-            except Exception:  # the ticker must survive a bad operation record
+            except Exception:  # the ticker must survive a bad operation record  # noqa: S112
                 continue
 
     def _open_vault(self, name: str, port: int | None) -> int:

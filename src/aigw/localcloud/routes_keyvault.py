@@ -60,7 +60,7 @@ def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
     props = vault["properties"]
     t = now()
     st["deleted_vaults"][vault["name"].lower()] = {
-        "id": f"/subscriptions/{st['subscription_id']}/providers/{NS}/locations/{vault['location']}/deletedVaults/{vault['name']}",
+        "id": f"/subscriptions/{st['subscription_id']}/providers/{NS}/locations/{vault['location']}/deletedVaults/{vault['name']}",  # noqa: E501
         "name": vault["name"],
         "type": "Microsoft.KeyVault/deletedVaults",
         "properties": {
@@ -310,7 +310,7 @@ def purge_deleted(eng: Engine, req: Request) -> Response:
         op = lro.new_operation(
             st, eng.timing, "vault.purge", name.lower(), location=req.params["loc"]
         )
-    path = f"/subscriptions/{req.params['sub']}/providers/{NS}/locations/{req.params['loc']}/operationResults/VVR{op['id']}"
+    path = f"/subscriptions/{req.params['sub']}/providers/{NS}/locations/{req.params['loc']}/operationResults/VVR{op['id']}"  # noqa: E501
     return Response(
         202,
         None,

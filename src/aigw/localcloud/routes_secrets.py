@@ -28,7 +28,7 @@ def _challenge(tenant: str, message: str) -> CloudError:
         "Unauthorized",
         message,
         headers={
-            "WWW-Authenticate": f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '
+            "WWW-Authenticate": f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '  # noqa: E501
             'resource="https://vault.azure.net"'
         },
     )
