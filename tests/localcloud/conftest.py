@@ -49,7 +49,9 @@ class Clients:
         sub = self.cloud.subscription_id
         return f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
-    def grant(self, scope: str, role: str, principal: str, principal_type: str = "ServicePrincipal") -> Any:
+    def grant(
+        self, scope: str, role: str, principal: str, principal_type: str = "ServicePrincipal"
+    ) -> Any:
         return self.auth.role_assignments.create(
             scope,
             str(uuid.uuid4()),

@@ -23,7 +23,14 @@ class Stack:
     app: Any
 
 
-def app_body(stack_env_id: str, identity_id: str, vault_uri: str, *, image: str = "litellm:1", extra_env: str = "a") -> dict[str, Any]:
+def app_body(
+    stack_env_id: str,
+    identity_id: str,
+    vault_uri: str,
+    *,
+    image: str = "litellm:1",
+    extra_env: str = "a",
+) -> dict[str, Any]:
     return {
         "location": LOC,
         "tags": {"managed-by": "aigw"},
@@ -33,7 +40,11 @@ def app_body(stack_env_id: str, identity_id: str, vault_uri: str, *, image: str 
             "configuration": {
                 "ingress": {"external": True, "targetPort": 4000},
                 "secrets": [
-                    {"name": "gateway-key", "keyVaultUrl": f"{vault_uri}secrets/gateway-key", "identity": identity_id},
+                    {
+                        "name": "gateway-key",
+                        "keyVaultUrl": f"{vault_uri}secrets/gateway-key",
+                        "identity": identity_id,
+                    },
                     {"name": "litellm-config", "value": CONFIG_YAML},
                 ],
             },
@@ -48,8 +59,14 @@ def app_body(stack_env_id: str, identity_id: str, vault_uri: str, *, image: str 
                             {"name": "CONFIG_SHA", "value": extra_env},
                         ],
                         "probes": [
-                            {"type": "Startup", "httpGet": {"path": "/health/liveliness", "port": 4000}},
-                            {"type": "Readiness", "httpGet": {"path": "/health/readiness", "port": 4000}},
+                            {
+                                "type": "Startup",
+                                "httpGet": {"path": "/health/liveliness", "port": 4000},
+                            },
+                            {
+                                "type": "Readiness",
+                                "httpGet": {"path": "/health/readiness", "port": 4000},
+                            },
                         ],
                         "volumeMounts": [{"volumeName": "config", "mountPath": "/app/config"}],
                     }
@@ -69,9 +86,13 @@ def app_body(stack_env_id: str, identity_id: str, vault_uri: str, *, image: str 
 
 def deploy(c: Clients, vault_name: str = "kv-test-1") -> Stack:
     cloud = c.cloud
-    rg = c.resource.resource_groups.create_or_update(RG, {"location": LOC, "tags": {"managed-by": "aigw"}})
+    rg = c.resource.resource_groups.create_or_update(
+        RG, {"location": LOC, "tags": {"managed-by": "aigw"}}
+    )
     ws = c.loganalytics.workspaces.begin_create_or_update(
-        RG, "law-test", {"location": LOC, "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 30}}
+        RG,
+        "law-test",
+        {"location": LOC, "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 30}},
     ).result()
     ident = c.msi.user_assigned_identities.create_or_update(RG, "id-test", {"location": LOC})
     vault = c.keyvault.vaults.begin_create_or_update(

@@ -33,7 +33,9 @@ def test_deploy_fills_server_side_fields(clients: Clients, runner: FakeRunner) -
     assert app.properties.latest_revision_name == "ca-test--0000001"
     assert app.properties.latest_ready_revision_name == "ca-test--0000001"
     assert app.properties.outbound_ip_addresses == ["127.0.0.1"]
-    assert app.identity.user_assigned_identities[s.identity.id].principal_id == s.identity.principal_id
+    assert (
+        app.identity.user_assigned_identities[s.identity.id].principal_id == s.identity.principal_id
+    )
     # The app really runs: the FQDN is where the runner serves it.
     spec = runner.started[-1]
     port = runner.running[spec.app_key].server_address[1]
@@ -49,7 +51,9 @@ def test_deploy_fills_server_side_fields(clients: Clients, runner: FakeRunner) -
     # GET never returns secret values; listSecrets does.
     got = clients.apps.container_apps.get(RG, "ca-test")
     assert all(sec.value is None for sec in got.properties.configuration.secrets)
-    listed = {x.name: x.value for x in clients.apps.container_apps.list_secrets(RG, "ca-test").value}
+    listed = {
+        x.name: x.value for x in clients.apps.container_apps.list_secrets(RG, "ca-test").value
+    }
     assert listed == {"gateway-key": "sk-gateway-123", "litellm-config": CONFIG_YAML}
     assert got.tags == {"managed-by": "aigw"}
     names = {r.name for r in clients.resource.resources.list_by_resource_group(RG)}
@@ -123,4 +127,8 @@ def test_group_delete_cascades(clients: Clients, runner: FakeRunner) -> None:
     assert not runner.running
     deleted = clients.keyvault.vaults.get_deleted("kv-test-1", LOC)
     assert deleted.properties.vault_id == s.vault.id
-    assert not list(clients.auth.role_assignments.list_for_scope(f"/subscriptions/{clients.cloud.subscription_id}"))
+    assert not list(
+        clients.auth.role_assignments.list_for_scope(
+            f"/subscriptions/{clients.cloud.subscription_id}"
+        )
+    )

@@ -122,7 +122,7 @@ class LocalCloud:
                 r["name"].lower()
                 for r in st["resources"].values()
                 if r["type"] == "Microsoft.KeyVault/vaults"
-            ]
+            ] + list(st["deleted_vaults"])
             for name in live_vaults:
                 port = self._open_vault(name, st["vault_ports"].get(name))
                 if port != st["vault_ports"].get(name):
@@ -142,9 +142,9 @@ class LocalCloud:
             self._ticker.join(timeout=5)
             self._ticker = None
         if self.engine.runner is not None:
-            try:
+            try:  # noqa: SIM105
                 self.engine.runner.stop_all()
-            except Exception:  # stopping must go on even if a runner misbehaves
+            except Exception:  # stopping must go on even if a runner misbehaves  # noqa: S110
                 pass
         with self._vault_lock:
             vaults = list(self._vaults.values())
@@ -171,7 +171,7 @@ class LocalCloud:
         while not self._stop.wait(0.05):
             try:
                 self.engine.settle()
-            except Exception:  # the ticker must survive a bad operation record
+            except Exception:  # the ticker must survive a bad operation record  # noqa: S112
                 continue
 
     def _open_vault(self, name: str, port: int | None) -> int:

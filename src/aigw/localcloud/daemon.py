@@ -144,7 +144,7 @@ def stop(state_dir: Path, timeout: float = 15.0) -> bool:
             os.kill(ep.pid, 0)
         except ProcessLookupError:
             return True
-        try:  # reap it if it is our child (tests start and stop in one process)
+        try:  # reap it if it is our child (tests start and stop in one process)  # noqa: SIM105
             os.waitpid(ep.pid, os.WNOHANG)
         except ChildProcessError:
             pass

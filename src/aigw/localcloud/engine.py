@@ -213,13 +213,23 @@ class Engine:
         for router in self.arm_routers:
             handler = router.find(req)
             if handler is not None:
-                return handler(self, req)
+                resp = handler(self, req)
+                return self._hint_polling(req, resp)
         raise CloudError(
             404,
             "InvalidResourceType",
             f"The resource type could not be found in the namespace for path '{req.path}' and "
             f"api version '{req.api_version}'.",
         )
+
+    def _hint_polling(self, req: Request, resp: Response) -> Response:
+        """Body-polled LROs (vault, workspace) poll the resource itself; without a Retry-After
+        on that GET the SDK falls back to its 30 s default. Send one while provisioning."""
+        if req.method == "GET" and isinstance(resp.body, dict):
+            state = str((resp.body.get("properties") or {}).get("provisioningState", "Succeeded"))
+            if state not in ("Succeeded", "Failed", "Canceled"):
+                resp.headers.update(self.lro_headers())
+        return resp
 
     def _dispatch_vault(self, req: Request) -> Response:
         handler = self.vault_router.find(req)

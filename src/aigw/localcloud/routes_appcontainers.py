@@ -58,6 +58,36 @@ def _ops_path(sub: str, location: str, kind: str, op_id: str) -> str:
 
 
 # ------------------------------------------------------------------ managed environments
+def fill_identity(
+    st: State, identity: dict[str, Any] | None, old: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Server-side identity fields: a system-assigned principal, ids of user-assigned ones."""
+    if not identity:
+        return None
+    identity = copy.deepcopy(identity)
+    kind = str(identity.get("type", "None")).replace(" ", "").lower()
+    if "systemassigned" in kind:
+        identity["principalId"] = (old or {}).get("principalId") or guid()
+        identity["tenantId"] = st["tenant_id"]
+        st["principals"].setdefault(
+            identity["principalId"], {"created": now(), "kind": "ServicePrincipal"}
+        )
+    uais = identity.get("userAssignedIdentities") or {}
+    for ident_id in list(uais):
+        ident = st["resources"].get(key(ident_id))
+        if ident is None:
+            raise CloudError(
+                400,
+                "InvalidUserAssignedIdentity",
+                f"Managed Identity with resource Id '{ident_id}' was not found.",
+            )
+        uais[ident_id] = {
+            "principalId": ident["properties"]["principalId"],
+            "clientId": ident["properties"]["clientId"],
+        }
+    return identity
+
+
 def _env_public(r: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(public(r))
     la = (
@@ -77,6 +107,9 @@ def put_env(eng: Engine, req: Request) -> Response:
         existing = st["resources"].get(key(rid))
         body = build_tracked(req, rid, ENV_TYPE, req.params["name"], payload, existing)
         props = body["properties"]
+        identity = fill_identity(st, payload.get("identity"), (existing or {}).get("identity"))
+        if identity:
+            body["identity"] = identity
         old = (existing or {}).get("properties", {})
         domain = (
             old.get("defaultDomain")
@@ -87,7 +120,7 @@ def put_env(eng: Engine, req: Request) -> Response:
                 "defaultDomain": domain,
                 "staticIp": "127.0.0.1",
                 "zoneRedundant": bool(props.get("zoneRedundant", False)),
-                "infrastructureResourceGroup": f"ME_{req.params['name']}_{req.params['rg']}_{body['location']}",
+                "infrastructureResourceGroup": f"ME_{req.params['name']}_{req.params['rg']}_{body['location']}",  # noqa: E501
                 "eventStreamEndpoint": f"https://{body['location']}.azurecontainerapps.dev/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/managedEnvironments/{req.params['name']}/eventstream",
                 "customDomainConfiguration": {
                     "customDomainVerificationId": old.get("customDomainConfiguration", {}).get(
@@ -154,7 +187,7 @@ def delete_env(eng: Engine, req: Request) -> Response:
             raise CloudError(
                 409,
                 "ManagedEnvironmentHasContainerApps",
-                f"The specified environment {r['name']} cannot be deleted because it still contains "
+                f"The specified environment {r['name']} cannot be deleted because it still contains "  # noqa: E501
                 f"{len(apps)} ContainerApps.",
             )
         r["properties"]["provisioningState"] = "ScheduledForDelete"
@@ -344,22 +377,12 @@ def _apply_app(
     props["managedEnvironmentId"] = env["id"]
     props["environmentId"] = env["id"]
     # Identity: fill principalId/clientId of each user-assigned identity.
-    identity = payload.get("identity") or (existing or {}).get("identity")
+    identity = fill_identity(
+        st,
+        payload.get("identity") or (existing or {}).get("identity"),
+        (existing or {}).get("identity"),
+    )
     if identity:
-        identity = copy.deepcopy(identity)
-        uais = identity.get("userAssignedIdentities") or {}
-        for ident_id in list(uais):
-            ident = st["resources"].get(key(ident_id))
-            if ident is None:
-                raise CloudError(
-                    400,
-                    "InvalidUserAssignedIdentity",
-                    f"Managed Identity with resource Id '{ident_id}' was not found.",
-                )
-            uais[ident_id] = {
-                "principalId": ident["properties"]["principalId"],
-                "clientId": ident["properties"]["clientId"],
-            }
         body["identity"] = identity
     # Secrets sent without a value on update keep their stored value (Azure does the same).
     old_secrets = {
@@ -524,7 +547,7 @@ def _fail(eng: Engine, op: dict[str, Any], name: str, message: str) -> None:
             st["operations"][op["id"]],
             {
                 "code": "ContainerAppOperationError",
-                "message": f"Failed to provision revision for container app '{name}'. Error details: {message}",
+                "message": f"Failed to provision revision for container app '{name}'. Error details: {message}",  # noqa: E501
             },
         )
 

@@ -96,7 +96,7 @@ def put_assignment(eng: Engine, req: Request) -> Response:
                 raise CloudError(
                     409,
                     "RoleAssignmentUpdateNotPermitted",
-                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",  # noqa: E501
                 )
             return Response(200, _public(existing))
         for other in st["role_assignments"].values():
@@ -110,7 +110,7 @@ def put_assignment(eng: Engine, req: Request) -> Response:
         t = now()
         body = {
             "properties": {
-                "roleDefinitionId": f"/subscriptions/{st['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+                "roleDefinitionId": f"/subscriptions/{st['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{role}",  # noqa: E501
                 "principalId": principal,
                 "principalType": principal_type or "User",
                 "scope": scope,
@@ -135,7 +135,7 @@ def put_assignment(eng: Engine, req: Request) -> Response:
 
 @router.route("GET", RA + r"/(?P<name>[^/]+)")
 def get_assignment(eng: Engine, req: Request) -> Response:
-    rid = f"{_scope(req).rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"
+    rid = f"{_scope(req).rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"  # noqa: E501
     with eng.store.read() as st:
         ra = st["role_assignments"].get(key(rid))
     if ra is None:
@@ -149,7 +149,7 @@ def get_assignment(eng: Engine, req: Request) -> Response:
 
 @router.route("DELETE", RA + r"/(?P<name>[^/]+)")
 def delete_assignment(eng: Engine, req: Request) -> Response:
-    rid = f"{_scope(req).rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"
+    rid = f"{_scope(req).rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"  # noqa: E501
     with eng.store.write() as st:
         if (
             st["deny_deployer"]

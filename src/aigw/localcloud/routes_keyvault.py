@@ -60,7 +60,7 @@ def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
     props = vault["properties"]
     t = now()
     st["deleted_vaults"][vault["name"].lower()] = {
-        "id": f"/subscriptions/{st['subscription_id']}/providers/{NS}/locations/{vault['location']}/deletedVaults/{vault['name']}",
+        "id": f"/subscriptions/{st['subscription_id']}/providers/{NS}/locations/{vault['location']}/deletedVaults/{vault['name']}",  # noqa: E501
         "name": vault["name"],
         "type": "Microsoft.KeyVault/deletedVaults",
         "properties": {
@@ -76,7 +76,8 @@ def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
         "_vault": vault,
     }
     st["resources"].pop(key(vault["id"]), None)
-    eng.close_vault_listener(vault["name"].lower())
+    # The listener stays (its data plane answers 404 now) so a recovered vault keeps its URL;
+    # purge closes it.
 
 
 @router.route("PUT", PATH)
@@ -309,7 +310,7 @@ def purge_deleted(eng: Engine, req: Request) -> Response:
         op = lro.new_operation(
             st, eng.timing, "vault.purge", name.lower(), location=req.params["loc"]
         )
-    path = f"/subscriptions/{req.params['sub']}/providers/{NS}/locations/{req.params['loc']}/operationResults/VVR{op['id']}"
+    path = f"/subscriptions/{req.params['sub']}/providers/{NS}/locations/{req.params['loc']}/operationResults/VVR{op['id']}"  # noqa: E501
     return Response(
         202,
         None,
@@ -335,3 +336,4 @@ def _finish_purge(eng: Engine, op: dict[str, Any]) -> None:
         st["secrets"].pop(name, None)
         st["vault_ports"].pop(name, None)
         lro.finish(st["operations"][op["id"]])
+    eng.close_vault_listener(name)

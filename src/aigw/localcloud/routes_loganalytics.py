@@ -126,7 +126,7 @@ def delete_workspace(eng: Engine, req: Request) -> Response:
         r["properties"]["provisioningState"] = "Deleting"
         op = lro.new_operation(st, eng.timing, "workspace.delete", rid, location=r["location"])
     sub = req.params["sub"]
-    async_path = f"/subscriptions/{sub}/providers/{NS}/locations/{r['location']}/operationstatuses/{op['id']}"
+    async_path = f"/subscriptions/{sub}/providers/{NS}/locations/{r['location']}/operationstatuses/{op['id']}"  # noqa: E501
     location = f"{rid}/operationresults/{op['id']}"
     headers = {
         "Azure-AsyncOperation": eng.op_url(async_path, req.api_version),

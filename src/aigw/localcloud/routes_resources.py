@@ -74,7 +74,7 @@ def put_group(eng: Engine, req: Request) -> Response:
                 f"Resource group already exists in location '{existing['location']}'.",
             )
         body: dict[str, Any] = {
-            "id": f"/subscriptions/{st['subscription_id']}/resourceGroups/{existing['name'] if existing else rg}",
+            "id": f"/subscriptions/{st['subscription_id']}/resourceGroups/{existing['name'] if existing else rg}",  # noqa: E501
             "name": existing["name"] if existing else rg,
             "type": "Microsoft.Resources/resourceGroups",
             "location": norm_location(payload["location"]),

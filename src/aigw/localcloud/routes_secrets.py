@@ -28,7 +28,7 @@ def _challenge(tenant: str, message: str) -> CloudError:
         "Unauthorized",
         message,
         headers={
-            "WWW-Authenticate": f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '
+            "WWW-Authenticate": f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '  # noqa: E501
             'resource="https://vault.azure.net"'
         },
     )
@@ -182,8 +182,12 @@ def set_secret(eng: Engine, req: Request) -> Response:
             "updated": t,
             "_pp": bool(vault["properties"].get("enablePurgeProtection")),
         }
+        previous = s["versions"][-1]["version"] if s["versions"] else None
         s["versions"].append(v)
-        return Response(200, _bundle(vault, s, v, value=True))
+        out = _bundle(vault, s, v, value=True)
+        if previous:
+            out["previousVersion"] = previous
+        return Response(200, out)
 
 
 @router.route("GET", r"/secrets/(?P<name>[^/]+)(?:/(?P<version>[^/]+))?")
