@@ -22,6 +22,7 @@ from aigw.redact import redact
 if TYPE_CHECKING:
     from aigw.ui import UI
 from aigw.formats import OutputFormat
+from aigw.localcloud.cli import app as localcloud_app
 
 app = typer.Typer(
     name="aigw",
@@ -34,6 +35,11 @@ app = typer.Typer(
 )
 litellm_app = typer.Typer(help="The local LiteLLM environment (used by serve and tests).")
 app.add_typer(litellm_app, name="litellm")
+app.add_typer(
+    localcloud_app,
+    name="localcloud",
+    help="The local cloud: ARM, Key Vault and Azure OpenAI emulators on 127.0.0.1.",
+)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment: environments/<env>.yaml.")]
 EnvDirOpt = Annotated[
@@ -251,9 +257,9 @@ def _apply(ui: UI, session: Any, the_plan: Any, title: str) -> Any:
             ):
                 extra = f" ({step.seconds:.1f}s)" if step.state.value != "working" else ""
                 msg = f": {step.message}" if step.message else ""
-                ui.info(
-                    f"{step.state.value:8} {step.change.action.value} {step.change.kind.value} {step.change.name}{extra}{msg}"
-                )
+                c = step.change
+                line = f"{step.state.value:8} {c.action.value} {c.kind.value} {c.name}"
+                ui.info(f"{line}{extra}{msg}")
 
         return workflow.apply(session, the_plan, listener)
     from rich.live import Live

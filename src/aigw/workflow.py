@@ -35,7 +35,7 @@ def local_target(state_dir: Path | None = None) -> Target:
     ep = ensure_running(directory)
     # The local cloud's deployer principal (Owner of its subscription), unless a test asks
     # to act as somebody else.
-    principal = os.environ.get("AIGW_LOCALCLOUD_PRINCIPAL") or _local_deployer(directory)
+    principal = os.environ.get("AIGW_LOCALCLOUD_PRINCIPAL") or ep.deployer_principal_id
     cred = LocalCredential(principal, ep.tenant_id)
     return Target(
         subscription_id=ep.subscription_id,
@@ -46,13 +46,6 @@ def local_target(state_dir: Path | None = None) -> Target:
         local=True,
         polling_interval=0.2,
     )
-
-
-def _local_deployer(state_dir: Path) -> str:
-    import json
-
-    state = json.loads((state_dir / "state.json").read_text())
-    return str(state["deployer_principal_id"])
 
 
 def make_target(config: EnvConfig, *, cloud: str, subscription: str | None, debug: bool) -> Target:

@@ -78,6 +78,7 @@ class LocalCloud:
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
         self._arm_port = arm_port
+        self.aoai_url = ""  # set by whoever runs an Azure OpenAI emulator beside this cloud
         self._tls: TlsFiles | None = None
         self._arm: Listener | None = None
         self._vaults: dict[str, Listener] = {}
@@ -204,6 +205,8 @@ class LocalCloud:
             tenant_id=self.tenant_id,
             state_dir=str(self.state_dir),
             pid=os.getpid(),
+            deployer_principal_id=self.deployer_principal_id,
+            aoai_url=self.aoai_url,
         )
 
     def credential(self, principal_id: str | None = None) -> LocalCredential:

@@ -41,8 +41,12 @@ def serve(
     scale: float = 1.0,
     propagation_delay: float = 0.0,
 ) -> None:
-    """Run in the foreground until SIGTERM/SIGINT."""
+    """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
+    OpenAI emulator, and the real LiteLLM for each container app."""
+    from .aoai import AzureOpenAIEmulator
+    from .apprunner import LiteLLMAppRunner
     from .cloud import LocalCloud
+    from .tls import ensure_certificates
 
     done = threading.Event()
 
@@ -51,14 +55,48 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    cloud = LocalCloud(state_dir, latency=latency, scale=scale, propagation_delay=propagation_delay)
+    tls = ensure_certificates(state_dir)
+    runner = LiteLLMAppRunner(
+        state_dir / "apps",
+        tls=(tls.cert_file, tls.key_file),
+        reporter=lambda msg: print(msg, flush=True),
+    )
+    aoai = AzureOpenAIEmulator(deployments={}).start()
+    cloud = LocalCloud(
+        state_dir,
+        latency=latency,
+        scale=scale,
+        propagation_delay=propagation_delay,
+        app_runner=runner,
+    )
+    cloud.aoai_url = aoai.url
     cloud.start()
-    print(f"localcloud listening on {cloud.arm_url} (state {state_dir})", flush=True)
+    print(f"localcloud listening on {cloud.arm_url}, Azure OpenAI on {aoai.url}", flush=True)
     try:
         while not done.wait(0.5):
             pass
     finally:
         cloud.stop()
+        runner.stop_all()
+        aoai.stop()
+
+
+def configure_openai(
+    state_dir: Path, deployments: list[dict[str, object]], api_key: str | None
+) -> str:
+    """Give the running local cloud's Azure OpenAI emulator these deployments and key (what
+    exists in the real Azure OpenAI resource); return its URL."""
+    import httpx
+
+    ep = ensure_running(state_dir)
+    if not ep.aoai_url:
+        raise LocalCloudError(
+            "the local cloud runs no Azure OpenAI emulator", hint="aigw localcloud stop, then retry"
+        )
+    with httpx.Client(base_url=ep.aoai_url, timeout=10, trust_env=False) as client:
+        client.put("/_aigw/deployments", json={"deployments": deployments}).raise_for_status()
+        client.put("/_aigw/api-key", json={"api_key": api_key}).raise_for_status()
+    return ep.aoai_url
 
 
 def ensure_running(

@@ -20,6 +20,8 @@ class LocalCloudEndpoint:
     tenant_id: str
     state_dir: str
     pid: int
+    deployer_principal_id: str = ""
+    aoai_url: str = ""  # the local Azure OpenAI emulator, when the daemon runs one
 
 
 def write_endpoint(state_dir: Path, ep: LocalCloudEndpoint) -> None:

@@ -85,12 +85,12 @@ BUILT_IN: dict[str, tuple[str, str, list[str], list[str], list[str]]] = {
 }
 
 # Data-plane actions of the secret operations.
-SECRET_GET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"  # noqa: S105
-SECRET_READ_METADATA = "Microsoft.KeyVault/vaults/secrets/readMetadata/action"  # noqa: S105
-SECRET_SET = "Microsoft.KeyVault/vaults/secrets/setSecret/action"  # noqa: S105
-SECRET_DELETE = "Microsoft.KeyVault/vaults/secrets/delete"  # noqa: S105
-SECRET_RECOVER = "Microsoft.KeyVault/vaults/secrets/recover/action"  # noqa: S105
-SECRET_PURGE = "Microsoft.KeyVault/vaults/secrets/purge/action"  # noqa: S105
+SECRET_GET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+SECRET_READ_METADATA = "Microsoft.KeyVault/vaults/secrets/readMetadata/action"
+SECRET_SET = "Microsoft.KeyVault/vaults/secrets/setSecret/action"
+SECRET_DELETE = "Microsoft.KeyVault/vaults/secrets/delete"
+SECRET_RECOVER = "Microsoft.KeyVault/vaults/secrets/recover/action"
+SECRET_PURGE = "Microsoft.KeyVault/vaults/secrets/purge/action"
 
 
 def role_definition(subscription_id: str, role_id: str, scope: str | None = None) -> dict[str, Any]:
