@@ -353,6 +353,63 @@ def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]
     return rows
 
 
+@app.command("smoke-test")
+def smoke_test(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Gateway URL [default: read from Azure].")
+    ] = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option("--key-env", help="Env var with the gateway key [default: the YAML's]."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for a cold start.")
+    ] = 180.0,
+) -> None:
+    """Prove the live gateway works: auth on, every model answers. Exit 1 on any failure."""
+    from aigw import report, smoke, workflow
+    from aigw.config_load import load_env, read_secret
+
+    ui = _ui(output)
+    cfg = load_env(env, env_dir).config
+    if key_env:
+        key = read_secret(key_env, what="the gateway key")
+    else:
+        key = workflow.read_secrets(cfg, required=False)["gateway_key"]
+    verify: Any = True
+    if url is None or key is None:
+        session = _open(env, env_dir, cloud, subscription, need_secrets=False)
+        cfg = session.config
+        verify = smoke.verify_for(session.target)
+        if url is None:
+            workflow.observe(session)
+            url = workflow.outputs(session)["gateway_url"]
+            if not url:
+                raise AigwError(
+                    f"no gateway found for {env}: the container app does not exist",
+                    hint=f"run aigw deploy --env {env}",
+                )
+        if key is None:
+            key = session.ctx.secrets.get("gateway_key") or workflow.gateway_key_from_vault(session)
+    checks = smoke.run_smoke(
+        url, key.reveal() if key else None, cfg, verify=verify, timeout=timeout, on_wait=ui.info
+    )
+    rows = [c.to_json() for c in checks]
+    ui.result(
+        {"env": env, "url": url, "ok": all(r["ok"] for r in rows), "checks": rows},
+        lambda c: c.print(report.checks_table(rows, f"smoke test {url}")),
+    )
+    _summary(report.checks_markdown(rows, f"aigw smoke-test: {env}"))
+    if not all(r["ok"] for r in rows):
+        failed = ", ".join(r["name"] for r in rows if not r["ok"])
+        raise AigwError(f"smoke test failed: {failed}")
+
+
 @app.command()
 def destroy(
     env: EnvOpt,

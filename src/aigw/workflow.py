@@ -187,3 +187,18 @@ def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> En
         key.reveal() if key else None,
     )
     return config.with_endpoint(url)
+
+
+def gateway_key_from_vault(session: Session) -> Secret | None:
+    """The gateway key as stored in Key Vault (when its env var is not set here)."""
+    from aigw import redact
+    from aigw.naming import GATEWAY_KEY_SECRET
+
+    vault_uri = session.ctx.outputs.get("key_vault", {}).get("vault_uri")
+    if not vault_uri:
+        return None
+    value = session.ctx.clients.secrets(vault_uri).get_secret(GATEWAY_KEY_SECRET).value
+    if not value:
+        return None
+    redact.register(value)
+    return Secret(f"Key Vault {GATEWAY_KEY_SECRET}", value)
