@@ -481,7 +481,12 @@ def _ui(fmt: OutputFormat = OutputFormat.text) -> UI:
 
 
 def _print_error(message: str) -> None:
+    from aigw.github import annotation, in_github_actions
+
+    message = redact(message)
     _ui().error(message)
+    if in_github_actions():
+        print(annotation("error", message, title="aigw"), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

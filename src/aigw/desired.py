@@ -72,6 +72,7 @@ class Resource:
     depends_on: tuple[str, ...] = ()
     managed: dict[str, Any] = field(default_factory=dict)  # fields aigw owns, with Refs
     owned: bool = True  # carries aigw's tags (providers and role assignments don't)
+    display: str = ""  # what people read instead of `name` (role assignments are GUIDs)
 
     @property
     def label(self) -> str:
@@ -186,6 +187,7 @@ def build_desired(
             "principalType": "ServicePrincipal",
         },
         owned=False,
+        display="Key Vault Secrets User for the app's identity",
     )
     role_officer = Resource(
         "role:deployer-secrets-officer",
@@ -199,6 +201,7 @@ def build_desired(
             "principalType": "ServicePrincipal",
         },
         owned=False,
+        display="Key Vault Secrets Officer for the deployer",
     )
     secrets = [
         Resource(

@@ -266,7 +266,7 @@ def _plan_one(
     def change(
         action: Action, diffs: tuple[FieldDiff, ...] = (), reason: str = "", unsafe: str = ""
     ) -> Change:
-        return Change(res.key, res.kind, res.name, action, diffs, reason, unsafe)
+        return Change(res.key, res.kind, res.display or res.name, action, diffs, reason, unsafe)
 
     if res.kind is Kind.provider:
         state = obs.fields.get("registrationState") if obs.exists else None
@@ -344,7 +344,9 @@ def plan_destroy(
                 )
             )
             continue
-        changes.append(Change(res.key, res.kind, res.name, Action.delete, unsafe=unsafe))
+        changes.append(
+            Change(res.key, res.kind, res.display or res.name, Action.delete, unsafe=unsafe)
+        )
         if res.kind is Kind.key_vault and purge:
             changes.append(_purge_change(res, obs))
     return Plan(env=desired.env, changes=tuple(changes), destroy=True)

@@ -168,7 +168,8 @@ def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, An
                 o = obs.outputs
                 state = f"{o.get('provisioning_state')}, {o.get('running_status') or 'running'}"
                 state += f", revision {o.get('latest_ready_revision') or o.get('latest_revision')}"
-        rows.append({"kind": res.kind.value, "name": res.name, "ok": exists, "state": state})
+        name = res.display or res.name
+        rows.append({"kind": res.kind.value, "name": name, "ok": exists, "state": state})
     return rows
 
 
