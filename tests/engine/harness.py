@@ -55,12 +55,19 @@ class Stack:
             "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", self.aoai_key),
         }
 
-    def session(self, env: str = "dev", *, config: EnvConfig | None = None, principal: str | None = None) -> workflow.Session:
+    def session(
+        self, env: str = "dev", *, config: EnvConfig | None = None, principal: str | None = None
+    ) -> workflow.Session:
         return workflow.open_session(
-            config or self.config(env), self.target(principal), secrets=self.secrets(), role_wait_timeout=20
+            config or self.config(env),
+            self.target(principal),
+            secrets=self.secrets(),
+            role_wait_timeout=20,
         )
 
-    def deploy(self, env: str = "dev", *, config: EnvConfig | None = None) -> tuple[Plan, ApplyResult]:
+    def deploy(
+        self, env: str = "dev", *, config: EnvConfig | None = None
+    ) -> tuple[Plan, ApplyResult]:
         session = self.session(env, config=config)
         plan = workflow.make_plan(session)
         result = workflow.apply(session, plan)

@@ -5,7 +5,6 @@ Vault through the user-assigned identity)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -44,12 +43,20 @@ def test_1_fresh_deploy_creates_everything_and_the_gateway_answers(stack: Stack)
     out = _outputs(stack)
     assert out["fqdn"] and out["fqdn"].startswith("127.0.0.1:")
     checks = smoke.run_smoke(
-        out["gateway_url"], GATEWAY_KEY_CANARY, stack.config(), verify=smoke.verify_for(stack.cloud), timeout=60
+        out["gateway_url"],
+        GATEWAY_KEY_CANARY,
+        stack.config(),
+        verify=smoke.verify_for(stack.cloud),
+        timeout=60,
     )
     failed = [c.to_json() for c in checks if not c.ok]
     assert not failed, failed
     names = {c.name for c in checks}
-    assert {"no key is refused", "embeddings text-embedding-3-large", "responses gpt-5.3-codex tool call"} <= names
+    assert {
+        "no key is refused",
+        "embeddings text-embedding-3-large",
+        "responses gpt-5.3-codex tool call",
+    } <= names
     # The gateway reached the Azure OpenAI emulator on the configured paths and versions.
     paths = {(e.path, e.query.get("api-version")) for e in stack.aoai.journal}
     assert ("/openai/deployments/text-embedding-3-large/embeddings", "2023-05-15") in paths
@@ -69,7 +76,12 @@ def _revisions(stack: Stack) -> list[str]:
     session = stack.session()
     apps = session.ctx.clients.apps()
     names = session.config.names()
-    return sorted(r.name for r in apps.container_apps_revisions.list_revisions(names.resource_group, names.container_app))
+    return sorted(
+        r.name
+        for r in apps.container_apps_revisions.list_revisions(
+            names.resource_group, names.container_app
+        )
+    )
 
 
 def test_3_model_added_updates_only_the_app_with_one_new_revision(stack: Stack) -> None:
@@ -84,7 +96,9 @@ def test_3_model_added_updates_only_the_app_with_one_new_revision(stack: Stack) 
         assert result.ok, [e.one_line() for e in result.errors]
         assert [c.key for c in plan.writes] == ["container_app"]
         writes = stack.writes_since(mark)
-        assert len(writes) == 1 and "/containerApps/" in writes[0].path and writes[0].method == "PUT"
+        assert (
+            len(writes) == 1 and "/containerApps/" in writes[0].path and writes[0].method == "PUT"
+        )
         after = _revisions(stack)
         assert len(set(after) - set(before)) == 1
         r = httpx.get(

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Quickstart: the whole job on the local cloud, no Azure subscription needed.
+# Installs aigw (uv, locked), the LiteLLM environment, starts the local cloud (ARM, Key Vault,
+# Azure OpenAI emulators on 127.0.0.1), deploys dev, smoke-tests the real LiteLLM gateway,
+# shows that a second plan is empty, and prints the outputs.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v uv >/dev/null 2>&1; then
+    python3 -m pip install --quiet "uv==0.13.8"
+fi
+export UV_PROJECT_ENVIRONMENT="$PWD/.venv"
+uv sync --locked --quiet
+aigw=.venv/bin/aigw
+
+export AIGW_LOCALCLOUD_DIR="${AIGW_LOCALCLOUD_DIR:-$PWD/.aigw/localcloud}"
+# Throwaway keys for the local cloud only (never written to disk); bring your own to reuse them.
+AIGW_GATEWAY_KEY="${AIGW_GATEWAY_KEY:-sk-local-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+AIGW_AZURE_OPENAI_API_KEY="${AIGW_AZURE_OPENAI_API_KEY:-local-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}"
+export AIGW_GATEWAY_KEY AIGW_AZURE_OPENAI_API_KEY
+
+$aigw validate --env dev
+$aigw litellm ensure --env dev
+$aigw deploy --env dev --cloud local --yes
+$aigw plan --env dev --cloud local --detailed-exitcode
+$aigw status --env dev --cloud local
+
+cat <<'MSG'
+
+The gateway runs on the local cloud. Next:
+  .venv/bin/aigw client-config --env dev --cloud local --client codex   # point a client at it
+  .venv/bin/aigw destroy --env dev --cloud local --yes                  # remove it
+  .venv/bin/aigw localcloud stop                                        # stop the local cloud
+The gateway key is in $AIGW_GATEWAY_KEY of this shell only: export your own to keep one.
+MSG
