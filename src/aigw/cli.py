@@ -74,6 +74,10 @@ def _root(
     """aigw: deploy, check and operate the AI gateway."""
     global _debug
     _debug = debug or os.environ.get("AIGW_DEBUG") == "1"
+    if _debug:
+        from aigw.logs import enable_debug_logging
+
+        enable_debug_logging()
 
 
 @app.command()
@@ -373,10 +377,11 @@ def smoke_test(
 ) -> None:
     """Prove the live gateway works: auth on, every model answers. Exit 1 on any failure."""
     from aigw import report, smoke, workflow
-    from aigw.config_load import load_env, read_secret
+    from aigw.config_load import Secret, load_env, read_secret
 
     ui = _ui(output)
     cfg = load_env(env, env_dir).config
+    key: Secret | None
     if key_env:
         key = read_secret(key_env, what="the gateway key")
     else:

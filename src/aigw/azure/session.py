@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -155,9 +154,3 @@ def whoami(target: Target) -> tuple[str, str]:
     if not oid or not tid:
         raise AzureError("the Azure token carries no object id (oid) or tenant id (tid)")
     return str(oid), str(tid)
-
-
-def enable_http_logging() -> None:
-    """--debug: azure-core's HTTP logging (it redacts Authorization itself); our redactor
-    masks secret values on top (see aigw.logs)."""
-    logging.getLogger("azure").setLevel(logging.DEBUG)
