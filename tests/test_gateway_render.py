@@ -1,0 +1,127 @@
+"""The rendered config of each environment, served by the real LiteLLM as the container would
+start it, in front of the Azure OpenAI emulator. And the scaffold's mistakes, re-introduced into
+the rendered text, are caught by the same checks (the checks can fail)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aigw import smoke
+from aigw.config import EnvConfig
+from aigw.config_load import load_env
+from aigw.gateway_process import GatewayProcess, start_gateway
+from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway
+from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
+from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests
+
+pytestmark = [pytest.mark.litellm, pytest.mark.slow]
+
+
+@dataclass
+class Running:
+    config: EnvConfig
+    gateway: GatewayProcess
+    aoai: AzureOpenAIEmulator
+    trap: ProxyTrap
+    watcher: ConnectionWatcher
+
+    def client(self, key: str | None = GATEWAY_KEY_CANARY) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.gateway.url, headers=headers, timeout=60, trust_env=False)
+
+
+def _serve(
+    env: str, workdir: Path, mutate: Callable[[str], str] = lambda text: text
+) -> Iterator[Running]:
+    lenv = litellm_env_for_tests()
+    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    cfg = load_env(env, ENV_DIR).config
+    aoai.set_deployments(
+        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+    )
+    cfg = cfg.with_endpoint(aoai.url)
+    rendered = render_gateway(cfg)
+    config_file = workdir / "config.yaml"
+    config_file.write_text(mutate(rendered.config_yaml))
+    args = [a if a != "/etc/litellm/config.yaml" else str(config_file) for a in rendered.args]
+    trap = ProxyTrap().start()
+    environ = {
+        **rendered.env,
+        **trap.environ(),
+        GATEWAY_KEY_VAR: GATEWAY_KEY_CANARY,
+        AZURE_OPENAI_KEY_VAR: AOAI_KEY_CANARY,
+    }
+    gateway = start_gateway(lenv, args, environ, port=None, workdir=workdir)
+    watcher = ConnectionWatcher(gateway.pid).start()
+    try:
+        yield Running(cfg, gateway, aoai, trap, watcher)
+    finally:
+        watcher.stop()
+        gateway.stop()
+        trap.stop()
+        aoai.stop()
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def running(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    yield from _serve(request.param, tmp_path_factory.mktemp(request.param))
+
+
+def test_auth_models_embeddings_responses_and_no_outside_connection(running: Running) -> None:
+    with running.client(key=None) as anon:
+        assert anon.get("/v1/models").status_code == 401
+    with running.client() as c:
+        listed = {m["id"] for m in c.get("/v1/models").json()["data"]}
+        assert listed == {m.alias for m in running.config.models}
+        r = c.post("/v1/embeddings", json={"model": "text-embedding-3-large", "input": "hello"})
+        assert r.status_code == 200 and len(r.json()["data"][0]["embedding"]) == 3072
+        r = c.post("/v1/responses", json={"model": "gpt-5.3-codex", "input": "hi"})
+        assert r.status_code == 200 and r.json()["status"] == "completed"
+    seen = {(e.path, e.query.get("api-version")) for e in running.aoai.journal}
+    assert ("/openai/deployments/text-embedding-3-large/embeddings", "2023-05-15") in seen
+    assert ("/openai/responses", "2025-04-01-preview") in seen
+    assert running.trap.requests == []
+    assert running.watcher.non_loopback() == set()
+    assert GATEWAY_KEY_CANARY not in running.gateway.log_path.read_text(errors="replace")
+
+
+def test_full_smoke_test_passes(running: Running) -> None:
+    checks = smoke.run_smoke(running.gateway.url, GATEWAY_KEY_CANARY, running.config, timeout=30)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks if not c.ok]
+
+
+REGRESSIONS = {
+    # the scaffold's api_base for the codex model: /openai doubled upstream
+    "api_base with /openai": lambda t: re.sub(r"(api_base: \S+)", r"\1/openai", t),
+    # an unquoted api-version reads back as a date: LiteLLM drops the model
+    "unquoted api-version": lambda t: t.replace(
+        "api_version: '2023-05-15'", "api_version: 2023-05-15"
+    ),
+    # the master key gone: LiteLLM serves everyone
+    "no master key": lambda t: t.replace(
+        "  master_key: os.environ/LITELLM_GATEWAY_KEY\n", "  {}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_the_smoke_test_catches_scaffold_regressions(name: str, tmp_path: Path) -> None:
+    for run in _serve("dev", tmp_path, REGRESSIONS[name]):
+        text = (tmp_path / "config.yaml").read_text()
+        assert text != render_gateway(run.config).config_yaml  # the regression is in place
+        checks = smoke.run_smoke(run.gateway.url, GATEWAY_KEY_CANARY, run.config, timeout=30)
+        failed = {c.name for c in checks if not c.ok}
+        assert failed, f"{name}: every check passed"
+        if name == "no master key":
+            assert "no key is refused" in failed
+            loud = next(c for c in checks if c.name == "no key is refused")
+            assert "WITHOUT A KEY" in loud.details
