@@ -221,18 +221,33 @@ def plan(
     ] = False,
 ) -> None:
     """Show what deploy would change. Writes nothing."""
-    from aigw import report, workflow
+    from aigw import report
 
     ui = _ui(output)
     session = _open(env, env_dir, cloud, subscription, need_secrets=False)
     if any(v is None for v in session.ctx.secrets.values()):
         ui.info("note: a key's environment variable is not set: Key Vault values not compared")
-    with ui.err.status(f"reading {len(session.desired.resources)} resources of {env}"):
-        the_plan = workflow.make_plan(session)
+    the_plan = _read_plan(ui, session)
     ui.result(the_plan.to_json(), lambda c: report.print_plan(c, the_plan))
     _summary(report.plan_markdown(the_plan))
     if detailed_exitcode and the_plan.has_changes:
         raise typer.Exit(2)
+
+
+def _read_plan(
+    ui: UI, session: Any, *, show: bool = False, destroy: bool = False, purge: bool = False
+) -> Any:
+    """Observe and plan, with a spinner; `show`: print it on stderr and refuse unsafe plans."""
+    from aigw import report, workflow
+
+    what = f"reading {len(session.desired.resources)} resources of {session.config.env}"
+    with ui.err.status(what):
+        the_plan = workflow.make_plan(session, destroy=destroy, purge=purge)
+    if show:
+        if not ui.is_json:
+            report.print_plan(ui.err, the_plan)
+        the_plan.raise_if_unsafe()
+    return the_plan
 
 
 def _confirm(ui: UI, question: str, yes: bool, *, typed: str | None = None) -> None:
@@ -302,11 +317,7 @@ def deploy(
 
     ui = _ui(output)
     session = _open(env, env_dir, cloud, subscription, need_secrets=True)
-    with ui.err.status(f"reading {len(session.desired.resources)} resources of {env}"):
-        the_plan = workflow.make_plan(session)
-    if not ui.is_json:
-        report.print_plan(ui.err, the_plan)
-    the_plan.raise_if_unsafe()
+    the_plan = _read_plan(ui, session, show=True)
     if plan_checksum and plan_checksum != the_plan.checksum:
         raise AigwError(
             f"the plan changed since it was reviewed: checksum {the_plan.checksum}, "
@@ -432,15 +443,11 @@ def destroy(
 ) -> None:
     """Delete what aigw made for this environment (tags checked), in reverse order."""
     from aigw import apply as apply_mod
-    from aigw import report, workflow
+    from aigw import report
 
     ui = _ui(output)
     session = _open(env, env_dir, cloud, subscription, need_secrets=False)
-    with ui.err.status(f"reading {len(session.desired.resources)} resources of {env}"):
-        the_plan = workflow.make_plan(session, destroy=True, purge=purge)
-    if not ui.is_json:
-        report.print_plan(ui.err, the_plan)
-    the_plan.raise_if_unsafe()
+    the_plan = _read_plan(ui, session, show=True, destroy=True, purge=purge)
     if the_plan.has_changes:
         protected = env == "prod" or session.config.key_vault.purge_protection
         if yes and protected and confirm_env != env:
