@@ -21,9 +21,6 @@ URL = "https://pvc-dev-aigateway-ca-san.example.southafricanorth.azurecontainera
 
 # Runs the real CLI with the gateway commands registered (cli.py registers them once merged;
 # register() is idempotent).
-LAUNCH = (
-    "from aigw.cli import app, main; from aigw.cli_gateway import register; register(app); main()"
-)
 
 
 @pytest.fixture
@@ -138,7 +135,7 @@ def test_unknown_client(cfg: EnvConfig) -> None:
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", LAUNCH, *args],
+        [sys.executable, "-m", "aigw", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -181,8 +178,7 @@ def test_cli_client_config_bad_input(canary_env: dict[str, str]) -> None:
 
 def test_help_imports_no_azure_sdk() -> None:
     code = (
-        "import sys; from aigw.cli import app; from aigw.cli_gateway import register; "
-        "register(app); "
+        "import sys; from aigw.cli import app; "
         "from typer.testing import CliRunner; r = CliRunner().invoke(app, ['--help']); "
         "assert 'rotate-key' in r.output and 'client-config' in r.output, r.output; "
         "bad = [m for m in sys.modules if m.startswith(('azure', 'aigw.azure', 'aigw.serve', "

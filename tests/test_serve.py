@@ -23,13 +23,9 @@ from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
-LAUNCH = (
-    "from aigw.cli import app, main; from aigw.cli_gateway import register; register(app); main()"
-)
-
 
 def _cmd(*args: str) -> list[str]:
-    return [sys.executable, "-c", LAUNCH, *args]
+    return [sys.executable, "-m", "aigw", *args]
 
 
 @pytest.fixture

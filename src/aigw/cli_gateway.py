@@ -15,31 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
+from aigw import cli_shared as shared
+from aigw.cli_shared import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, GatewayError, UserError
 from aigw.formats import OutputFormat
-
-EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment: environments/<env>.yaml.")]
-EnvDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--env-dir", help="Folder of environment files [default: $AIGW_ENV_DIR or ./environments]."
-    ),
-]
-OutputOpt = Annotated[
-    OutputFormat, typer.Option("--output", "-o", help="text for people, json for machines.")
-]
-CloudOpt = Annotated[
-    str,
-    typer.Option(
-        "--cloud",
-        envvar="AIGW_CLOUD",
-        help="azure (DefaultAzureCredential) or local (the local cloud, started if needed).",
-    ),
-]
-SubscriptionOpt = Annotated[
-    str | None,
-    typer.Option("--subscription", help="Subscription id [default: YAML, $AZURE_SUBSCRIPTION_ID]."),
-]
 
 
 class Client(StrEnum):
@@ -49,21 +28,8 @@ class Client(StrEnum):
     codex = "codex"
 
 
-COMMANDS = ("client-config", "serve", "rotate-key")
-
-
-def _cli() -> Any:
-    from aigw import cli
-
-    return cli
-
-
-def _ui(output: OutputFormat) -> Any:
-    return _cli()._ui(output)
-
-
 def _open(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> Any:
-    return _cli()._open(env, env_dir, cloud, subscription, need_secrets=False)
+    return shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
 
 
 def client_config(
@@ -84,7 +50,7 @@ def client_config(
     from aigw.clients import render_client
     from aigw.config_load import load_env
 
-    ui = _ui(output)
+    ui = shared.ui(output)
     cfg = load_env(env, env_dir).config
     source = "--url"
     if url is None:
@@ -143,7 +109,7 @@ def serve(
     from aigw import workflow
     from aigw.config_load import load_env
 
-    ui = _ui(output)
+    ui = shared.ui(output)
     if port is not None and not 0 <= port <= 65535:
         raise UserError(f"--port {port} is not a port number")
     cfg = load_env(env, env_dir).config
@@ -219,7 +185,7 @@ def rotate_key(
     from aigw import report, rotate
     from aigw.config_load import Secret
 
-    ui = _ui(output)
+    ui = shared.ui(output)
     if new_key_env:
         value = os.environ.get(new_key_env, "")
         if not value.strip():
@@ -229,7 +195,7 @@ def rotate_key(
         new_key = Secret("generated", rotate.generate_key())
     session = _open(env, env_dir, cloud, subscription)
     try:
-        _cli()._confirm(
+        shared.confirm(
             ui,
             f"Rotate the gateway key of {env}? Clients using the current key stop working.",
             yes,
@@ -257,7 +223,7 @@ def rotate_key(
                 c.print(f"  - {line}", markup=False)
 
         ui.result(data, text)
-    _cli()._summary(report.checks_markdown(rows, f"aigw rotate-key: {env}"))
+    shared.summary(report.checks_markdown(rows, f"aigw rotate-key: {env}"))
     if not result.ok:
         raise AigwError(
             "the rotation is written but not proven: see the table above",
@@ -279,11 +245,7 @@ def _show_key(value: str, data: dict[str, Any], as_json: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add client-config, serve and rotate-key to `app` (idempotent)."""
-    have = {c.name for c in app.registered_commands}
-    if "client-config" not in have:
-        app.command("client-config")(client_config)
-    if "serve" not in have:
-        app.command("serve")(serve)
-    if "rotate-key" not in have:
-        app.command("rotate-key")(rotate_key)
+    """Add client-config, serve and rotate-key to `app`."""
+    app.command("client-config")(client_config)
+    app.command("serve")(serve)
+    app.command("rotate-key")(rotate_key)

@@ -22,9 +22,6 @@ from .harness import copy_envs
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
-LAUNCH = (
-    "from aigw.cli import app, main; from aigw.cli_gateway import register; register(app); main()"
-)
 KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_-]{40,}")
 
 
@@ -39,7 +36,7 @@ class Runner:
     ) -> subprocess.CompletedProcess[str]:
         t0 = time.perf_counter()
         r = subprocess.run(
-            [sys.executable, "-c", LAUNCH, *args],
+            [sys.executable, "-m", "aigw", *args],
             capture_output=True,
             text=True,
             env={**self.env, **(extra_env or {})},
