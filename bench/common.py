@@ -215,8 +215,16 @@ class RemoteCloud:
         return LocalCredential(self.endpoint.deployer_principal_id, self.tenant_id)
 
     def entries(self) -> list[Any]:
+        """The journal, once the cloud has written all it answered (it writes an entry just
+        after sending the response, so wait until the file stops growing)."""
+        import time
+
         from aigw.localcloud.journal import read_journal
 
+        size = -1
+        while (now := self._journal.stat().st_size if self._journal.exists() else 0) != size:
+            size = now
+            time.sleep(0.05)
         return read_journal(self._journal)
 
     def operations(self) -> list[dict[str, Any]]:
