@@ -383,6 +383,9 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: AzureOpenAIEmulator
     _entry: dict[str, Any] | None = None
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the client's
+    # delayed ACK hold small answers ~40 ms on a kept-alive connection.
+    disable_nagle_algorithm = True
     server_version = "aoai-emulator"
     sys_version = ""
 
