@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     field_validator,
     model_validator,
 )
@@ -85,6 +86,8 @@ def _env_var(value: str) -> str:
 
 
 ApiVersion = Annotated[str, BeforeValidator(_api_version)]
+# YAML 1.1 reads `yes`/`no` as booleans and pydantic would take True as 1: numbers must be numbers.
+Int = Annotated[int, Strict()]
 ImageRef = Annotated[str, AfterValidator(_image)]
 HttpsEndpoint = Annotated[str, AfterValidator(_https_endpoint)]
 EnvVarName = Annotated[str, AfterValidator(_env_var)]
@@ -114,7 +117,7 @@ class ModelConfig(StrictModel):
         description="Azure OpenAI deployment name; defaults to the alias.",
     )
     api_version: ApiVersion = Field(description="Azure OpenAI api-version, quoted.")
-    dimensions: int | None = Field(
+    dimensions: Int | None = Field(
         default=None, gt=0, le=16384, description="Embedding vector size (embeddings only)."
     )
 
@@ -141,17 +144,17 @@ class AzureOpenAIConfig(StrictModel):
 
 class GatewayConfig(StrictModel):
     image: ImageRef = Field(description="LiteLLM image, repo:tag@sha256:digest.")
-    port: int = Field(default=4000, ge=1, le=65535, description="Port LiteLLM listens on.")
+    port: Int = Field(default=4000, ge=1, le=65535, description="Port LiteLLM listens on.")
     ingress: Literal["external", "internal"] = Field(
         default="external", description="external: reachable from the internet (HTTPS only)."
     )
-    cpu: float = Field(default=0.5, ge=0.25, le=4.0, description="vCPU per replica.")
+    cpu: Annotated[float, Strict()] = Field(default=0.5, ge=0.25, le=4.0, description="vCPU per replica.")
     memory: str = Field(default="1Gi", description="Memory per replica, e.g. 1Gi (2 x cpu).")
-    min_replicas: int = Field(
+    min_replicas: Int = Field(
         default=0, ge=0, le=300, description="0 allows scale to zero (cold starts); prod: 1."
     )
-    max_replicas: int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
-    workers: int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
+    max_replicas: Int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
+    workers: Int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
     key_env: EnvVarName = Field(
         default=DEFAULT_GATEWAY_KEY_ENV,
         description="Environment variable holding the gateway key (never the key itself).",
@@ -185,7 +188,7 @@ class KeyVaultConfig(StrictModel):
     purge_protection: bool = Field(
         default=False, description="Refuse purge for the retention period (prod: true)."
     )
-    soft_delete_retention_days: int = Field(
+    soft_delete_retention_days: Int = Field(
         default=90, ge=7, le=90, description="Days a deleted vault stays recoverable."
     )
     name_suffix: str | None = Field(
@@ -254,6 +257,10 @@ class EnvConfig(StrictModel):
             raise ValueError(
                 "embeddings models must share one api_version (LiteLLM 1.81 takes it from "
                 f"--api_version for all of them); found {sorted(embed_versions)}"
+            )
+        if len(self.all_tags()) > 50:
+            raise ValueError(
+                f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 3 of its own"
             )
         for key, value in self.tags.items():
             if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,10 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "keys must be plain names, not lists or mappings", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -109,6 +114,8 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
         raise ConfigError(shown, where, f"YAML error: {problem}") from None
     except yaml.YAMLError as e:
         raise ConfigError(shown, "", f"YAML error: {e}") from None
+    except RecursionError:
+        raise ConfigError(shown, "", "nested too deeply to be an environment file") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -154,6 +161,11 @@ def _display(path: Path) -> str:
 def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
     """Load, merge and validate `<env_dir>/<env>.yaml`. Raises UserError / ConfigError."""
     directory = env_dir_from(env_dir)
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", env):
+        raise UserError(
+            f"invalid environment name {env[:40]!r}",
+            hint="use 1-12 lowercase letters and digits, starting with a letter (e.g. dev, prod)",
+        )
     path = directory / f"{env}.yaml"
     if not path.is_file():
         names = available_envs(directory)
