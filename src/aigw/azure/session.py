@@ -27,6 +27,8 @@ class Target:
     local: bool = False
     polling_interval: float | None = None
     debug_http: bool = False
+    # azure-core retry settings for every client (e.g. retry_backoff_factor), None: defaults
+    retry_options: dict[str, Any] | None = None
 
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {}
@@ -39,6 +41,8 @@ class Target:
             kw["polling_interval"] = self.polling_interval
         if self.debug_http:
             kw["logging_enable"] = True
+        if self.retry_options:
+            kw.update(self.retry_options)
         return kw
 
 
@@ -101,6 +105,8 @@ class Clients:
                 kw["verify_challenge_resource"] = False
             if self.target.debug_http:
                 kw["logging_enable"] = True
+            if self.target.retry_options:
+                kw.update(self.target.retry_options)
             return SecretClient(vault_url=vault_url, credential=self.target.credential, **kw)
 
         return self._get(f"secrets:{vault_url}", build)

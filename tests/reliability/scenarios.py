@@ -1,0 +1,260 @@
+"""Reliability scenarios shared by the pytest suite and bench/reliability.py.
+
+Each scenario runs aigw's own workflow (the real SDK clients over HTTPS) against a fresh
+local cloud, then compares a normalised snapshot of the cloud's state with the snapshot of a
+clean deploy: nothing lost, nothing duplicated, and a plan afterwards is empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigw import workflow
+from aigw.azure.session import Target
+from aigw.errors import AigwError
+from aigw.localcloud.cloud import LocalCloud
+from aigw.plan import Plan
+from engine.harness import Stack, close_stack, make_stack
+
+ENV = "prod"
+FAULT_KINDS = ("429", "500", "503", "drop", "lost")
+# Fast but real: the SDKs' retry policy with short backoffs, aigw's own retries likewise, and
+# a Retry-After of 0.1 s on injected 429/503 (azure-core honours it). The bench can use 1 s.
+FAST_RETRIES = {"retry_backoff_factor": 0.02, "retry_backoff_max": 1}
+
+
+def seeds_from_env(default: int) -> int:
+    return int(os.environ.get("AIGW_RELIABILITY_SEEDS", default))
+
+
+@dataclass
+class FastStack(Stack):
+    retry_after: float = 0.1
+
+    def target(self, principal: str | None = None) -> Target:
+        t = super().target(principal)
+        t.retry_options = dict(FAST_RETRIES)
+        return t
+
+    def session(self, env: str = ENV, **kw: Any) -> workflow.Session:  # type: ignore[override]
+        s = super().session(env, **kw)
+        s.ctx.retry_base, s.ctx.retry_cap, s.ctx.retry_timeout = 0.05, 0.5, 30.0
+        s.ctx.poll_interval = 0.05
+        return s
+
+    def deploy(self, env: str = ENV, **kw: Any) -> tuple[Plan, Any]:  # type: ignore[override]
+        return super().deploy(env, **kw)
+
+
+@contextmanager
+def fresh_stack(root: Path | None = None) -> Iterator[FastStack]:
+    tmp = Path(tempfile.mkdtemp(prefix="aigw-rel-")) if root is None else root
+    base = make_stack(tmp, with_gateway=False, retry_after=None)
+    stack = FastStack(root=base.root, cloud=base.cloud, aoai=base.aoai, runner=None)
+    try:
+        yield stack
+    finally:
+        close_stack(stack)
+        if root is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- snapshots
+def raw_state(cloud: LocalCloud) -> dict[str, Any]:
+    with cloud.engine.store.read() as st:
+        return json.loads(json.dumps(st))
+
+
+def snapshot(cloud: LocalCloud) -> dict[str, Any]:
+    """The cloud's state with everything run-specific (ids, GUIDs, times) normalised away."""
+    st = raw_state(cloud)
+    sub = st["subscription_id"].lower()
+    labels = {st["deployer_principal_id"].lower(): "deployer"}
+    for r in st["resources"].values():
+        pid = (r.get("properties") or {}).get("principalId")
+        if pid:
+            labels[pid.lower()] = f"identity:{r['name']}"
+
+    def norm(s: str) -> str:
+        return s.lower().replace(sub, "SUB")
+
+    resources = {
+        f"{r['type'].lower()}/{r['name'].lower()}": {
+            "tags": r.get("tags") or {},
+            "location": r.get("location"),
+        }
+        for r in st["resources"].values()
+    }
+    # Assignment names are uuid5 of scope, principal and role: they differ between clouds.
+    roles = sorted(
+        (
+            ra["properties"]["roleDefinitionId"].rsplit("/", 1)[-1],
+            norm(ra["properties"]["scope"]),
+            labels.get(ra["properties"]["principalId"].lower(), "unknown"),
+        )
+        for ra in st["role_assignments"].values()
+    )
+    secrets = {
+        vault: {
+            name: {"versions": len(s["versions"]), "deleted": bool(s.get("deleted"))}
+            for name, s in sorted(per_vault.items())
+        }
+        for vault, per_vault in sorted(st["secrets"].items())
+    }
+    return {
+        "resource_groups": {n: g.get("tags") or {} for n, g in st["resource_groups"].items()},
+        "resources": dict(sorted(resources.items())),
+        "role_assignments": roles,
+        "secrets": secrets,
+        "deleted_vaults": sorted(st["deleted_vaults"]),
+    }
+
+
+def compare(clean: dict[str, Any], got: dict[str, Any]) -> tuple[int, int, list[str]]:
+    """(lost, duplicated, differences) of `got` against the clean snapshot."""
+    lost = dup = 0
+    diffs: list[str] = []
+    for section in ("resource_groups", "resources"):
+        for k in clean[section].keys() - got[section].keys():
+            lost += 1
+            diffs.append(f"lost {section} {k}")
+        for k in got[section].keys() - clean[section].keys():
+            dup += 1
+            diffs.append(f"extra {section} {k}")
+        for k in clean[section].keys() & got[section].keys():
+            if clean[section][k] != got[section][k]:
+                diffs.append(f"differs {section} {k}")
+    grants = Counter(tuple(r) for r in got["role_assignments"])
+    for g, n in grants.items():
+        if n > 1:
+            dup += n - 1
+            diffs.append(f"duplicate role assignment {g}")
+    want_roles = {tuple(r) for r in clean["role_assignments"]}
+    have_roles = {tuple(r) for r in got["role_assignments"]}
+    for r in want_roles - have_roles:
+        lost += 1
+        diffs.append(f"lost role assignment {r}")
+    for vault, names in clean["secrets"].items():
+        for name, info in names.items():
+            have = got["secrets"].get(vault, {}).get(name)
+            if have is None or have["deleted"]:
+                lost += 1
+                diffs.append(f"lost secret {vault}/{name}")
+            elif have["versions"] > info["versions"]:
+                dup += have["versions"] - info["versions"]
+                diffs.append(f"{have['versions']} versions of secret {vault}/{name}")
+    if got != clean and not diffs:
+        diffs.append("snapshots differ")
+    return lost, dup, diffs
+
+
+def role_duplicates(cloud: LocalCloud) -> int:
+    st = raw_state(cloud)
+    grants = Counter(
+        (
+            ra["properties"]["principalId"].lower(),
+            ra["properties"]["roleDefinitionId"].rsplit("/", 1)[-1],
+            ra["properties"]["scope"].lower(),
+        )
+        for ra in st["role_assignments"].values()
+    )
+    return sum(n - 1 for n in grants.values() if n > 1)
+
+
+# ----------------------------------------------------------------------------- faults
+@dataclass
+class RunResult:
+    name: str
+    seed: int
+    attempts: int = 0  # deploys until one succeeded
+    converged: bool = False
+    lost: int = 0
+    duplicated: int = 0
+    plan_empty_after: bool = False
+    faults: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.converged and not self.lost and not self.duplicated and self.plan_empty_after
+
+
+def install_faults(cloud: LocalCloud, seed: int, rate: float, retry_after: float) -> None:
+    """Faults on every route: `rate` is the share of requests that fail (split evenly over
+    429, 500, 503, dropped and lost answers), plus 10% slow answers."""
+    cloud.faults.clear()
+    cloud.faults.seed(seed)
+    cloud.faults.add("* *", "latency", 0.1, latency=0.05)
+    per_kind = rate / len(FAULT_KINDS)
+    for i, kind in enumerate(FAULT_KINDS):
+        # Rules are tried in turn: scale each so that every kind gets `per_kind` overall.
+        remaining = 1 - per_kind * i
+        cloud.faults.add("* *", kind, per_kind / remaining, retry_after=retry_after)  # type: ignore[arg-type]
+
+
+def clean_snapshot() -> dict[str, Any]:
+    with fresh_stack() as stack:
+        _, result = stack.deploy()
+        assert result.ok, [e.one_line() for e in result.errors]
+        return snapshot(stack.cloud)
+
+
+def deploy_until_ok(stack: FastStack, run: RunResult, max_attempts: int) -> None:
+    while run.attempts < max_attempts:
+        run.attempts += 1
+        try:
+            _, result = stack.deploy()
+        except AigwError as e:
+            run.errors.append(f"attempt {run.attempts}: {e.one_line()}")
+            continue
+        if result.ok:
+            run.converged = True
+            return
+        run.errors.extend(f"attempt {run.attempts}: {e.one_line()}" for e in result.errors)
+
+
+def check_after(stack: FastStack, run: RunResult, clean: dict[str, Any]) -> None:
+    stack.cloud.faults.clear()
+    if not run.converged:  # the next deploy, without faults, must converge
+        deploy_until_ok(stack, run, run.attempts + 1)
+    plan = workflow.make_plan(stack.session())
+    run.plan_empty_after = not plan.has_changes
+    if plan.has_changes:
+        run.diffs.append(f"plan after: {[(c.key, c.action.value) for c in plan.writes]}")
+    run.lost, run.duplicated, diffs = compare(clean, snapshot(stack.cloud))
+    run.diffs.extend(diffs)
+
+
+def fault_run(
+    seed: int, clean: dict[str, Any], *, rate: float = 0.2, retry_after: float = 0.1
+) -> RunResult:
+    run = RunResult("faults", seed)
+    started = time.monotonic()
+    with fresh_stack() as stack:
+        install_faults(stack.cloud, seed, rate, retry_after)
+        deploy_until_ok(stack, run, 1)
+        run.faults = Counter(k for k, _, _ in stack.cloud.faults.injected if k != "latency")
+        run.faults["latency"] = sum(1 for k, _, _ in stack.cloud.faults.injected if k == "latency")
+        run.requests = len(stack.cloud.journal.entries())
+        check_after(stack, run, clean)
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def pick_rate(seed: int, top: float = 0.2) -> float:
+    """Rates from 5% to `top`, spread over the seeds."""
+    return random.Random(seed).choice([0.05, 0.1, 0.15, top])
