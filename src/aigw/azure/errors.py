@@ -136,7 +136,9 @@ def is_retryable(err: Exception) -> bool:
 
     if isinstance(err, ServiceRequestError | ServiceResponseError):
         return True  # dropped connection; azure-core does not retry POSTs
-    return error_code(err) in RETRYABLE or getattr(err, "status_code", 0) in (429, 502, 503, 504)
+    # 500 too: azure-core gives up after 3 tries, and every aigw step is safe to run again.
+    status = getattr(err, "status_code", 0)
+    return error_code(err) in RETRYABLE or status in (429, 500, 502, 503, 504)
 
 
 def with_retries(

@@ -75,5 +75,10 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     if status == 200 and hmac.compare_digest(current or "", wanted):
         return {"changed": False}
     client = ctx.clients.secrets(vault_uri)
-    client.set_secret(res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"})
+    # No transport-level retry: each PUT makes a new version, and a PUT whose answer was lost
+    # would be sent again blindly. apply retries the whole of ensure instead, which reads the
+    # value first and writes only if it still differs.
+    client.set_secret(
+        res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
+    )
     return {"changed": True}
