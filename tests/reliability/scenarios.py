@@ -258,3 +258,96 @@ def fault_run(
 def pick_rate(seed: int, top: float = 0.2) -> float:
     """Rates from 5% to `top`, spread over the seeds."""
     return random.Random(seed).choice([0.05, 0.1, 0.15, top])
+
+
+# ----------------------------------------------------------------------------- crashes
+CHILD = Path(__file__).with_name("crash_child.py")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_child(stack: FastStack, mode: str, kill_after: int) -> tuple[int, str]:
+    """(return code, output) of crash_child.py against this stack's cloud."""
+    import subprocess
+    import sys
+
+    from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO / "tests")])
+    env["AIGW_GATEWAY_KEY"] = GATEWAY_KEY_CANARY
+    env["AIGW_AZURE_OPENAI_API_KEY"] = AOAI_KEY_CANARY
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(CHILD),
+            str(stack.cloud.state_dir),
+            str(stack.env_dir),
+            stack.aoai.url,
+            mode,
+            str(kill_after),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def writes_of_clean(mode: str) -> int:
+    """How many write requests a clean deploy (or destroy after a deploy) sends."""
+    with fresh_stack() as stack:
+        if mode == "destroy":
+            _, result = stack.deploy()
+            assert result.ok
+        code, out = run_child(stack, mode, 0)
+        assert code == 0, out
+        return int(out.strip().splitlines()[-1])
+
+
+def destroyed_snapshot(cloud: LocalCloud) -> dict[str, Any]:
+    snap = snapshot(cloud)
+    return {k: snap[k] for k in ("resource_groups", "resources", "role_assignments")} | {
+        "deleted_vaults": snap["deleted_vaults"]
+    }
+
+
+def crash_run(mode: str, kill_after: int, clean: dict[str, Any]) -> RunResult:
+    """Crash a deploy (or a destroy) after write k, then run it again in-process."""
+    run = RunResult(f"crash-{mode}", kill_after)
+    started = time.monotonic()
+    with fresh_stack() as stack:
+        if mode == "destroy":
+            _, result = stack.deploy()
+            assert result.ok, [e.one_line() for e in result.errors]
+        code, out = run_child(stack, mode, kill_after)
+        run.faults["crash"] = int(code == -9)
+        if code not in (0, -9):
+            run.errors.append(f"child exited {code}: {out.strip().splitlines()[-1:]}")
+        if mode == "deploy":
+            deploy_until_ok(stack, run, 1)
+            check_after(stack, run, clean)
+        else:
+            session = stack.session()
+            run.attempts = 1
+            try:
+                result = workflow.apply(session, workflow.make_plan(session, destroy=True))
+                run.converged = result.ok
+                run.errors.extend(e.one_line() for e in result.errors)
+            except AigwError as e:
+                run.errors.append(e.one_line())
+            after = workflow.make_plan(stack.session(), destroy=True)
+            run.plan_empty_after = not after.has_changes
+            got = destroyed_snapshot(stack.cloud)
+            want = {"resource_groups": {}, "resources": {}, "role_assignments": []}
+            for k, v in want.items():
+                if got[k] != v:
+                    run.lost += 0
+                    run.duplicated += len(got[k])
+                    run.diffs.append(f"left after destroy: {k} {got[k]}")
+            if len(got["deleted_vaults"]) != 1:
+                run.lost += 1
+                run.diffs.append(f"soft-deleted vaults: {got['deleted_vaults']}")
+        run.requests = len(stack.cloud.journal.entries())
+    run.seconds = time.monotonic() - started
+    return run
