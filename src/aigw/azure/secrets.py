@@ -46,7 +46,10 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     if status == 404:
         return Observed(exists=False)
     if status == 403:
-        return Observed(exists=True, value_matches=None)
+        # Key Vault checks access before existence: the secret may not exist at all (a deploy
+        # that stopped before writing it, while the deployer's role was still propagating).
+        # Plan a write: ensure waits for access, then writes only if the value differs.
+        return Observed(exists=False)
     return Observed(exists=True, value_matches=hmac.compare_digest(current or "", wanted))
 
 
