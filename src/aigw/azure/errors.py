@@ -23,6 +23,8 @@ RETRYABLE: dict[str, str] = {
     "PrincipalNotFound": "a new identity takes a while to replicate to Entra ID",
     "ManagedEnvironmentOperationInProgress": "the environment is busy with another operation",
     "ContainerAppOperationInProgress": "the container app is busy with another operation",
+    "ManagedEnvironmentNotProvisioned": "the environment is still being created (e.g. by a "
+    "concurrent deploy)",
     "AnotherOperationInProgress": "another operation on this resource is running",
     "Conflict.OperationInProgress": "another operation on this resource is running",
     "Forbidden.RolePropagation": "a role assignment takes minutes to take effect",
