@@ -172,6 +172,16 @@ def role_duplicates(cloud: LocalCloud) -> int:
     return sum(n - 1 for n in grants.values() if n > 1)
 
 
+def secret_versions_agree(cloud: LocalCloud) -> bool:
+    """Every version of every secret holds the same value (extra versions are harmless)."""
+    st = raw_state(cloud)
+    return all(
+        len({v["value"] for v in s["versions"]}) <= 1
+        for per_vault in st["secrets"].values()
+        for s in per_vault.values()
+    )
+
+
 # ----------------------------------------------------------------------------- faults
 @dataclass
 class RunResult:
@@ -348,6 +358,38 @@ def crash_run(mode: str, kill_after: int, clean: dict[str, Any]) -> RunResult:
             if len(got["deleted_vaults"]) != 1:
                 run.lost += 1
                 run.diffs.append(f"soft-deleted vaults: {got['deleted_vaults']}")
+        run.requests = len(stack.cloud.journal.entries())
+    run.seconds = time.monotonic() - started
+    return run
+
+
+# ----------------------------------------------------------------------------- concurrency
+def concurrent_run(seed: int, clean: dict[str, Any], *, deploys: int = 2) -> RunResult:
+    """`deploys` deploys of one environment at once (threads, separate sessions)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = RunResult("concurrent", seed)
+    started = time.monotonic()
+    with fresh_stack() as stack:
+        config = stack.config(ENV)
+        sessions = [stack.session(ENV, config=config) for _ in range(deploys)]
+        plans = [workflow.make_plan(s) for s in sessions]  # both see an empty cloud
+
+        def go(i: int) -> list[str]:
+            time.sleep(random.Random(seed * 10 + i).random() * 0.2)
+            result = workflow.apply(sessions[i], plans[i])
+            return [e.one_line() for e in result.errors]
+
+        with ThreadPoolExecutor(deploys) as pool:
+            outcomes = list(pool.map(go, range(deploys)))
+        run.attempts = 1
+        run.errors = [e for errs in outcomes for e in errs]
+        run.converged = any(not errs for errs in outcomes)
+        run.faults["concurrent deploys"] = deploys
+        check_after(stack, run, clean)
+        run.duplicated = max(run.duplicated, role_duplicates(stack.cloud))
+        if not secret_versions_agree(stack.cloud):
+            run.diffs.append("secret versions with different values")
         run.requests = len(stack.cloud.journal.entries())
     run.seconds = time.monotonic() - started
     return run
