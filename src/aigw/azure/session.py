@@ -7,6 +7,8 @@ import base64
 import json
 import logging
 import os
+import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,10 @@ class Clients:
     target: Target
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.target.debug_http:
+            enable_http_logging()
 
     def _get(self, key: str, build: Any) -> Any:
         with self._lock:
@@ -163,7 +169,42 @@ def whoami(target: Target) -> tuple[str, str]:
     return str(oid), str(tid)
 
 
+# What azure-core's network trace (logging_enable) prints that must never reach a log: bearer
+# tokens, and JSON fields that carry keys or secret values (Key Vault secret bodies, the Log
+# Analytics shared key in the environment's body). Known secret values go through aigw.redact.
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_FIELDS = re.compile(
+    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|password|secret|key)"'
+    r'\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
+_AUTH_HEADER = re.compile(r"(?i)('authorization'\s*:\s*)'[^']*'")
+
+
+def redact_http(text: str) -> str:
+    from aigw.redact import redact
+
+    text = redact(text)
+    text = _BEARER.sub(r"\1***", text)
+    text = _AUTH_HEADER.sub(r"\1'***'", text)
+    return _SECRET_FIELDS.sub(r'\1"***"', text)
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_http(record.getMessage())
+        record.args = None
+        return True
+
+
 def enable_http_logging() -> None:
-    """--debug: azure-core's HTTP logging (it redacts Authorization itself); our redactor
-    masks secret values on top (see aigw.logs)."""
-    logging.getLogger("azure").setLevel(logging.DEBUG)
+    """--debug: azure-core's HTTP logging on stderr, every line redacted (secret values,
+    tokens, key fields). Idempotent."""
+    logger = logging.getLogger("azure")
+    logger.setLevel(logging.DEBUG)
+    if any(getattr(h, "aigw_redacting", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.aigw_redacting = True  # type: ignore[attr-defined]
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    logger.addHandler(handler)
