@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import is_retryable, translate, with_retries
+from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
 from aigw.desired import Kind, Resource
 from aigw.errors import AigwError, AzureError
 from aigw.observe import adapter
@@ -101,6 +101,7 @@ def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
         base=ctx.retry_base,
         cap=ctx.retry_cap,
         retryable=is_retryable,
+        budget=retry_budget,
         on_wait=lambda message: ctx.report(res.key, message),
     )
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import is_retryable, translate, with_retries
+from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
 from aigw.desired import Kind, Resource
 from aigw.plan import Observed
 
@@ -48,6 +48,7 @@ def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
             base=ctx.retry_base,
             cap=ctx.retry_cap,
             retryable=is_retryable,
+            budget=retry_budget,
             on_wait=lambda message: ctx.report(res.key, message),
         )
     except Exception as err:
