@@ -6,6 +6,7 @@ depends on it is gone). A failure skips its dependents and lets unrelated branch
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -14,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import translate
+from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
 from aigw.desired import Kind, Resource
 from aigw.errors import AigwError, AzureError
 from aigw.observe import adapter
@@ -57,7 +58,7 @@ class ApplyResult:
 Listener = Callable[[Step], None]
 
 
-def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
+def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     mod = adapter(res.kind)
     action = change.action
     if action is Action.register:
@@ -69,12 +70,40 @@ def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     if action is Action.restart:
         return dict(mod.restart(ctx, res))
     if action is Action.delete:
-        mod.delete(ctx, res)
+        from azure.core.exceptions import ResourceNotFoundError
+
+        # Gone already (an earlier attempt whose answer was lost): what we wanted.
+        with contextlib.suppress(ResourceNotFoundError):
+            mod.delete(ctx, res)
         return {}
     if action is Action.purge:
         mod.purge(ctx, res)
         return {}
     return {}
+
+
+# Kinds whose transient errors include waiting for Entra ID / RBAC propagation.
+_PROPAGATION_KINDS = (Kind.role_assignment, Kind.secret)
+
+
+def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
+    """One change, retried while it fails with a transient error (azure.errors.RETRYABLE,
+    throttling, dropped connections): the one place aigw retries on top of azure-core.
+    Every adapter call is a reconcile (PUT the desired state, read before write), so running
+    it again after an attempt whose answer was lost is safe."""
+    timeout = ctx.retry_timeout
+    if res.kind in _PROPAGATION_KINDS:
+        timeout = max(timeout, ctx.role_wait_timeout)
+    return with_retries(
+        lambda: _run_once(ctx, res, change),
+        what=f"{change.action.value} {res.kind.value} {res.name}",
+        timeout=timeout,
+        base=ctx.retry_base,
+        cap=ctx.retry_cap,
+        retryable=is_retryable,
+        budget=retry_budget,
+        on_wait=lambda message: ctx.report(res.key, message),
+    )
 
 
 def apply_plan(

@@ -148,7 +148,9 @@ class GatewayConfig(StrictModel):
     ingress: Literal["external", "internal"] = Field(
         default="external", description="external: reachable from the internet (HTTPS only)."
     )
-    cpu: Annotated[float, Strict()] = Field(default=0.5, ge=0.25, le=4.0, description="vCPU per replica.")
+    cpu: Annotated[float, Strict()] = Field(
+        default=0.5, ge=0.25, le=4.0, description="vCPU per replica."
+    )
     memory: str = Field(default="1Gi", description="Memory per replica, e.g. 1Gi (2 x cpu).")
     min_replicas: Int = Field(
         default=0, ge=0, le=300, description="0 allows scale to zero (cold starts); prod: 1."

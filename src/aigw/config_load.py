@@ -189,8 +189,12 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
         layers.append(data)
         if parent is None:
             current = None
-        elif not isinstance(parent, str):
-            raise ConfigError(_display(current), "extends", "must be a file name such as base.yaml")
+        elif not isinstance(parent, str) or not re.fullmatch(r"[\w.-]+\.ya?ml", parent):
+            raise ConfigError(
+                _display(current),
+                "extends",
+                "must name a YAML file in the same folder, such as base.yaml",
+            )
         else:
             current = current.parent / parent
             if not current.is_file():

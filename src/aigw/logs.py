@@ -1,29 +1,53 @@
-"""--debug logging: azure-core's HTTP logs on stderr, with every known secret masked.
+"""--debug logging: azure-core's HTTP trace and aigw's own logs on stderr, every line redacted.
 
-azure-core already hides the Authorization header; the filter here masks secret values that
-could appear anywhere else (a Key Vault secret body, an error message)."""
+azure-core already hides the Authorization header in most places; on top of that every line
+goes through aigw.redact (the secret values aigw knows) and masks for bearer tokens and the
+JSON fields that carry keys or secret values (Key Vault secret bodies, the Log Analytics shared
+key in the environment's body).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from aigw.redact import redact
 
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_FIELDS = re.compile(
+    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|password|secret|key)"'
+    r'\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
+_AUTH_HEADER = re.compile(r"(?i)('authorization'\s*:\s*)'[^']*'")
+
+
+def redact_http(text: str) -> str:
+    text = redact(text)
+    text = _BEARER.sub(r"\1***", text)
+    text = _AUTH_HEADER.sub(r"\1'***'", text)
+    return _SECRET_FIELDS.sub(r'\1"***"', text)
+
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        record.msg = redact(message)
+        record.msg = redact_http(record.getMessage())
         record.args = None
         return True
 
 
+_handler: logging.Handler | None = None
+
+
 def enable_debug_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.addFilter(RedactingFilter())
+    """Send the azure and aigw loggers to stderr through the redacting filter (idempotent)."""
+    global _handler
+    if _handler is not None:
+        return
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.addFilter(RedactingFilter())
+    _handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     for name in ("azure", "aigw"):
         log = logging.getLogger(name)
         log.setLevel(logging.DEBUG)
-        log.addHandler(handler)
+        log.addHandler(_handler)

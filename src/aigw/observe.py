@@ -6,7 +6,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import translate
+from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
 from aigw.desired import Kind, Resource
 from aigw.plan import Observed
 
@@ -29,13 +29,28 @@ def adapter(kind: Kind) -> ModuleType:
     return importlib.import_module(f"aigw.azure.{module}")
 
 
+def _observe_once(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
+    mod = adapter(res.kind)
+    if res.kind is Kind.resource_group:
+        obs: Observed = mod.observe(ctx, res, contents=destroy)
+    else:
+        obs = mod.observe(ctx, res)
+    return obs
+
+
 def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
+    """Read one resource; transient errors are retried like apply's (azure.errors.RETRYABLE)."""
     try:
-        mod = adapter(res.kind)
-        if res.kind is Kind.resource_group:
-            obs: Observed = mod.observe(ctx, res, contents=destroy)
-        else:
-            obs = mod.observe(ctx, res)
+        obs = with_retries(
+            lambda: _observe_once(ctx, res, destroy),
+            what=f"read {res.kind.value} {res.name}",
+            timeout=ctx.retry_timeout,
+            base=ctx.retry_base,
+            cap=ctx.retry_cap,
+            retryable=is_retryable,
+            budget=retry_budget,
+            on_wait=lambda message: ctx.report(res.key, message),
+        )
     except Exception as err:
         if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
             raise translate(err, kind=res.kind.value, name=res.name) from None

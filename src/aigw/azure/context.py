@@ -20,6 +20,10 @@ class Ctx:
     report: Callable[[str, str], None] = lambda key, message: None  # (resource key, message)
     role_wait_timeout: float = 600.0
     poll_interval: float = 2.0
+    # aigw's own retries of transient errors (azure.errors.RETRYABLE), around each adapter call
+    retry_base: float = 1.0
+    retry_cap: float = 15.0
+    retry_timeout: float = 300.0
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -23,6 +23,8 @@ RETRYABLE: dict[str, str] = {
     "PrincipalNotFound": "a new identity takes a while to replicate to Entra ID",
     "ManagedEnvironmentOperationInProgress": "the environment is busy with another operation",
     "ContainerAppOperationInProgress": "the container app is busy with another operation",
+    "ManagedEnvironmentNotProvisioned": "the environment is still being created (e.g. by a "
+    "concurrent deploy)",
     "AnotherOperationInProgress": "another operation on this resource is running",
     "Conflict.OperationInProgress": "another operation on this resource is running",
     "Forbidden.RolePropagation": "a role assignment takes minutes to take effect",
@@ -131,12 +133,28 @@ def translate(err: Exception, *, kind: str, name: str) -> AzureError:
     return AzureError(f"{kind} {name}: {type(err).__name__}: {_first_line(err)}")
 
 
-def is_retryable(err: Exception) -> bool:
+# Server errors azure-core already retried 3 times: aigw tries the whole step this many more
+# times (every step is a reconcile, so safe to repeat), then reports the error.
+SERVER_ERROR_ATTEMPTS = 3
+
+
+def retry_budget(err: Exception) -> int | None:
+    """How many times aigw may retry after `err`: 0 (never), a count, or None (until the
+    timeout: transient by nature, see RETRYABLE)."""
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
     if isinstance(err, ServiceRequestError | ServiceResponseError):
-        return True  # dropped connection; azure-core does not retry POSTs
-    return error_code(err) in RETRYABLE or getattr(err, "status_code", 0) in (429, 502, 503, 504)
+        return None  # dropped connection; azure-core does not retry POSTs
+    status = getattr(err, "status_code", 0)
+    if error_code(err) in RETRYABLE or status in (429, 503):
+        return None
+    if status in (500, 502, 504):
+        return SERVER_ERROR_ATTEMPTS
+    return 0
+
+
+def is_retryable(err: Exception) -> bool:
+    return retry_budget(err) != 0
 
 
 def with_retries(
@@ -149,8 +167,10 @@ def with_retries(
     retryable: Callable[[Exception], bool] = is_retryable,
     on_wait: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    budget: Callable[[Exception], int | None] | None = None,
 ) -> T:
-    """Call until it succeeds or fails for good; bounded, jittered exponential backoff."""
+    """Call until it succeeds or fails for good; bounded, jittered exponential backoff.
+    `budget(err)`, when given, caps the retries for that kind of error (None: until timeout)."""
     deadline = time.monotonic() + timeout
     attempt = 0
     while True:
@@ -159,7 +179,10 @@ def with_retries(
         except Exception as err:
             attempt += 1
             delay = min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            limit = budget(err) if budget is not None else None
             if not retryable(err) or time.monotonic() + delay > deadline:
+                raise
+            if limit is not None and attempt > limit:
                 raise
             if on_wait:
                 on_wait(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import error_code, with_retries
+from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.desired import Resource
 from aigw.plan import ABSENT, Observed, resolve
@@ -45,20 +45,13 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         }
     }
 
-    def create() -> Any:
-        try:
-            return ops.create(m["scope"], res.name, body)
-        except Exception as err:
-            if error_code(err) == "RoleAssignmentExists":
-                return None  # the same grant exists under another name: nothing to add
+    # PrincipalNotFound (a fresh identity) is retried by apply, like every RETRYABLE error.
+    try:
+        ops.create(m["scope"], res.name, body)
+    except Exception as err:
+        if error_code(err) != "RoleAssignmentExists":
             raise
-
-    with_retries(
-        create,
-        what=f"role assignment {res.name}",
-        timeout=ctx.role_wait_timeout,
-        on_wait=lambda msg: ctx.report(res.key, msg),
-    )
+        # the same grant exists under another name: nothing to add
     return {"principal_id": m["principalId"]}
 
 

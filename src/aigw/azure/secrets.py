@@ -46,7 +46,10 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     if status == 404:
         return Observed(exists=False)
     if status == 403:
-        return Observed(exists=True, value_matches=None)
+        # Key Vault checks access before existence: the secret may not exist at all (a deploy
+        # that stopped before writing it, while the deployer's role was still propagating).
+        # Plan a write: ensure waits for access, then writes only if the value differs.
+        return Observed(exists=False)
     return Observed(exists=True, value_matches=hmac.compare_digest(current or "", wanted))
 
 
@@ -75,5 +78,10 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     if status == 200 and hmac.compare_digest(current or "", wanted):
         return {"changed": False}
     client = ctx.clients.secrets(vault_uri)
-    client.set_secret(res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"})
+    # No transport-level retry: each PUT makes a new version, and a PUT whose answer was lost
+    # would be sent again blindly. apply retries the whole of ensure instead, which reads the
+    # value first and writes only if it still differs.
+    client.set_secret(
+        res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
+    )
     return {"changed": True}

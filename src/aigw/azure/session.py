@@ -26,6 +26,8 @@ class Target:
     local: bool = False
     polling_interval: float | None = None
     debug_http: bool = False
+    # azure-core retry settings for every client (e.g. retry_backoff_factor), None: defaults
+    retry_options: dict[str, Any] | None = None
 
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {}
@@ -38,6 +40,8 @@ class Target:
             kw["polling_interval"] = self.polling_interval
         if self.debug_http:
             kw["logging_enable"] = True
+        if self.retry_options:
+            kw.update(self.retry_options)
         return kw
 
 
@@ -48,6 +52,12 @@ class Clients:
     target: Target
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.target.debug_http:
+            from aigw.logs import enable_debug_logging
+
+            enable_debug_logging()
 
     def _get(self, key: str, build: Any) -> Any:
         with self._lock:
@@ -100,6 +110,8 @@ class Clients:
                 kw["verify_challenge_resource"] = False
             if self.target.debug_http:
                 kw["logging_enable"] = True
+            if self.target.retry_options:
+                kw.update(self.target.retry_options)
             return SecretClient(vault_url=vault_url, credential=self.target.credential, **kw)
 
         return self._get(f"secrets:{vault_url}", build)

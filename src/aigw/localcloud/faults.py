@@ -1,5 +1,9 @@
 """Seeded fault injection: throttling, server errors, dropped connections and added latency.
 
+Kinds: "429", "500", "503" (an error answer, nothing done), "drop" (the connection closes
+before the request is handled: nothing done), "lost" (the request is handled, then the
+connection closes before the answer: done, but the client cannot know), "latency".
+
 Rules match "METHOD path-glob" (fnmatch, case-insensitive, e.g. "PUT */vaults/*" or
 "* */secrets/*"). The same seed and the same request sequence give the same faults.
 """
@@ -11,7 +15,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("429", "500", "503", "drop", "latency")
+KINDS = ("429", "500", "503", "drop", "lost", "latency")
 
 
 @dataclass

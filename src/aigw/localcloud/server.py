@@ -97,11 +97,11 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.latency)
                 continue
             fault_kind = fault.kind
+            if fault.kind == "lost":
+                break
             if fault.kind == "drop":
                 self._journal(req, 0, request_id, started, fault_kind)
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                self._hang_up()
                 return
             status = int(fault.kind)
             code = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
@@ -122,8 +122,17 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception as e:
                 log.exception("unhandled error for %s %s", req.method, path)
                 resp = Response(500, {"error": {"code": "InternalServerError", "message": str(e)}})
+            if fault_kind == "lost":  # handled, but the answer never reaches the client
+                self._journal(req, resp.status, request_id, started, fault_kind)
+                self._hang_up()
+                return
         self._send(req, resp, request_id)
         self._journal(req, resp.status, request_id, started, fault_kind)
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, req: Request, resp: Response, request_id: str) -> None:
         payload = b""
