@@ -249,3 +249,12 @@ class Engine:
 def public(body: dict[str, Any]) -> dict[str, Any]:
     """A stored resource without the emulator's private fields (keys starting with '_')."""
     return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+def finish_provisioning(eng: Engine, op: dict[str, Any]) -> None:
+    """An LRO finisher: the resource the operation created is now Succeeded."""
+    with eng.store.write() as st:
+        r = st["resources"].get(key(op["resource_id"]))
+        if r is not None and r.get("_op") == op["id"]:
+            r["properties"]["provisioningState"] = "Succeeded"
+        lro.finish(st["operations"][op["id"]])

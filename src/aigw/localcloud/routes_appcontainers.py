@@ -13,6 +13,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import engine as engine_mod
 from . import lro
 from .appspec import AppStartError, ContainerSpec
 from .arm import (
@@ -149,13 +150,7 @@ def put_env(eng: Engine, req: Request) -> Response:
     return Response(200 if existing else 201, _env_public(body), headers)
 
 
-@lro.finisher("environment.create")
-def _finish_env(eng: Engine, op: dict[str, Any]) -> None:
-    with eng.store.write() as st:
-        r = st["resources"].get(key(op["resource_id"]))
-        if r is not None and r.get("_op") == op["id"]:
-            r["properties"]["provisioningState"] = "Succeeded"
-        lro.finish(st["operations"][op["id"]])
+lro.finisher("environment.create")(engine_mod.finish_provisioning)
 
 
 @router.route("GET", ENV_PATH)

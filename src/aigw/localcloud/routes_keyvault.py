@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import engine as engine_mod
 from . import lro
 from .arm import (
     NAME,
@@ -176,13 +177,7 @@ def put_vault(eng: Engine, req: Request) -> Response:
     return ok(body, 200 if existing and not recovered else 201, eng.lro_headers())
 
 
-@lro.finisher("vault.create")
-def _finish_create(eng: Engine, op: dict[str, Any]) -> None:
-    with eng.store.write() as st:
-        r = st["resources"].get(key(op["resource_id"]))
-        if r is not None and r.get("_op") == op["id"]:
-            r["properties"]["provisioningState"] = "Succeeded"
-        lro.finish(st["operations"][op["id"]])
+lro.finisher("vault.create")(engine_mod.finish_provisioning)
 
 
 @router.route("GET", PATH)

@@ -6,6 +6,7 @@ import base64
 import os
 from typing import Any
 
+from . import engine as engine_mod
 from . import lro
 from .arm import (
     NAME,
@@ -79,13 +80,7 @@ def put_workspace(eng: Engine, req: Request) -> Response:
     return ok(body, 200 if existing else 201, headers)
 
 
-@lro.finisher("workspace.create")
-def _finish_create(eng: Engine, op: dict[str, Any]) -> None:
-    with eng.store.write() as st:
-        r = st["resources"].get(key(op["resource_id"]))
-        if r is not None and r.get("_op") == op["id"]:
-            r["properties"]["provisioningState"] = "Succeeded"
-        lro.finish(st["operations"][op["id"]])
+lro.finisher("workspace.create")(engine_mod.finish_provisioning)
 
 
 @router.route("GET", PATH)
