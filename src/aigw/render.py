@@ -19,6 +19,7 @@ from aigw.config import EnvConfig, ModelConfig, ModelKind
 GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
 AZURE_OPENAI_KEY_VAR = "LITELLM_AZURE_OPENAI_API_KEY"
 CONFIG_HASH_VAR = "AIGW_CONFIG_SHA256"
+MODELS_VAR = "AIGW_MODELS"
 CONFIG_MOUNT_DIR = "/etc/litellm"
 CONFIG_FILE_NAME = "config.yaml"
 CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
@@ -102,6 +103,8 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
     digest = hashlib.sha256(text.encode()).hexdigest()
     env = {
         CONFIG_HASH_VAR: digest,
+        # Readable in Azure (the config itself is a secret): a plan shows which models changed.
+        MODELS_VAR: ",".join(m.alias for m in config.models),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     return RenderedGateway(config_yaml=text, sha256=digest, args=container_args(config), env=env)

@@ -6,6 +6,7 @@ They take plain values (Plan, steps, dicts) and never compute anything themselve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +37,8 @@ def _value(v: Any) -> str:
 
 def _short(v: Any, width: int = 60) -> str:
     text = _value(v)
+    if re.fullmatch(r"[0-9a-f]{64}", text):
+        return text[:12]  # a sha256: enough to tell two apart
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
