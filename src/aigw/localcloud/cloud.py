@@ -20,7 +20,9 @@ from . import (
     routes_identity,
     routes_keyvault,
     routes_loganalytics,
+    routes_managedenvs,
     routes_resources,
+    routes_revisions,
     routes_secrets,
 )
 from .appspec import AppRunner
@@ -70,7 +72,9 @@ class LocalCloud:
             routes_authorization.router,
             routes_resources.router,
             routes_loganalytics.router,
+            routes_managedenvs.router,
             routes_appcontainers.router,
+            routes_revisions.router,
             routes_identity.router,
             routes_keyvault.router,
         ]

@@ -1,0 +1,27 @@
+"""Microsoft.App names shared by the environment and container app routes."""
+
+from __future__ import annotations
+
+from .arm import NAME, RG, SUB, resource_id
+from .http import Request
+
+NS = "Microsoft.App"
+ENV_TYPE = "Microsoft.App/managedEnvironments"
+APP_TYPE = "Microsoft.App/containerApps"
+ENV_PATH = RG + r"/providers/Microsoft.App/managedEnvironments/" + NAME
+APP_PATH = RG + r"/providers/Microsoft.App/containerApps/" + NAME
+LOC_OPS = SUB + r"/providers/Microsoft.App/locations/(?P<loc>[^/]+)"
+
+
+def env_rid(req: Request) -> str:
+    p = req.params
+    return resource_id(p["sub"], p["rg"], NS, "managedEnvironments", p["name"])
+
+
+def app_rid(req: Request) -> str:
+    p = req.params
+    return resource_id(p["sub"], p["rg"], NS, "containerApps", p["name"])
+
+
+def ops_path(sub: str, location: str, kind: str, op_id: str) -> str:
+    return f"/subscriptions/{sub}/providers/{NS}/locations/{location}/{kind}/{op_id}"
