@@ -16,6 +16,7 @@ from typing import Any
 
 from . import lro
 from .appspec import AppRunner
+from .capture import Capture
 from .errors import CloudError, group_not_found
 from .faults import Faults
 from .http import Request, Response, Router
@@ -60,6 +61,7 @@ class Engine:
         self.runner = runner
         self.faults = faults
         self.journal = journal
+        self.capture = Capture.from_env()  # traffic files for oav, when asked for
         self.arm_url = ""
         self.open_vault_listener: Callable[[str, int | None], int] = lambda name, port: 0
         self.close_vault_listener: Callable[[str], None] = lambda name: None

@@ -154,6 +154,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if req.method != "HEAD" and payload:
             self.wfile.write(payload)
+        capture = self.server.engine.capture
+        if capture is not None:
+            scheme_host = f"https://{req.host}" if req.host else ""
+            capture.record(
+                method=req.method,
+                url=scheme_host + self.path,
+                request_headers=dict(req.headers),
+                request_body=req.body,
+                status=resp.status,
+                response_headers=headers,
+                response_body=payload,
+            )
 
     def _journal(
         self, req: Request, status: int, request_id: str, started: float, fault: str | None
