@@ -109,6 +109,7 @@ def main() -> int:
     crash_destroy = [crash_run("destroy", k, clean) for k in range(1, destroy_writes + 1)]
     print("crashes done", flush=True)
     conc = [concurrent_run(seed, clean) for seed in range(args.concurrent)]
+    conc_locked = [concurrent_run(seed, clean, locked=True) for seed in range(args.concurrent)]
     bad, escaped = bad_input_figures(args.mutations)
     took = time.monotonic() - started
 
@@ -117,7 +118,7 @@ def main() -> int:
     for r in fault_runs:
         injected.update(r.faults)
         requests += r.requests
-    all_runs = fault_runs + crash_deploy + crash_destroy + conc
+    all_runs = fault_runs + crash_deploy + crash_destroy + conc + conc_locked
     failures = [r for r in all_runs if not r.ok]
     conc_secret_versions = sum(1 for r in conc if any("versions of secret" in d for d in r.diffs))
     lines = [
@@ -145,16 +146,20 @@ def main() -> int:
             f"destroy SIGKILLed after write k (k = 1..{destroy_writes}), then destroy",
             crash_destroy,
         ),
-        _row("two deploys of one environment at once", conc),
+        _row("two `aigw deploy` of one environment at once (environment lock)", conc_locked),
+        _row("two applies at once of plans both made on the empty cloud (no lock)", conc),
         "",
         f"Failures: {len(failures)} of {len(all_runs)} runs."
         + "".join(f"\n- {r.name} seed {r.seed}: {r.errors[:1]} {r.diffs[:2]}" for r in failures),
         "",
-        f"Concurrent deploys: {conc_secret_versions} of {len(conc)} left one extra version of a "
-        "Key Vault secret, holding the same value (Key Vault has no conditional write; the "
-        "app reads the versionless URL, so this is harmless). Resources and role assignments "
-        "were never duplicated: their names are deterministic. The deploy workflow serialises "
-        "deploys of one environment with a GitHub Actions concurrency group.",
+        "Concurrent deploys: `aigw deploy`, `destroy` and `rotate-key` take a lock per "
+        "environment on the machine (aigw.locks), so a second deploy waits, plans again and "
+        "finds nothing to do; across machines the deploy workflow's concurrency group does the "
+        "same. Without any lock (two plans made on the empty cloud, then applied together), "
+        f"{conc_secret_versions} of {len(conc)} runs left one extra version of a Key Vault "
+        "secret holding the same value (Key Vault has no conditional write; the app reads the "
+        "versionless URL, so it is harmless). Resources and role assignments were never "
+        "duplicated in any run: their names are deterministic.",
         "",
         "## Faults injected",
         "",

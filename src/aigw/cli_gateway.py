@@ -200,7 +200,10 @@ def rotate_key(
             f"Rotate the gateway key of {env}? Clients using the current key stop working.",
             yes,
         )
-        result = rotate.rotate_gateway_key(session, new_key, wait_timeout=timeout, on_step=ui.info)
+        with shared.locked(ui, session):
+            result = rotate.rotate_gateway_key(
+                session, new_key, wait_timeout=timeout, on_step=ui.info
+            )
     finally:
         session.close()
     rows = [c.to_json() for c in result.checks]

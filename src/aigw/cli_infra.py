@@ -60,19 +60,20 @@ def deploy(
 
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=True)
-    the_plan = shared.read_plan(ui, session, show=True)
-    if plan_checksum and plan_checksum != the_plan.checksum:
-        raise AigwError(
-            f"the plan changed since it was reviewed: checksum {the_plan.checksum}, "
-            f"expected {plan_checksum}",
-            hint="run aigw plan again and review it",
-        )
     result = None
-    if the_plan.has_changes:
-        shared.confirm(ui, f"Apply {len(the_plan.writes)} change(s) to {env}?", yes)
-        result = shared.apply_with_view(ui, session, the_plan, f"deploying {env}")
-        shared.summary(report.plan_markdown(the_plan))
-        apply_mod.raise_on_failure(result)
+    with shared.locked(ui, session):
+        the_plan = shared.read_plan(ui, session, show=True)
+        if plan_checksum and plan_checksum != the_plan.checksum:
+            raise AigwError(
+                f"the plan changed since it was reviewed: checksum {the_plan.checksum}, "
+                f"expected {plan_checksum}",
+                hint="run aigw plan again and review it",
+            )
+        if the_plan.has_changes:
+            shared.confirm(ui, f"Apply {len(the_plan.writes)} change(s) to {env}?", yes)
+            result = shared.apply_with_view(ui, session, the_plan, f"deploying {env}")
+            shared.summary(report.plan_markdown(the_plan))
+            apply_mod.raise_on_failure(result)
     outputs = workflow.outputs(session)
     smoke_rows: list[dict[str, Any]] = []
     if not no_smoke:
@@ -188,15 +189,16 @@ def destroy(
 
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
-    the_plan = shared.read_plan(ui, session, show=True, destroy=True, purge=purge)
-    if the_plan.has_changes:
-        protected = env == "prod" or session.config.key_vault.purge_protection
-        if yes and protected and confirm_env != env:
-            raise UserError(f"destroying {env} needs --confirm-env {env} together with --yes")
-        question = f"Delete {len(the_plan.writes)} resource(s) of {env}?"
-        shared.confirm(ui, question, yes, typed=env if protected else None)
-        result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
-        apply_mod.raise_on_failure(result)
+    with shared.locked(ui, session):
+        the_plan = shared.read_plan(ui, session, show=True, destroy=True, purge=purge)
+        if the_plan.has_changes:
+            protected = env == "prod" or session.config.key_vault.purge_protection
+            if yes and protected and confirm_env != env:
+                raise UserError(f"destroying {env} needs --confirm-env {env} together with --yes")
+            question = f"Delete {len(the_plan.writes)} resource(s) of {env}?"
+            shared.confirm(ui, question, yes, typed=env if protected else None)
+            result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
+            apply_mod.raise_on_failure(result)
     ui.result(the_plan.to_json(), lambda c: c.print(report.plan_summary_line(the_plan)))
     shared.summary(report.plan_markdown(the_plan))
 

@@ -136,3 +136,12 @@ def apply_with_view(ui: UI, session: Any, the_plan: Any, title: str) -> Any:
         result_holder["r"] = workflow.apply(session, the_plan, listener)
         live.update(report.steps_table(steps.values(), title))
     return result_holder["r"]
+
+
+def locked(ui: UI, session: Any) -> Any:
+    """Hold this environment's lock on this machine (see aigw.locks) around plan and apply."""
+    from aigw.locks import environment_lock
+
+    scope = f"{session.target.subscription_id}/{session.desired.resource_group}"
+    what = f"{session.config.env} ({session.desired.resource_group})"
+    return environment_lock(scope, what=what, on_wait=ui.info)

@@ -364,20 +364,34 @@ def crash_run(mode: str, kill_after: int, clean: dict[str, Any]) -> RunResult:
 
 
 # ----------------------------------------------------------------------------- concurrency
-def concurrent_run(seed: int, clean: dict[str, Any], *, deploys: int = 2) -> RunResult:
-    """`deploys` deploys of one environment at once (threads, separate sessions)."""
+def concurrent_run(
+    seed: int, clean: dict[str, Any], *, deploys: int = 2, locked: bool = False
+) -> RunResult:
+    """`deploys` deploys of one environment at once (threads, separate sessions).
+
+    locked=False: both plans are made on the empty cloud first, then applied together (what
+    two machines without a shared lock would do). locked=True: each deploy takes the
+    environment lock around plan and apply, as `aigw deploy` does on one machine.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
-    run = RunResult("concurrent", seed)
+    from aigw.locks import environment_lock
+
+    run = RunResult("concurrent-locked" if locked else "concurrent", seed)
     started = time.monotonic()
     with fresh_stack() as stack:
         config = stack.config(ENV)
         sessions = [stack.session(ENV, config=config) for _ in range(deploys)]
-        plans = [workflow.make_plan(s) for s in sessions]  # both see an empty cloud
+        plans = [] if locked else [workflow.make_plan(s) for s in sessions]
+        scope = f"{stack.cloud.subscription_id}/{config.names().resource_group}/{seed}"
 
         def go(i: int) -> list[str]:
             time.sleep(random.Random(seed * 10 + i).random() * 0.2)
-            result = workflow.apply(sessions[i], plans[i])
+            if locked:
+                with environment_lock(scope, what=ENV):
+                    result = workflow.apply(sessions[i], workflow.make_plan(sessions[i]))
+            else:
+                result = workflow.apply(sessions[i], plans[i])
             return [e.one_line() for e in result.errors]
 
         with ThreadPoolExecutor(deploys) as pool:

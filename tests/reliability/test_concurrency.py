@@ -26,3 +26,11 @@ def test_two_deploys_at_once_end_in_the_clean_state(seed: int, clean: dict[str, 
     extra = [d for d in run.diffs if "versions of secret" not in d]
     assert not extra, run.diffs
     assert run.duplicated <= 2, run.diffs
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_two_locked_deploys_duplicate_nothing(seed: int, clean: dict[str, Any]) -> None:
+    run = concurrent_run(seed, clean, locked=True)
+    assert run.converged and not run.errors, run.errors
+    assert run.plan_empty_after and run.lost == 0, run.diffs
+    assert run.duplicated == 0 and not run.diffs, run.diffs
