@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from aigw.azure.context import Ctx
-from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
+from aigw.azure.errors import translate
 from aigw.desired import Kind, Resource
 from aigw.errors import AigwError, AzureError
 from aigw.observe import adapter
@@ -94,15 +94,11 @@ def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     timeout = ctx.retry_timeout
     if res.kind in _PROPAGATION_KINDS:
         timeout = max(timeout, ctx.role_wait_timeout)
-    return with_retries(
+    return ctx.retry(
         lambda: _run_once(ctx, res, change),
+        key=res.key,
         what=f"{change.action.value} {res.kind.value} {res.name}",
         timeout=timeout,
-        base=ctx.retry_base,
-        cap=ctx.retry_cap,
-        retryable=is_retryable,
-        budget=retry_budget,
-        on_wait=lambda message: ctx.report(res.key, message),
     )
 
 

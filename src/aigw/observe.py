@@ -5,8 +5,10 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 
+from azure.core.exceptions import AzureError as AzureSDKError
+
 from aigw.azure.context import Ctx
-from aigw.azure.errors import is_retryable, retry_budget, translate, with_retries
+from aigw.azure.errors import translate
 from aigw.desired import Kind, Resource
 from aigw.plan import Observed
 
@@ -41,20 +43,13 @@ def _observe_once(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
 def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
     """Read one resource; transient errors are retried like apply's (azure.errors.RETRYABLE)."""
     try:
-        obs = with_retries(
+        obs = ctx.retry(
             lambda: _observe_once(ctx, res, destroy),
+            key=res.key,
             what=f"read {res.kind.value} {res.name}",
-            timeout=ctx.retry_timeout,
-            base=ctx.retry_base,
-            cap=ctx.retry_cap,
-            retryable=is_retryable,
-            budget=retry_budget,
-            on_wait=lambda message: ctx.report(res.key, message),
         )
-    except Exception as err:
-        if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-            raise translate(err, kind=res.kind.value, name=res.name) from None
-        raise
+    except AzureSDKError as err:
+        raise translate(err, kind=res.kind.value, name=res.name) from None
     return obs
 
 

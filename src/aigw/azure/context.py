@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
 from aigw.config_load import Secret
 from aigw.desired import Desired
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,3 +47,21 @@ class Ctx:
         if value is None:
             raise RuntimeError(f"{key}.{attr} is not known yet (dependency order broken?)")
         return value
+
+    def retry(
+        self, call: Callable[[], T], *, key: str, what: str, timeout: float | None = None
+    ) -> T:
+        """`call` until it succeeds or fails for good: the one policy aigw adds on top of
+        azure-core for transient errors (azure.errors.RETRYABLE), bounded and jittered."""
+        from aigw.azure.errors import is_retryable, retry_budget, with_retries
+
+        return with_retries(
+            call,
+            what=what,
+            timeout=self.retry_timeout if timeout is None else timeout,
+            base=self.retry_base,
+            cap=self.retry_cap,
+            retryable=is_retryable,
+            budget=retry_budget,
+            on_wait=lambda message: self.report(key, message),
+        )
