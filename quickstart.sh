@@ -13,7 +13,6 @@ export UV_PROJECT_ENVIRONMENT="$PWD/.venv"
 uv sync --locked --quiet
 aigw=.venv/bin/aigw
 
-export AIGW_LOCALCLOUD_DIR="${AIGW_LOCALCLOUD_DIR:-$PWD/.aigw/localcloud}"
 # Throwaway keys for the local cloud only (never written to disk); bring your own to reuse them.
 AIGW_GATEWAY_KEY="${AIGW_GATEWAY_KEY:-sk-local-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')}"
 AIGW_AZURE_OPENAI_API_KEY="${AIGW_AZURE_OPENAI_API_KEY:-local-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}"
@@ -31,5 +30,7 @@ The gateway runs on the local cloud. Next:
   .venv/bin/aigw client-config --env dev --cloud local --client codex   # point a client at it
   .venv/bin/aigw destroy --env dev --cloud local --yes                  # remove it
   .venv/bin/aigw localcloud stop                                        # stop the local cloud
-The gateway key is in $AIGW_GATEWAY_KEY of this shell only: export your own to keep one.
+The gateway key was generated for this run and lives only in the local Key Vault
+(`aigw smoke-test --env dev --cloud local` reads it from there); export AIGW_GATEWAY_KEY
+before running this script to choose your own.
 MSG
