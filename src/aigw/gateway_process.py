@@ -76,9 +76,9 @@ def strip_options(args: Sequence[str], names: Iterable[str]) -> list[str]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    for value in sorted({s for s in secrets if len(s) >= MIN_REDACT_LEN}, key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    from aigw.redact import mask
+
+    return mask(text, secrets, min_len=MIN_REDACT_LEN)
 
 
 def log_tail(path: Path, secrets: Iterable[str] = (), lines: int = LOG_TAIL_LINES) -> str:

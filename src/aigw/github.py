@@ -63,9 +63,9 @@ def redact(text: str, secrets: Iterable[str]) -> str:
             continue
         values.update((secret, _cell(secret)))
         values.update(line for line in _NEWLINES.split(secret) if line.strip())
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
-    return text
+    from aigw.redact import mask
+
+    return mask(text, values)
 
 
 def _cell(value: object) -> str:

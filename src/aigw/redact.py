@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -16,13 +17,20 @@ def register(value: str) -> None:
             _secrets.add(value)
 
 
-def redact(text: str) -> str:
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for value in known:
+def mask(text: str, values: Iterable[str], *, min_len: int = 1) -> str:
+    """Replace each value (of `min_len` characters or more) with ***, longest first, so a
+    secret that contains another is hidden whole."""
+    for value in sorted({v for v in values if v and len(v) >= min_len}, key=len, reverse=True):
         if value in text:
             text = text.replace(value, MASK)
     return text
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """Mask every secret registered in this process, and `extra`."""
+    with _lock:
+        known = list(_secrets)
+    return mask(text, [*known, *extra])
 
 
 def known_secrets() -> list[str]:
