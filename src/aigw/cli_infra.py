@@ -218,6 +218,12 @@ def status(
     observed = workflow.observe(session)
     outputs = workflow.outputs(session)
     health = workflow.health(session, observed)
+    if outputs["gateway_url"]:
+        from aigw import smoke
+
+        health.append(
+            smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
+        )
     data = {"env": env, "outputs": outputs, "resources": health}
 
     def text(c: Any) -> None:

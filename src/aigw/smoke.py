@@ -75,6 +75,17 @@ def wait_alive(
         time.sleep(1.0)
 
 
+def gateway_health(url: str, verify: Any, timeout: float = 5.0) -> dict[str, Any]:
+    """One status row: does the gateway answer /health/liveliness (no key, no upstream call)?"""
+    try:
+        with httpx.Client(base_url=url, verify=verify, timeout=timeout, trust_env=False) as c:
+            r = c.get("/health/liveliness")
+        ok, state = r.status_code == 200, f"answers /health/liveliness: HTTP {r.status_code}"
+    except httpx.HTTPError as e:
+        ok, state = False, f"no answer ({type(e).__name__}; scaled to zero or starting?)"
+    return {"kind": "gateway", "name": url, "ok": ok, "state": state}
+
+
 def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
     checks = []
     with _Timer() as t:

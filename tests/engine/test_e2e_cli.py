@@ -113,6 +113,16 @@ def test_2_plan_after_deploy_is_empty(run: Runner) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_2b_status_shows_every_resource_and_a_live_gateway(run: Runner) -> None:
+    r = run("status", "--env", "dev", "--cloud", "local", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    rows = {row["kind"]: row for row in data["resources"]}
+    assert all(row["ok"] for row in data["resources"]), data["resources"]
+    assert rows["gateway"]["state"].endswith("HTTP 200")
+    assert data["outputs"]["resource_group"] == "pvc-dev-aigateway-rg-san"
+
+
 def test_3_smoke_test_if_the_cli_has_it(run: Runner) -> None:
     help_text = run("--help").stdout
     if not re.search(r"^\s+smoke-test\s", help_text, re.M):
