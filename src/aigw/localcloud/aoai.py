@@ -42,10 +42,9 @@ from .aoai_bodies import (
     _not_found,
     _not_supported,
     _Reply,
-    _response,
-    _response_events,
     embedding_for,
 )
+from .aoai_responses import _response, _response_events
 
 __all__ = ["AzureOpenAIEmulator", "Deployment", "JournalEntry", "embedding_for"]
 
