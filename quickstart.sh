@@ -6,11 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v uv >/dev/null 2>&1; then
+if command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+else
     python3 -m pip install --quiet "uv==0.13.8"
+    UV=(python3 -m uv)
 fi
 export UV_PROJECT_ENVIRONMENT="$PWD/.venv"
-uv sync --locked --quiet
+"${UV[@]}" sync --locked --quiet
 aigw=.venv/bin/aigw
 
 # Throwaway keys for the local cloud only (never written to disk); bring your own to reuse them.
