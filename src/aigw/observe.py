@@ -55,11 +55,14 @@ def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
 
 def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[str, Observed]:
     """One round of GETs for everything, in parallel. The Key Vault secrets need the vault's
-    URI: each is read as soon as the vault's own GET answers, not after the whole round, so
-    the plan costs about one read (the slowest), not two in a row.
+    URI: they are read in the same round at the URI the vault's name predicts, and that answer
+    is kept if the vault's GET then reports the same URI; otherwise each is read again as soon
+    as the vault's GET answers. Either way a plan costs about one round trip, not two.
 
     Fills ctx.outputs with what existing resources report (ids, principalId, vaultUri...).
     """
+    from aigw.azure import secrets
+
     second = [] if destroy else [r for r in ctx.desired.resources if r.kind is Kind.secret]
     needed = {dep for r in second for dep in r.depends_on}
     # What the secrets wait for is asked first (threads start one by one: the first request
@@ -68,9 +71,12 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
         (r for r in ctx.desired.resources if r.kind is not Kind.secret),
         key=lambda r: r.key not in needed,
     )
+    vault = ctx.desired.by_key().get("key_vault")
+    guess = ctx.clients.target.predicted_vault_uri(vault.name) if vault and second else None
     observed: dict[str, Observed] = {}
-    with ThreadPoolExecutor(max_workers=min(workers, len(first) + len(second)) or 1) as pool:
+    with ThreadPoolExecutor(max_workers=min(workers, len(first) + 2 * len(second)) or 1) as pool:
         futures = {r.key: pool.submit(_observe_one, ctx, r, destroy) for r in first}
+        probes = {r.key: pool.submit(secrets.probe, ctx, r, guess) for r in second if guess}
         later: dict[str, Future[Observed]] = {}
         for res in second:
             for dep in res.depends_on:
@@ -78,7 +84,12 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
                     observed[dep] = futures[dep].result()
                     if observed[dep].exists and observed[dep].outputs:
                         ctx.set_outputs(dep, observed[dep].outputs)
-            later[res.key] = pool.submit(_observe_one, ctx, res, destroy)
+            actual = ctx.outputs.get("key_vault", {}).get("vault_uri")
+            early = probes[res.key].result() if res.key in probes and actual == guess else None
+            if early is not None:
+                observed[res.key] = early
+            else:
+                later[res.key] = pool.submit(_observe_one, ctx, res, destroy)
         for key, fut in futures.items():
             observed[key] = fut.result()
         for key, obs in observed.items():

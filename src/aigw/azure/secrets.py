@@ -20,11 +20,11 @@ def _value(ctx: Ctx, res: Resource) -> str | None:
     return secret.reveal() if secret is not None else None
 
 
-def _read(ctx: Ctx, vault_uri: str, name: str) -> tuple[int, str | None]:
+def _read(ctx: Ctx, vault_uri: str, name: str, *, probe: bool = False) -> tuple[int, str | None]:
     """(status, value): 200 with the value, 404, or 403 (no access yet)."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-    client = ctx.clients.secrets(vault_uri)
+    client = ctx.clients.secrets(vault_uri, probe=probe)
     try:
         return 200, client.get_secret(name).value
     except ResourceNotFoundError:
@@ -35,14 +35,18 @@ def _read(ctx: Ctx, vault_uri: str, name: str) -> tuple[int, str | None]:
         raise
 
 
-def observe(ctx: Ctx, res: Resource) -> Observed:
-    vault_uri = ctx.outputs.get("key_vault", {}).get("vault_uri")
+def observe(
+    ctx: Ctx, res: Resource, vault_uri: str | None = None, *, probe: bool = False
+) -> Observed:
+    """The secret's verdict. `vault_uri` defaults to what the vault's GET reported; `probe`
+    reads at a predicted URI with no retries (the caller discards it unless it matches)."""
+    vault_uri = vault_uri or ctx.outputs.get("key_vault", {}).get("vault_uri")
     wanted = _value(ctx, res)
     if not vault_uri:
         return Observed(exists=False)
     if wanted is None:
         return Observed(exists=True, value_matches=None)  # nothing to compare with (plan in PR)
-    status, current = _read(ctx, vault_uri, res.name)
+    status, current = _read(ctx, vault_uri, res.name, probe=probe)
     if status == 404:
         return Observed(exists=False)
     if status == 403:
@@ -85,3 +89,14 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
     )
     return {"changed": True}
+
+
+def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
+    """observe() at a predicted vault URI before the vault's GET has answered; None if that
+    URI does not answer like a vault we may read (then the caller reads after the GET)."""
+    if _value(ctx, res) is None:
+        return None
+    try:
+        return observe(ctx, res, vault_uri, probe=True)
+    except Exception:  # a guess that did not answer: nothing learnt, nothing to report
+        return None

@@ -29,6 +29,15 @@ class Target:
     # azure-core retry settings for every client (e.g. retry_backoff_factor), None: defaults
     retry_options: dict[str, Any] | None = None
 
+    def predicted_vault_uri(self, name: str) -> str:
+        """Where vault `name` usually answers, known before its ARM GET (public cloud naming;
+        the local cloud's ports follow the name). Callers check it against vaultUri."""
+        if self.local:
+            from aigw.localcloud.endpoint import predicted_vault_port
+
+            return f"https://127.0.0.1:{predicted_vault_port(name)}/"
+        return f"https://{name.lower()}.vault.azure.net/"
+
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {}
         if self.base_url:
@@ -99,22 +108,24 @@ class Clients:
 
         return self._get("authorization", lambda: self._mgmt(AuthorizationManagementClient))
 
-    def secrets(self, vault_url: str) -> Any:
+    def secrets(self, vault_url: str, *, probe: bool = False) -> Any:
+        """A SecretClient for the vault; `probe`: no retries (a guess at a URI that may not
+        answer must fail fast)."""
         from azure.keyvault.secrets import SecretClient
 
         def build() -> Any:
-            kw: dict[str, Any] = {}
+            kw: dict[str, Any] = {"retry_total": 0} if probe else {}
             if self.target.ca_file:
                 kw["connection_verify"] = str(self.target.ca_file)
             if self.target.local:
                 kw["verify_challenge_resource"] = False
             if self.target.debug_http:
                 kw["logging_enable"] = True
-            if self.target.retry_options:
+            if self.target.retry_options and not probe:
                 kw.update(self.target.retry_options)
             return SecretClient(vault_url=vault_url, credential=self.target.credential, **kw)
 
-        return self._get(f"secrets:{vault_url}", build)
+        return self._get(f"secrets{':probe' if probe else ''}:{vault_url}", build)
 
     def close(self) -> None:
         with self._lock:

@@ -27,7 +27,7 @@ from . import (
 )
 from .appspec import AppRunner
 from .credential import LocalCredential
-from .endpoint import LocalCloudEndpoint, remove_endpoint, write_endpoint
+from .endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
 from .engine import Engine
 from .faults import Faults
 from .journal import Journal
@@ -186,8 +186,8 @@ class LocalCloud:
             assert self._tls is not None, "cloud not started"
             ctx = self._tls.server_context()
             try:
-                listener = Listener(port or 0, ctx, self.engine, name)
-            except OSError:  # the recorded port is taken now: the vault moves
+                listener = Listener(port or predicted_vault_port(name), ctx, self.engine, name)
+            except OSError:  # that port is taken now: the vault moves (clients read vaultUri)
                 listener = Listener(0, ctx, self.engine, name)
             listener.start()
             self._vaults[name] = listener

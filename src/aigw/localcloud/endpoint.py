@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -22,6 +23,14 @@ class LocalCloudEndpoint:
     pid: int
     deployer_principal_id: str = ""
     aoai_url: str = ""  # the local Azure OpenAI emulator, when the daemon runs one
+
+
+def predicted_vault_port(name: str) -> int:
+    """Where a vault's data plane listens when that port is free: derived from the name, like
+    `https://<name>.vault.azure.net/` on Azure, so clients can read secrets before the vault's
+    ARM GET has answered (they still check the vaultUri it reports). Below the ephemeral range."""
+    digest = hashlib.sha256(name.lower().encode()).digest()
+    return 20000 + int.from_bytes(digest[:4], "big") % 10000
 
 
 def write_endpoint(state_dir: Path, ep: LocalCloudEndpoint) -> None:
