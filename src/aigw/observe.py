@@ -74,9 +74,12 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
     vault = ctx.desired.by_key().get("key_vault")
     guess = ctx.clients.target.predicted_vault_uri(vault.name) if vault and second else None
     observed: dict[str, Observed] = {}
-    with ThreadPoolExecutor(max_workers=min(workers, len(first) + 2 * len(second)) or 1) as pool:
+    # Guesses run apart: a guess nobody needs (the vault is elsewhere) is not waited for.
+    guesses = ThreadPoolExecutor(max_workers=max(1, len(second)))
+    probes = {r.key: guesses.submit(secrets.probe, ctx, r, guess) for r in second if guess}
+    guesses.shutdown(wait=False)
+    with ThreadPoolExecutor(max_workers=min(workers, len(first) + len(second)) or 1) as pool:
         futures = {r.key: pool.submit(_observe_one, ctx, r, destroy) for r in first}
-        probes = {r.key: pool.submit(secrets.probe, ctx, r, guess) for r in second if guess}
         later: dict[str, Future[Observed]] = {}
         for res in second:
             for dep in res.depends_on:

@@ -114,7 +114,9 @@ class Clients:
         from azure.keyvault.secrets import SecretClient
 
         def build() -> Any:
-            kw: dict[str, Any] = {"retry_total": 0} if probe else {}
+            kw: dict[str, Any] = {}
+            if probe:
+                kw.update(retry_total=0, connection_timeout=3, read_timeout=5)
             if self.target.ca_file:
                 kw["connection_verify"] = str(self.target.ca_file)
             if self.target.local:
