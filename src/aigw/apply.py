@@ -212,4 +212,4 @@ def raise_on_failure(result: ApplyResult) -> None:
         raise first
 
 
-__all__ = ["ApplyResult", "Kind", "Step", "StepState", "apply_plan", "raise_on_failure"]
+__all__ = ["ApplyResult", "Step", "StepState", "apply_plan", "raise_on_failure"]

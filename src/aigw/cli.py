@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from aigw import __version__
-from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError, UserError
+from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError
 from aigw.redact import redact
 
 if TYPE_CHECKING:
@@ -205,4 +205,4 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
-__all__ = ["UserError", "app", "main"]
+__all__ = ["app", "main"]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -170,10 +170,6 @@ def checks_markdown(rows: Sequence[Mapping[str, Any]], title: str) -> str:
         ],
     )
     return summary_section(title, table)
-
-
-def group(*items: Any) -> Group:
-    return Group(*items)
 
 
 def health_table(rows: Sequence[Mapping[str, Any]]) -> Table:
