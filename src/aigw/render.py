@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -44,6 +45,8 @@ class RenderedGateway:
     sha256: str
     args: tuple[str, ...]
     env: dict[str, str]  # plain (non-secret) environment of the container
+    # file name -> content, for each file of the config volume (mounted at CONFIG_MOUNT_DIR)
+    files: dict[str, str]
 
 
 def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
@@ -107,4 +110,22 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
         MODELS_VAR: ",".join(m.alias for m in config.models),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
-    return RenderedGateway(config_yaml=text, sha256=digest, args=container_args(config), env=env)
+    return RenderedGateway(
+        config_yaml=text,
+        sha256=digest,
+        args=container_args(config),
+        env=env,
+        files={CONFIG_FILE_NAME: text},
+    )
+
+
+def write_files(rendered: RenderedGateway, root: Path) -> list[str]:
+    """Write the config volume's files under `root` (as the container would see them below
+    CONFIG_MOUNT_DIR) and return the container args with the config path pointing there."""
+    local_dir = root.joinpath(*Path(CONFIG_MOUNT_DIR).parts[1:])
+    local_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in rendered.files.items():
+        target = local_dir / name
+        target.write_text(content)
+        target.chmod(0o600)
+    return [str(local_dir / CONFIG_FILE_NAME) if a == CONFIG_PATH else a for a in rendered.args]
