@@ -133,7 +133,7 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
     from aigw.config_load import load_env
     from aigw.gateway_process import start_gateway
     from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
-    from aigw.render import AZURE_OPENAI_KEY_VAR, CONFIG_PATH, GATEWAY_KEY_VAR, render_gateway
+    from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 
     cfg = load_env("prod", common.ENV_DIR).config
     aoai = AzureOpenAIEmulator(
@@ -148,9 +148,7 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
         rendered = render_gateway(cfg)
         workdir = tmp / f"gw-{workers}"
         workdir.mkdir(parents=True)
-        config_file = workdir / "config.yaml"
-        config_file.write_text(rendered.config_yaml)
-        args = [str(config_file) if a == CONFIG_PATH else a for a in rendered.args]
+        args = write_files(rendered, workdir / "files")
         if workers > 1 and "--num_workers" not in args:
             args += ["--num_workers", str(workers)]
         environ = {

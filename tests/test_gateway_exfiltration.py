@@ -224,7 +224,9 @@ def test_no_variant_reaches_a_url_of_the_clients_choosing(gateway: Gateway) -> N
             assert GATEWAY_KEY_CANARY not in r.text and AOAI_KEY_CANARY not in r.text, name
     reached = [raw.split(b"\r\n", 1)[0].decode(errors="replace") for raw in gateway.canary.received]
     leaked = [raw for raw in gateway.canary.received if AOAI_KEY_CANARY.encode() in raw]
-    assert reached == [], f"the gateway called the client's URL: {reached} (key sent {len(leaked)}x)"
+    assert reached == [], (
+        f"the gateway called the client's URL: {reached} (key sent {len(leaked)}x)"
+    )
     # every variant is refused before routing (4xx), none served
     served = {n: s for n, s in answers.items() if not 400 <= s < 500}
     assert served == {}, served

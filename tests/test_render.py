@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import yaml
 
 from aigw.config_load import load_env
-from aigw.render import GATEWAY_KEY_VAR, container_args, render_gateway
+from aigw.render import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
 from conftest import ENV_DIR
 
 
@@ -31,7 +29,18 @@ def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
     assert emb["litellm_params"]["api_version"] == "2023-05-15"
     assert "api_version: '2023-05-15'" in out.config_yaml
     assert data["general_settings"]["master_key"] == f"os.environ/{GATEWAY_KEY_VAR}"
-    assert out.sha256 == hashlib.sha256(out.config_yaml.encode()).hexdigest()
+    assert data["general_settings"]["custom_auth"] == "aigw_guard.user_api_key_auth"
+    assert set(out.files) == {"config.yaml", "aigw_guard.py"}
+    assert out.files["config.yaml"] == out.config_yaml
+
+
+def test_digest_covers_every_file_of_the_volume() -> None:
+    """A change to the guard alone must roll a new revision, like a change to the config."""
+    out = render_gateway(load_env("dev", ENV_DIR).config)
+    assert out.sha256 == volume_digest(out.files)
+    guard_changed = {**out.files, "aigw_guard.py": out.files["aigw_guard.py"] + "# changed\n"}
+    config_changed = {**out.files, "config.yaml": out.config_yaml + "# changed\n"}
+    assert len({out.sha256, volume_digest(guard_changed), volume_digest(config_changed)}) == 3
 
 
 def test_args_carry_the_embeddings_api_version_workaround() -> None:

@@ -14,12 +14,18 @@ from enum import StrEnum
 from typing import Any
 
 from aigw.config import EnvConfig
-from aigw.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, LITELLM_CONFIG_SECRET
+from aigw.naming import (
+    AZURE_OPENAI_KEY_SECRET,
+    GATEWAY_KEY_SECRET,
+    GUARD_SECRET,
+    LITELLM_CONFIG_SECRET,
+)
 from aigw.render import (
     AZURE_OPENAI_KEY_VAR,
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_VAR,
+    GUARD_FILE_NAME,
     render_gateway,
 )
 
@@ -35,6 +41,8 @@ CONTAINER_NAME = "litellm"
 # A Key Vault secret's value is compared in memory during observe; only the verdict is kept.
 SECRET_VALUE = "(value from the environment, not shown)"
 CONFIG_VOLUME = "litellm-config"
+# The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
+VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
 
 
 class Kind(StrEnum):
@@ -89,6 +97,8 @@ class Desired:
     resources: tuple[Resource, ...]
     config_sha256: str
     config_yaml: str
+    # secret name -> content, for each file of the config volume (config.yaml, the guard)
+    volume_files: dict[str, str]
 
     def by_key(self) -> dict[str, Resource]:
         return {r.key: r for r in self.resources}
@@ -257,7 +267,7 @@ def build_desired(
                     "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
                     "vaultUri": kv_url,
                 },
-                LITELLM_CONFIG_SECRET: {"sha256": rendered.sha256},
+                **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
             "image": gw.image,
             "args": list(rendered.args),
@@ -271,7 +281,8 @@ def build_desired(
             "minReplicas": gw.min_replicas,
             "maxReplicas": gw.max_replicas,
             "probes": probes,
-            "configMount": f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}",
+            "configMount": CONFIG_MOUNT_DIR,
+            "configFiles": dict(VOLUME_FILES),
         },
     )
     resources = (*providers, rg, law, identity, vault, role_officer, role_user, *secrets, env, app)
@@ -284,4 +295,5 @@ def build_desired(
         resources=resources,
         config_sha256=rendered.sha256,
         config_yaml=rendered.config_yaml,
+        volume_files={secret: rendered.files[file] for secret, file in VOLUME_FILES.items()},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,12 @@ MODELS_VAR = "AIGW_MODELS"
 CONFIG_MOUNT_DIR = "/etc/litellm"
 CONFIG_FILE_NAME = "config.yaml"
 CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
+# aigw's guard, shipped next to config.yaml (see src/aigw/gateway_files/aigw_guard.py).
+GUARD_FILE_NAME = "aigw_guard.py"
+GUARD_HOOK = "aigw_guard.user_api_key_auth"
+# LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
+# `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
+SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
 
 
 class _Quoted(str):
@@ -80,6 +87,8 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
         },
         "general_settings": {
             "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
+            # Every authenticated request passes aigw's guard first (issue 17, S1).
+            "custom_auth": GUARD_HOOK,
         },
     }
 
@@ -101,21 +110,37 @@ def container_args(config: EnvConfig) -> tuple[str, ...]:
     return tuple(args)
 
 
+def guard_source() -> str:
+    """The guard module's text, as shipped in the config volume."""
+    return (resources.files("aigw") / "gateway_files" / GUARD_FILE_NAME).read_text()
+
+
+def volume_digest(files: dict[str, str]) -> str:
+    """One digest over every file of the volume: a change to any of them rolls a new revision."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(f"{name}\0{len(files[name])}\0".encode())
+        h.update(files[name].encode())
+    return h.hexdigest()
+
+
 def render_gateway(config: EnvConfig) -> RenderedGateway:
     text = dump_yaml(litellm_config(config))
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    files = {CONFIG_FILE_NAME: text, GUARD_FILE_NAME: guard_source()}
+    digest = volume_digest(files)
     env = {
         CONFIG_HASH_VAR: digest,
         # Readable in Azure (the config itself is a secret): a plan shows which models changed.
         MODELS_VAR: ",".join(m.alias for m in config.models),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **SURFACE_OFF,
     }
     return RenderedGateway(
         config_yaml=text,
         sha256=digest,
         args=container_args(config),
         env=env,
-        files={CONFIG_FILE_NAME: text},
+        files=files,
     )
 
 

@@ -22,7 +22,7 @@ from aigw.config import EnvConfig
 from aigw.config_load import Secret
 from aigw.errors import GatewayError, UserError
 from aigw.gateway_process import GatewayProcess
-from aigw.render import AZURE_OPENAI_KEY_VAR, CONFIG_PATH, GATEWAY_KEY_VAR, render_gateway
+from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 
 Reporter = Callable[[str], None]
 
@@ -85,7 +85,6 @@ def start(
     """
     from aigw import litellm_env
     from aigw.gateway_process import start_gateway
-    from aigw.localcloud.apprunner import rewrite_paths
 
     if port is None:
         port = config.gateway.port
@@ -95,13 +94,7 @@ def start(
     env = litellm_env.ensure(version, reporter=reporter)
     rendered = render_gateway(config)
     workdir = workdir or workdir_for(config)
-    files_root = workdir / "files"
-    files = {CONFIG_PATH: rendered.config_yaml.encode()}
-    target = files_root.joinpath(*Path(CONFIG_PATH).parts[1:])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(files[CONFIG_PATH])
-    target.chmod(0o600)
-    args = rewrite_paths(rendered.args, files_root, files)
+    args = write_files(rendered, workdir / "files")
     if reporter:
         reporter(f"starting LiteLLM {version} ({' '.join(rendered.args)})")
     t0 = time.perf_counter()

@@ -8,7 +8,6 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.desired import CONFIG_VOLUME, CONTAINER_NAME, Resource
-from aigw.naming import LITELLM_CONFIG_SECRET
 from aigw.plan import ABSENT, Observed, resolve
 from aigw.render import CONFIG_HASH_VAR
 
@@ -26,13 +25,14 @@ def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_body(m: dict[str, Any], config_yaml: str) -> dict[str, Any]:
-    """The ARM body for `m`, the resolved managed fields of the desired container app."""
-    mount_dir, file_name = m["configMount"].rsplit("/", 1)
+def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any]:
+    """The ARM body for `m`, the resolved managed fields of the desired container app;
+    `volume_files` holds the content of each secret mounted in the config volume."""
+    mount_dir = m["configMount"]
     secrets: list[dict[str, Any]] = []
     for name, spec in m["secrets"].items():
-        if name == LITELLM_CONFIG_SECRET:
-            secrets.append({"name": name, "value": config_yaml})
+        if name in m["configFiles"]:
+            secrets.append({"name": name, "value": volume_files[name]})
         else:
             url = f"{str(spec['vaultUri']).rstrip('/')}/secrets/{spec['keyVaultSecret']}"
             secrets.append({"name": name, "keyVaultUrl": url, "identity": m["identity"]})
@@ -83,7 +83,10 @@ def build_body(m: dict[str, Any], config_yaml: str) -> dict[str, Any]:
                     {
                         "name": CONFIG_VOLUME,
                         "storageType": "Secret",
-                        "secrets": [{"secretRef": LITELLM_CONFIG_SECRET, "path": file_name}],
+                        "secrets": [
+                            {"secretRef": name, "path": path}
+                            for name, path in m["configFiles"].items()
+                        ],
                     }
                 ],
             },
@@ -113,7 +116,9 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
     identities = list(((body.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
     mounts = c.get("volumeMounts") or [{}]
     volumes = template.get("volumes") or [{}]
-    vol_path = ((volumes[0].get("secrets") or [{}])[0]).get("path", "")
+    vol_files = {
+        s.get("secretRef"): s.get("path") for s in volumes[0].get("secrets") or [] if s.get("path")
+    }
     ingress = conf.get("ingress") or {}
     scale = template.get("scale") or {}
     resources = c.get("resources") or {}
@@ -139,7 +144,8 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
             }
             for p in c.get("probes") or []
         ],
-        "configMount": f"{mounts[0].get('mountPath', '')}/{vol_path}",
+        "configMount": mounts[0].get("mountPath", ""),
+        "configFiles": vol_files,
     }
 
 
@@ -156,7 +162,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     m = resolve(res.managed, ctx.outputs)
-    body = build_body(m, ctx.desired.config_yaml)
+    body = build_body(m, ctx.desired.volume_files)
     poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
     return _outputs(to_rest(poller.result()))
 
