@@ -18,6 +18,42 @@ import httpx
 from aigw.config import EnvConfig, ModelKind
 
 WRONG_KEY = "sk-aigw-smoke-wrong-key-0000000000"  # deliberately invalid
+# Paths LiteLLM 1.81.15 serves beside the OpenAI routes (docs, admin UI, SSO, debug, management,
+# pass-through, other API shapes). aigw's guard closes them; each must answer 404 (issue 17 S2).
+SURFACE_WITHOUT_KEY = (
+    ("GET", "/"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
+    ("GET", "/openapi.json"),
+    ("GET", "/ui/"),
+    ("GET", "/routes"),
+    ("GET", "/debug/asyncio-tasks"),
+    ("GET", "/sso/key/generate"),
+    ("GET", "/fallback/login"),
+    ("GET", "/.well-known/litellm-ui-config"),
+    ("GET", "/litellm/.well-known/litellm-ui-config"),
+    ("GET", "/metrics"),
+    ("GET", "/config/yaml"),
+    ("GET", "/public/model_hub"),
+    ("GET", "/get/ui_settings"),
+)
+SURFACE_WITH_KEY = (
+    ("GET", "/health"),  # calls every model (billable) and shows every api_base
+    ("POST", "/login"),  # a key oracle
+    ("GET", "/model/info"),
+    ("GET", "/v1/model/info"),
+    ("POST", "/model/new"),
+    ("POST", "/key/generate"),
+    ("GET", "/key/list"),
+    ("POST", "/config/update"),
+    ("GET", "/global/spend/logs"),
+    ("GET", "/v1/responses/resp_0000"),
+    ("POST", "/v1/completions"),
+    ("POST", "/v1/messages"),
+    ("POST", "/openai/deployments/x/chat/completions"),
+    ("POST", "/azure/openai/deployments/x/chat/completions"),
+    ("GET", "/v1/embeddings"),  # an allowed path with another method
+)
 
 
 @dataclass
@@ -107,12 +143,33 @@ def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
     wrong = WRONG_KEY if key != WRONG_KEY else WRONG_KEY + "x"
     with _Timer() as t:
         r = client.get("/v1/models", headers={"Authorization": f"Bearer {wrong}"})
-    refused = 400 <= r.status_code < 500
     detail = f"HTTP {r.status_code}"
     if r.status_code == 400:
-        detail += " (LiteLLM without a database answers 400 'No connected db.' for a wrong key)"
-    checks.append(Check("wrong key is refused", refused, t.ms, detail))
+        # LiteLLM alone answers 400 'No connected db.'; aigw's guard answers 401.
+        detail += " (not 401: is aigw's guard loaded? check general_settings.custom_auth)"
+    checks.append(Check("wrong key is refused", r.status_code == 401, t.ms, detail))
     return checks
+
+
+def surface_check(anon: httpx.Client, client: httpx.Client | None, *, probes: bool = True) -> Check:
+    """Only the OpenAI routes and the two probes answer: every other path is 404, with the key
+    and without it. `client` carries the key (None: only the paths without a key)."""
+    answered = []
+    with _Timer() as t:
+        scans = [(anon, SURFACE_WITHOUT_KEY)] + ([(client, SURFACE_WITH_KEY)] if client else [])
+        for c, paths in scans:
+            for method, path in paths:
+                body = {} if method == "POST" else None
+                status = c.request(method, path, json=body).status_code
+                if status != 404:
+                    answered.append(f"{method} {path}: HTTP {status}")
+        if probes:
+            r = anon.get("/health/readiness")
+            if r.status_code != 200:
+                answered.append(f"GET /health/readiness (a probe): HTTP {r.status_code}")
+    n = len(SURFACE_WITHOUT_KEY) + (len(SURFACE_WITH_KEY) if client else 0)
+    detail = "; ".join(answered) if answered else f"{n} paths closed"
+    return Check("admin surface closed", not answered, t.ms, detail)
 
 
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> tuple[httpx.Response, float]:
@@ -286,6 +343,8 @@ def run_smoke(
                 else _error_text(r),
             )
         )
+        with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
+            checks.append(surface_check(anon, client))
         for m in config.models:
             if m.kind is ModelKind.embeddings:
                 r, ms = _post(

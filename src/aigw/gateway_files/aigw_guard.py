@@ -286,6 +286,10 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
     from litellm.proxy.common_utils.http_parsing_utils import _read_request_body
     from litellm.proxy.proxy_server import llm_router, master_key
 
+    if request.url.path in PROBE_PATHS and request.method in ("GET", "HEAD"):
+        # LiteLLM runs /health/readiness through authentication, then lets it pass as a public
+        # route; the platform's readiness probe has no key.
+        return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
     if not key_matches(api_key, master_key):
         raise _proxy_error(
             Refusal(
