@@ -394,3 +394,14 @@ def test_start_again_restarts(gw: Gateway) -> None:
     assert not new.running
     assert gw.runner.process(APP_KEY) is None
     gw.runner.stop(APP_KEY)  # no error when not running
+
+
+@pytest.mark.litellm
+@pytest.mark.slow
+def test_a_failing_readiness_probe_fails_the_revision(tmp_path: Path) -> None:
+    """The platform probes readiness without a key; a revision whose probe path wants one never
+    becomes ready (on Azure it gets no traffic). The local cloud fails it at start."""
+    runner = LiteLLMAppRunner(tmp_path)
+    with pytest.raises(AppStartError, match=r"readiness probe /v1/models failed \(HTTP 401\)"):
+        runner.start(spec_for("http://127.0.0.1:1", readiness_path="/v1/models"))
+    runner.stop_all()

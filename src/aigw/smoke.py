@@ -159,7 +159,7 @@ def surface_check(anon: httpx.Client, client: httpx.Client | None, *, probes: bo
         scans = [(anon, SURFACE_WITHOUT_KEY)] + ([(client, SURFACE_WITH_KEY)] if client else [])
         for c, paths in scans:
             for method, path in paths:
-                body = {} if method == "POST" else None
+                body: dict[str, Any] | None = {} if method == "POST" else None
                 status = c.request(method, path, json=body).status_code
                 if status != 404:
                     answered.append(f"{method} {path}: HTTP {status}")

@@ -13,8 +13,11 @@ import hashlib
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+
+import httpx
 
 from aigw.errors import GatewayError, LiteLLMEnvError
 from aigw.gateway_process import LIVENESS_PATH, GatewayProcess, start_gateway
@@ -140,6 +143,11 @@ class LiteLLMAppRunner:
                 )
             except GatewayError as exc:
                 raise AppStartError(_text(exc)) from exc
+            if spec.readiness_path:
+                problem = _readiness_problem(gateway.url, spec.readiness_path)
+                if problem:
+                    gateway.stop()
+                    raise AppStartError(problem)
             self._apps[spec.app_key] = gateway
             self._ports[spec.app_key] = gateway.port
             return gateway.url
@@ -155,6 +163,28 @@ class LiteLLMAppRunner:
             keys = list(self._apps)
         for key in keys:
             self.stop(key)
+
+
+def _readiness_problem(url: str, path: str, timeout: float = 10.0) -> str | None:
+    """The readiness probe as the platform sends it: no key, HTTP GET, 200 expected. On Azure a
+    replica failing its readiness probe gets no traffic and the revision never becomes ready
+    (learn.microsoft.com/azure/container-apps/health-probes); here the revision fails to start,
+    which is stricter and visible at once."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    # verify=False: a probe of a process just started on loopback, as in gateway_process.
+    with httpx.Client(verify=False, timeout=2.0, trust_env=False) as client:  # noqa: S501
+        while time.monotonic() < deadline:
+            try:
+                status = client.get(url + path).status_code
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            else:
+                if status == 200:
+                    return None
+                last = f"HTTP {status}"
+            time.sleep(0.25)
+    return f"the readiness probe {path} failed ({last}): the revision is not ready"
 
 
 def _safe(name: str) -> str:
