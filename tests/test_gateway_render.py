@@ -123,3 +123,34 @@ def test_the_smoke_test_catches_scaffold_regressions(name: str, tmp_path: Path) 
             assert "no key is refused" in failed
             loud = next(c for c in checks if c.name == "no key is refused")
             assert "WITHOUT A KEY" in loud.details
+
+
+SDK_STREAM_HELPER = """
+import os, sys
+from openai import OpenAI
+client = OpenAI(base_url=os.environ["GW_URL"] + "/v1", api_key=os.environ["GW_KEY"])
+with client.responses.stream(model=sys.argv[1], input="Count to three.") as stream:
+    for _ in stream:
+        pass
+    final = stream.get_final_response()
+print(final.status)
+"""
+
+
+def test_openai_sdk_stream_helper_works_through_the_gateway(running: Running) -> None:
+    """Issue 12 item 3: the OpenAI SDK's `responses.stream()` helper, run with the SDK that
+    LiteLLM's own environment carries, against the gateway."""
+    import subprocess
+
+    codex = next(m.alias for m in running.config.models if m.kind.value == "responses")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GW_URL": running.gateway.url,
+        "GW_KEY": GATEWAY_KEY_CANARY,
+        "NO_PROXY": "*",
+    }
+    python = str(litellm_env_for_tests().python)
+    r = subprocess.run(
+        [python, "-c", SDK_STREAM_HELPER, codex], capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "completed", r.stderr[-2000:]

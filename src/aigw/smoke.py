@@ -231,6 +231,7 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
         checks.append(Check(f"responses {alias}", False, ms, _error_text(r)))
     with _Timer() as t:
         completed, deltas, status = False, 0, 0
+        ids: set[str] = set()
         with client.stream(
             "POST",
             "/v1/responses",
@@ -242,12 +243,17 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
                 for ev in _sse_events(s.iter_lines()):
                     deltas += ev.get("type") == "response.output_text.delta"
                     completed = completed or ev.get("type") == "response.completed"
+                    if isinstance(ev.get("response"), dict):
+                        ids.add(str(ev["response"].get("id")))
+    # The OpenAI SDK's `responses.stream()` helper raises "Lifecycle response identity changed"
+    # unless response.created, .in_progress and .completed carry one id (issue 12, item 3).
+    detail = f"{deltas} deltas, completed={completed}, {len(ids)} response id(s)"
     checks.append(
         Check(
             f"responses {alias} streamed",
-            completed and deltas > 0,
+            completed and deltas > 0 and len(ids) == 1,
             t.ms,
-            f"{deltas} deltas, completed={completed}" if status == 200 else f"HTTP {status}",
+            detail if status == 200 else f"HTTP {status}",
         )
     )
     # Two turns with a tool call: where coding agents fail first.
