@@ -154,3 +154,43 @@ def test_openai_sdk_stream_helper_works_through_the_gateway(running: Running) ->
         [python, "-c", SDK_STREAM_HELPER, codex], capture_output=True, text=True, env=env
     )
     assert r.returncode == 0 and r.stdout.strip() == "completed", r.stderr[-2000:]
+
+
+def test_chat_model_is_identified_no_errors_in_the_log(tmp_path: Path) -> None:
+    """Issue 12 item 9: a chat model gets base_model; LiteLLM then logs no 'Could not identify
+    azure model' and no error for a chat call."""
+    from aigw.config import ModelConfig, ModelKind
+
+    base = load_env("dev", ENV_DIR).config
+    chat = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")
+    cfg = base.model_copy(update={"models": [*base.models, chat]})
+    lenv = litellm_env_for_tests()
+    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    aoai.set_deployments(
+        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+    )
+    cfg = cfg.with_endpoint(aoai.url)
+    rendered = render_gateway(cfg)
+    args = write_files(rendered, tmp_path / "files")
+    environ = {
+        **rendered.env,
+        GATEWAY_KEY_VAR: GATEWAY_KEY_CANARY,
+        AZURE_OPENAI_KEY_VAR: AOAI_KEY_CANARY,
+    }
+    gateway = start_gateway(lenv, args, environ, port=None, workdir=tmp_path)
+    try:
+        with httpx.Client(
+            base_url=gateway.url,
+            headers={"Authorization": f"Bearer {GATEWAY_KEY_CANARY}"},
+            timeout=60,
+            trust_env=False,
+        ) as c:
+            body = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}
+            r = c.post("/v1/chat/completions", json=body)
+            assert r.status_code == 200, r.text
+    finally:
+        gateway.stop()
+        aoai.stop()
+    log = gateway.log_path.read_text(errors="replace")
+    assert "Could not identify azure model" not in log
+    assert " ERROR" not in log and "Traceback" not in log, log[-3000:]

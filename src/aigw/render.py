@@ -73,7 +73,8 @@ def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
             "output_vector_size": model.dimensions,
         }
     else:
-        info = {"mode": "chat"}
+        # Without base_model LiteLLM logs "Could not identify azure model" on every call.
+        info = {"mode": "chat", "base_model": f"azure/{model.deployment_name}"}
     return {"model_name": model.alias, "litellm_params": params, "model_info": info}
 
 
@@ -89,6 +90,13 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
             "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
             # Every authenticated request passes aigw's guard first (issue 17, S1).
             "custom_auth": GUARD_HOOK,
+            # LiteLLM 1.81.15 encrypts response ids with the caller's user and team
+            # (proxy/hooks/responses_id_security.py), anew on every streamed event: the ids of
+            # one response differ and the OpenAI SDK's responses.stream() fails. What it
+            # protects is void here: every caller is the same principal (one gateway key, no
+            # user or team), the guard closes GET/DELETE /v1/responses/{id}, and Azure's ids
+            # are random. See docs/security.md before binding ids to per-developer keys.
+            "disable_responses_id_security": True,
         },
     }
 
