@@ -38,15 +38,23 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
         mp.setenv(ENV_VAR, str(captured))
         stack = make_stack(root / "stack", with_gateway=True)
     stack.env_dir = copy_envs(root / "environments")
-    steps: list[str] = []
+    seconds: dict[str, float] = {}
+
+    def timed(step: str, t: float) -> None:
+        seconds[step] = round(time.perf_counter() - t, 1)
+
     try:
         for step in ("fresh deploy", "no-op deploy"):
+            t = time.perf_counter()
             _, result = stack.deploy()
             assert result.ok, (step, [e.one_line() for e in result.errors])
-            steps.append(step)
+            timed(step, t)
+        t = time.perf_counter()
         stack.gateway_key = "sk-changed-gateway-key-3c4d5e6f7a8b9c0d"
         _, result = stack.deploy()
         assert result.ok, [e.one_line() for e in result.errors]
+        timed("key change", t)
+        t = time.perf_counter()
         session = stack.session()
         try:
             rotated = rotate.rotate_gateway_key(
@@ -55,6 +63,8 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
         finally:
             session.close()
         assert rotated.ok, [c.to_json() for c in rotated.checks if not c.ok]
+        timed("rotate-key", t)
+        t = time.perf_counter()
         session = stack.session()
         try:
             plan = workflow.make_plan(session, destroy=True, purge=True)
@@ -62,10 +72,12 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
         finally:
             session.close()
         assert result.ok, [e.one_line() for e in result.errors]
+        timed("destroy --purge", t)
     finally:
         close_stack(stack)
     files = sorted(captured.glob("*.json"))
-    print(f"traffic: {len(files)} exchanges captured in {time.perf_counter() - t0:.1f}s")
+    total = time.perf_counter() - t0
+    print(f"traffic: {len(files)} exchanges captured in {total:.1f}s {seconds}")
     yield files
 
 
