@@ -91,6 +91,7 @@ PATHS = {
     "providers": SUB + r"/providers/[^/]+",
     "ca": RG + r"/providers/Microsoft\.App/containerApps/[^/]+",
     "ca-secrets": RG + r"/providers/Microsoft\.App/containerApps/[^/]+/listSecrets",
+    "ca-revisions": RG + r"/providers/Microsoft\.App/containerApps/[^/]+/revisions",
     "ca-restart": RG + r"/providers/Microsoft\.App/containerApps/[^/]+/revisions/[^/]+/restart",
     "env": RG + r"/providers/Microsoft\.App/managedEnvironments/[^/]+",
     "vault": RG + r"/providers/Microsoft\.KeyVault/vaults/[^/]+",
@@ -124,6 +125,7 @@ ContainerApps_Get GET ca app - 200=ContainerApp
 ContainerApps_CreateOrUpdate PUT ca app ContainerApp 200+201=ContainerApp
 ContainerApps_Delete DELETE ca app - 200+202+204=
 ContainerApps_ListSecrets POST ca-secrets app - 200=SecretsCollection
+ContainerAppsRevisions_ListRevisions GET ca-revisions app - 200=[Revision]
 ContainerAppsRevisions_RestartRevision POST ca-restart app - 200= !DefaultErrorResponse
 ManagedEnvironments_Get GET env app - 200=ManagedEnvironment
 ManagedEnvironments_CreateOrUpdate PUT env app ManagedEnvironment 200+201=ManagedEnvironment
