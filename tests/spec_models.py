@@ -33,7 +33,7 @@ from typing import Any
 
 @dataclass
 class Schema:
-    """One JSON type: string/integer/number/boolean/any/array/map/object."""
+    """One JSON type: string/integer/number/boolean/datetime/any/array/map/object."""
 
     kind: str
     enum: frozenset[str] | None = None
@@ -41,7 +41,6 @@ class Schema:
     model: type | None = None  # object: the SDK model class
     fields_: dict[str, Field] | None = None  # object: synthetic (flattened `properties`)
     constraints: dict[str, Any] = field(default_factory=dict)
-    open_: bool = False  # object that allows additional properties
 
     def fields(self) -> dict[str, Field]:
         if self.fields_ is not None:
@@ -110,7 +109,7 @@ def _msrest_enums(cls: type, models: types.ModuleType) -> dict[str, frozenset[st
     out: dict[str, frozenset[str]] = {}
     for klass in cls.__mro__:
         for attr, enum_name in re.findall(
-            r":vartype (\w+): str or ~[\w.]+\.(\w+)", klass.__doc__ or ""
+            r":vartype (\w+): str or\s+~[\w.]+\.(\w+)", klass.__doc__ or ""
         ):
             target = getattr(models, enum_name, None)
             if isinstance(target, type) and issubclass(target, enum.Enum) and attr not in out:
