@@ -239,6 +239,23 @@ CONTROLS: list[tuple[str, str, str, Mutation, str, str]] = [
         "properties.roleName",
         "ra-extra",
     ),
+    # null: refused in requests; in responses only where the property is optional (oav's rule)
+    (
+        "RoleAssignments_Create",
+        "liveRequest",
+        "wrong-type",
+        _set(["properties", "description"], None),
+        "properties.description",
+        "ra-null",
+    ),
+    (
+        "Vaults_Get",
+        "liveResponse",
+        "wrong-type",
+        _set(["properties", "tenantId"], None),
+        "properties.tenantId",
+        "vault-tenant-null",
+    ),
     # Key Vault secrets 2026-04-01 (data plane)
     ("SetSecret", "liveRequest", "missing-required", _drop(["value"]), "value", "secret-value"),
     (
