@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import spec_check
-from spec_models import validate
+from spec_models import Schema, validate
 
 EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "azure-rest-examples"
 FILES = sorted(EXAMPLES.glob("*/*/*.json"))
@@ -56,3 +56,13 @@ def test_microsofts_examples_pass_the_check(example: Path) -> None:
 def test_every_example_has_an_operation() -> None:
     assert len(FILES) == 32
     assert {f.stem.removesuffix("_ForResource") for f in FILES} <= set(OPERATIONS)
+
+
+def test_constraints_of_msrest_models_are_checked() -> None:
+    """msrest `_validation` keeps pattern / length / range (the TypeSpec models keep none)."""
+    schema = Schema("string", constraints={"pattern": r"^[a-z]+$", "max_length": 5})
+    assert validate("abc", schema, request=True) == []
+    assert [k for _, k, _ in validate("abc-def", schema, request=True)] == ["constraint"] * 2
+    number = Schema("integer", constraints={"minimum": 7, "maximum": 90})
+    assert [k for _, k, _ in validate(3, number, request=True)] == ["constraint"]
+    assert {"constraint"} < set(spec_check.KINDS)

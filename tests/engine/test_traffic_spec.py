@@ -342,6 +342,7 @@ def test_negative_control_catches_each_kind_of_mistake(
 
 
 def test_every_kind_has_a_control() -> None:
+    assert {c[2] for c in CONTROLS} <= set(spec_check.KINDS)
     assert {c[2] for c in CONTROLS} == {
         "missing-required",
         "readonly-sent",
