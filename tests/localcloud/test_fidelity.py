@@ -1,9 +1,11 @@
-"""Fidelity: each Microsoft example in ../shared/azure-rest-examples, replayed against the
-emulator, must give the same status family, the example's headers, a superset of its JSON keys
-(top level and `properties`) and a body the SDK's model accepts."""
+"""Fidelity: each Microsoft example in tests/fixtures/azure-rest-examples (copied from
+Azure/azure-rest-api-specs, MIT; MANIFEST.json names each file's source path and commit),
+replayed against the emulator, must give the same status family, the example's headers, a
+superset of its JSON keys (top level and `properties`) and a body the SDK's model accepts."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,24 +18,10 @@ from aigw.localcloud.credential import LocalCredential
 
 from .conftest import SECRETS_OFFICER, make_clients
 
-REPO = Path(__file__).resolve().parents[2]
+# In the repository, so a clone (and CI) runs these tests; nothing here ever skips.
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "azure-rest-examples"
+MANIFEST = EXAMPLES / "MANIFEST.json"
 
-
-def _find_examples() -> Path:
-    """`../shared` next to the repo root (CI); git worktrees sit deeper, so look further up."""
-    for base in REPO.parents:
-        candidate = base / "shared" / "azure-rest-examples"
-        if candidate.is_dir():
-            return candidate
-    return REPO.parent / "shared" / "azure-rest-examples"
-
-
-EXAMPLES = _find_examples()
-if not EXAMPLES.is_dir():
-    pytest.skip(
-        f"Microsoft's examples not found at {EXAMPLES} (expected ../shared next to the repo)",
-        allow_module_level=True,
-    )
 
 # Keys Microsoft's examples show that the emulator deliberately leaves out (features aigw does
 # not use and that Azure only returns when configured: private endpoints, replication...).
@@ -326,7 +314,7 @@ def replay(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, tuple[dict[str, Any], requests.Response]]:
     examples = _examples()
-    assert set(examples) >= set(OPS) - {"RoleAssignments_Create_ForResource"}
+    assert set(examples) == set(ORDER)
     results: dict[str, tuple[dict[str, Any], requests.Response]] = {}
     with LocalCloud(tmp_path_factory.mktemp("fidelity"), retry_after=1) as cloud:
         sub = cloud.subscription_id
@@ -337,8 +325,6 @@ def replay(
         c = make_clients(cloud)
         vault_url = ""
         for op_id in ORDER:
-            if op_id not in examples:
-                continue
             _f, ex = examples[op_id]
             key = op_id if op_id in OPS else "RoleAssignments_Create"
             method, template, body_param, _ = OPS[key]
@@ -447,7 +433,7 @@ def replay(
     return results
 
 
-@pytest.mark.parametrize("op_id", [o for o in ORDER if o in _examples()])
+@pytest.mark.parametrize("op_id", ORDER)
 def test_example_fidelity(
     op_id: str, replay: dict[str, tuple[dict[str, Any], requests.Response]]
 ) -> None:
@@ -470,3 +456,19 @@ def test_example_fidelity(
                 body = body["value"][0]
             obj = _deserialize(model, body)
             assert obj is not None
+
+
+def test_every_example_is_in_the_repository_with_its_source() -> None:
+    """All replayed examples are present (none drops out of the parametrized list), and the
+    manifest names the upstream path and commit of exactly the files kept, byte for byte."""
+    files = {p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.glob("*/*/*.json")}
+    assert set(_examples()) == set(ORDER)
+    manifest = json.loads(MANIFEST.read_text())["files"]
+    assert {e["file"] for e in manifest} == files
+    for e in manifest:
+        assert e["repository"] == "Azure/azure-rest-api-specs"
+        assert e["path"].startswith("specification/") and e["path"].endswith(".json")
+        assert len(e["commit"]) == 40 and int(e["commit"], 16) >= 0
+        digest = hashlib.sha256((EXAMPLES / e["file"]).read_bytes()).hexdigest()
+        assert digest == e["sha256"], e["file"]
+    assert "Copyright (c) Microsoft Corporation" in (EXAMPLES / "LICENSE").read_text()
