@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from aigw.config import EnvConfig, ModelKind
+from aigw.config import EnvConfig, ModelConfig, ModelKind
 
 WRONG_KEY = "sk-aigw-smoke-wrong-key-0000000000"  # deliberately invalid
 # Paths LiteLLM 1.81.15 serves beside the OpenAI routes (docs, admin UI, SSO, debug, management,
@@ -312,6 +312,23 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
     return checks
 
 
+# Each model call is billable (a responses model takes 4 calls): the smoke test calls at most
+# this many models, one of each kind first. `aigw smoke-test --all-models` calls every one.
+DEFAULT_MAX_MODELS = 5
+
+
+def models_to_call(models: Sequence[ModelConfig], limit: int | None) -> list[ModelConfig]:
+    """Up to `limit` models (None: all): the first of each kind, then the rest in YAML order."""
+    if limit is None or len(models) <= limit:
+        return list(models)
+    first: dict[ModelKind, ModelConfig] = {}
+    for m in models:
+        first.setdefault(m.kind, m)
+    chosen = list(first.values())[:limit]
+    chosen += [m for m in models if m not in chosen][: limit - len(chosen)]
+    return [m for m in models if m in chosen]
+
+
 def run_smoke(
     url: str,
     key: str | None,
@@ -320,8 +337,10 @@ def run_smoke(
     verify: Any = True,
     timeout: float = 180.0,
     on_wait: Callable[[str], None] | None = None,
+    max_models: int | None = DEFAULT_MAX_MODELS,
 ) -> list[Check]:
-    """Every check against the gateway at `url`; never raises for a failed check."""
+    """Every check against the gateway at `url`; never raises for a failed check. Every model
+    must be listed; at most `max_models` are called (None: all)."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
         alive = wait_alive(anon, timeout=timeout, on_wait=on_wait)
@@ -354,7 +373,18 @@ def run_smoke(
         )
         with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
             checks.append(surface_check(anon, client))
-        for m in config.models:
+        called = models_to_call(config.models, max_models)
+        if len(called) < len(config.models):
+            checks.append(
+                Check(
+                    "models called",
+                    True,
+                    0,
+                    f"{len(called)} of {len(config.models)} called (one of each kind first); "
+                    "aigw smoke-test --all-models calls every one",
+                )
+            )
+        for m in called:
             if m.kind is ModelKind.embeddings:
                 r, ms = _post(
                     client, "/v1/embeddings", {"model": m.alias, "input": "aigw smoke test"}
