@@ -216,10 +216,41 @@ def _variants(cfg: EnvConfig, url: str) -> dict[str, tuple[str, str, dict[str, A
 
 def test_no_variant_reaches_a_url_of_the_clients_choosing(gateway: Gateway) -> None:
     variants = _variants(gateway.config, gateway.canary.url)
+    embed = next(m.alias for m in gateway.config.models if m.kind.value == "embeddings")
+    url = gateway.canary.url
     answers: dict[str, int] = {}
     with gateway.client() as c:
-        for name, (method, path, body) in variants.items():
-            r = c.request(method, path, json=body)
+        sent = [
+            (name, c.request(method, path, json=body))
+            for name, (method, path, body) in variants.items()
+        ]
+        # the same settings as query parameters (LiteLLM merges the query into the request
+        # data) and as a form-encoded body (LiteLLM parses forms into the same dict)
+        sent.append(
+            (
+                "query parameters",
+                c.post(
+                    "/v1/embeddings",
+                    params={"api_base": f"{url}/query", "api_key": AOAI_ENV},
+                    json={"model": embed, "input": "x"},
+                ),
+            )
+        )
+        sent.append(
+            (
+                "form body",
+                c.post(
+                    "/v1/embeddings",
+                    data={
+                        "model": embed,
+                        "input": "x",
+                        "api_base": f"{url}/form",
+                        "api_key": AOAI_ENV,
+                    },
+                ),
+            )
+        )
+        for name, r in sent:
             answers[name] = r.status_code
             assert GATEWAY_KEY_CANARY not in r.text and AOAI_KEY_CANARY not in r.text, name
     reached = [raw.split(b"\r\n", 1)[0].decode(errors="replace") for raw in gateway.canary.received]
