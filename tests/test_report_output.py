@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from aigw import report
@@ -29,15 +31,18 @@ def test_plan_diff_of_the_model_list_names_the_added_model(
     out = capsys.readouterr().out
     assert "AIGW_MODELS: +gpt-4.1-mini" in out, out
     assert "…" not in out, out  # nothing cut
-    (line,) = [x for x in out.splitlines() if "AIGW_MODELS" in x]
-    assert "pvc-dev-aigateway-ca-san" in line  # the row is one line, not wrapped
+    # each diff on one line of its own, not wrapped within the column
+    assert re.search(r"pvc-dev-aigateway-ca-san .* env\.AIGW_CONFIG_SHA256: [0-9a-f]{12} → ", out)
+    assert re.search(r"secrets\.litellm-config\.sha256: [0-9a-f]{12} → [0-9a-f]{12}", out), out
 
 
 def test_list_diff_shows_added_and_removed_items() -> None:
     assert report.list_diff("a,b,c", "a,c,d") == "+d -b"
-    assert report.list_diff(["x", "y"], ["y"]) == "-x"
+    assert report.list_diff("x", "x,y") == "+y"
+    assert report.list_diff("x,y", "y") == "-x"
     assert report.list_diff("a,b", "b,a") == "order a,b → b,a"
     assert report.list_diff("https://x/a,b", 3) is None
+    assert report.list_diff("a, b", "a, c") is None  # prose, not a list
 
 
 def test_long_lines_are_not_wrapped_without_a_terminal(
