@@ -200,3 +200,15 @@ def health_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     for r in rows:
         table.add_row(r["kind"], r["name"], Text(r["state"], style="green" if r["ok"] else "red"))
     return table
+
+
+def not_deployed_line(
+    env: str, outputs: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> str:
+    """Status of an environment with nothing deployed: one line, no names as if they existed."""
+    kept = [f"{r['kind']} {r['name']}" for r in rows if r["state"] == "soft-deleted"]
+    note = f"; soft-deleted, recoverable by deploy: {', '.join(kept)}" if kept else ""
+    return (
+        f"{env}: not deployed (resource group {outputs['resource_group']} does not exist or holds "
+        f"nothing of aigw's{note}); create it with: aigw deploy --env {env}"
+    )
