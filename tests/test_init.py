@@ -54,7 +54,7 @@ def test_init_writes_base_and_overlays_that_validate(tmp_path: Path) -> None:
     assert prod.azure_openai.endpoint == ENDPOINT
     assert prod.gateway.min_replicas == 1 and prod.key_vault.purge_protection is True
     assert dev.gateway.min_replicas == 0 and dev.key_vault.purge_protection is False
-    assert dev.names().resource_group == "pvc-dev-contoso-gw-rg-weu"
+    assert dev.names().resource_group == "pvc-dev-contoso-gw-rg-we"
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -99,3 +99,10 @@ def test_init_bad_input_is_one_line_exit_2_nothing_written(
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and names in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "environments").exists()
+
+
+def test_init_pins_the_image_this_repository_runs() -> None:
+    from aigw.init_envs import DEFAULT_IMAGE
+    from conftest import ENV_DIR
+
+    assert load_env("dev", ENV_DIR).config.gateway.image == DEFAULT_IMAGE
