@@ -6,12 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if command -v uv >/dev/null 2>&1; then
-    UV=(uv)
-else
-    python3 -m pip install --quiet "uv==0.13.8"
-    UV=(python3 -m uv)
-fi
+# uv: on PATH, or in python3, or bootstrapped into .uv-bootstrap/ (never pip into the system).
+. .ci/uv-bootstrap.sh
+aigw_bootstrap_uv
 export UV_PROJECT_ENVIRONMENT="$PWD/.venv"
 "${UV[@]}" sync --locked --quiet
 aigw=.venv/bin/aigw
