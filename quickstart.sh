@@ -6,12 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if command -v uv >/dev/null 2>&1; then
-    UV=(uv)
-else
-    python3 -m pip install --quiet "uv==0.13.8"
-    UV=(python3 -m uv)
-fi
+# uv: on PATH, or in python3, or bootstrapped into .uv-bootstrap/ (never pip into the system).
+. .ci/uv-bootstrap.sh
+aigw_bootstrap_uv
 export UV_PROJECT_ENVIRONMENT="$PWD/.venv"
 "${UV[@]}" sync --locked --quiet
 aigw=.venv/bin/aigw
@@ -27,13 +24,22 @@ $aigw deploy --env dev --cloud local --yes
 $aigw plan --env dev --cloud local --detailed-exitcode
 $aigw status --env dev --cloud local
 
-cat <<'MSG'
+# Where the gateway answers and the local cloud's CA (its HTTPS certificates are signed by it).
+url=$($aigw status --env dev --cloud local -o json |
+    .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["outputs"]["gateway_url"])')
+ca=$($aigw localcloud status -o json |
+    .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["ca_file"])')
 
-The gateway runs on the local cloud. Next:
-  .venv/bin/aigw client-config --env dev --cloud local --client codex   # point a client at it
+cat <<MSG
+
+The gateway runs on the local cloud at $url. Use it from any shell in $PWD:
+  .venv/bin/aigw key show --env dev --cloud local            # the key's fingerprint (--reveal: the key)
+  curl --cacert $ca \\
+    -H "Authorization: Bearer \$(.venv/bin/aigw key show --env dev --cloud local --reveal)" \\
+    $url/v1/models
+  .venv/bin/aigw client-config --env dev --cloud local --client codex   # a client's settings
   .venv/bin/aigw destroy --env dev --cloud local --yes                  # remove it
   .venv/bin/aigw localcloud stop                                        # stop the local cloud
-The gateway key was generated for this run and lives only in the local Key Vault
-(`aigw smoke-test --env dev --cloud local` reads it from there); export AIGW_GATEWAY_KEY
-before running this script to choose your own.
+The gateway key was generated for this run and lives only in the local Key Vault; export
+AIGW_GATEWAY_KEY before running this script to choose your own.
 MSG

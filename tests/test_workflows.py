@@ -34,7 +34,12 @@ MIN_MAJOR = {
     "actions/setup-python": 6,
     "actions/cache": 5,
     "azure/login": 3,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 7,
 }
+# Actions whose documentation pins a release branch rather than a major tag (actionlint knows
+# their inputs at that ref).
+BRANCH_PINS = {"pypa/gh-action-pypi-publish": "release/v1"}
 
 # GitHub runs `shell: bash` steps as this command (with {0} the script file).
 GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -157,6 +162,9 @@ def test_uses_are_pinned_to_current_majors() -> None:
         if uses is None or uses.startswith("./"):
             continue
         name, _, ref = uses.partition("@")
+        if name in BRANCH_PINS:
+            assert ref == BRANCH_PINS[name], f"{file}: {uses}: use @{BRANCH_PINS[name]}"
+            continue
         assert name in MIN_MAJOR, f"{file}: {uses}: add the action to MIN_MAJOR after checking it"
         match = re.fullmatch(r"v(\d+)", ref)
         assert match, f"{file}: {uses}: pin a major tag such as @v{MIN_MAJOR[name]}"
@@ -214,6 +222,28 @@ def test_ci_workflow() -> None:
     assert "~/.cache/aigw" in paths and "~/.cache/uv" in paths
     assert "hashFiles('uv.lock'" in cache["with"]["key"]
     assert "matrix.python-version" in cache["with"]["key"]
+
+
+# ---- release.yml ----------------------------------------------------------------------------
+
+
+def test_release_workflow_checks_the_wheel_and_publishes_tags_with_trusted_publishing() -> None:
+    release = load(WORKFLOWS / "release.yml")
+    on = triggers(release)
+    assert on["push"] == {"tags": ["v*"]} and "pull_request" in on
+    assert release["permissions"] == {"contents": "read"}
+    wheel, publish = release["jobs"]["wheel"], release["jobs"]["publish"]
+    assert "bash .ci/check-wheel" in " ".join(s.get("run", "") for s in wheel["steps"])
+    assert "permissions" not in wheel  # no OIDC token where pull-request code runs
+    assert publish["needs"] == "wheel"
+    assert "github.event_name == 'push'" in publish["if"]
+    assert "startsWith(github.ref, 'refs/tags/v')" in publish["if"]
+    assert publish["permissions"] == {"id-token": "write"}  # trusted publishing, nothing else
+    assert publish["environment"]["name"] == "pypi"
+    (step,) = [s for s in publish["steps"] if "gh-action-pypi-publish" in s.get("uses", "")]
+    assert not {"password", "user"} & set(step.get("with", {})), step  # no token
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text and "PYPI_TOKEN" not in text.upper()
 
 
 # ---- deploy.yml -----------------------------------------------------------------------------

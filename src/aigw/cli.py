@@ -20,10 +20,11 @@ from aigw.redact import redact
 
 if TYPE_CHECKING:
     pass
-from aigw import cli_gateway, cli_infra
+from aigw import cli_gateway, cli_infra, cli_init, cli_key
 from aigw import cli_shared as shared
 from aigw.cli_shared import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.formats import OutputFormat
+from aigw.help_format import WholeSummaryGroup
 from aigw.localcloud.cli import app as localcloud_app
 
 app = typer.Typer(
@@ -31,11 +32,13 @@ app = typer.Typer(
     help="Deploy and operate an AI gateway: LiteLLM on Azure Container Apps in front of "
     "Azure OpenAI.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=WholeSummaryGroup,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-litellm_app = typer.Typer(help="The local LiteLLM environment (used by serve and tests).")
+litellm_app = typer.Typer(
+    help="The local LiteLLM environment (used by serve and tests).", cls=WholeSummaryGroup
+)
 app.add_typer(litellm_app, name="litellm")
 app.add_typer(
     localcloud_app,
@@ -162,6 +165,8 @@ def litellm_ensure(
 
 cli_infra.register(app)
 cli_gateway.register(app)
+cli_key.register(app)
+cli_init.register(app)
 
 
 def _print_error(message: str) -> None:

@@ -231,15 +231,19 @@ def status(
     observed = workflow.observe(session)
     outputs = workflow.outputs(session)
     health = workflow.health(session, observed)
+    deployed = workflow.is_deployed(session, observed)
     if outputs["gateway_url"]:
         from aigw import smoke
 
         health.append(
             smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
         )
-    data = {"env": env, "outputs": outputs, "resources": health}
+    data = {"env": env, "deployed": deployed, "outputs": outputs, "resources": health}
 
     def text(c: Any) -> None:
+        if not deployed:
+            c.print(report.not_deployed_line(env, outputs, health), markup=False)
+            return
         c.print(report.outputs_table(outputs, f"{env} outputs"))
         c.print(report.health_table(health))
 

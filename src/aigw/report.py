@@ -35,18 +35,38 @@ def _value(v: Any) -> str:
     return json.dumps(v, default=str)
 
 
-def _short(v: Any, width: int = 60) -> str:
+def _short(v: Any, width: int | None = 60) -> str:
     text = _value(v)
     if re.fullmatch(r"[0-9a-f]{64}", text):
         return text[:12]  # a sha256: enough to tell two apart
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
-def diff_lines(change: Change) -> list[str]:
-    return [f"{d.path}: {_short(d.before)} → {_short(d.after)}" for d in change.diffs]
+def list_diff(before: Any, after: Any) -> str | None:
+    """`+added -removed` between two comma-separated lists (AIGW_MODELS); None if not lists."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return None
+    if "," not in before + after or any(c.isspace() for c in before + after):
+        return None
+    was = [x for x in before.split(",") if x]
+    now = [x for x in after.split(",") if x]
+    changed = [f"+{x}" for x in now if x not in was] + [f"-{x}" for x in was if x not in now]
+    return " ".join(changed) if changed else f"order {before} → {after}"
 
 
-def plan_table(plan: Plan, *, show_noop: bool = False) -> Table:
+def diff_lines(change: Change, width: int | None = 60) -> list[str]:
+    """One line per field diff; `width` cuts long values (None: never, as without a terminal)."""
+    lines = []
+    for d in change.diffs:
+        items = list_diff(d.before, d.after)
+        if items is not None:
+            lines.append(f"{d.path}: {items}")
+        else:
+            lines.append(f"{d.path}: {_short(d.before, width)} → {_short(d.after, width)}")
+    return lines
+
+
+def plan_table(plan: Plan, *, show_noop: bool = False, width: int | None = 60) -> Table:
     title = f"{'destroy' if plan.destroy else 'plan'} for {plan.env} (checksum {plan.checksum})"
     table = Table(title=title, title_justify="left", expand=False)
     table.add_column("action")
@@ -56,7 +76,7 @@ def plan_table(plan: Plan, *, show_noop: bool = False) -> Table:
     for c in plan.changes:
         if c.action is Action.noop and not show_noop and not c.reason:
             continue
-        details = "\n".join(diff_lines(c) + ([c.reason] if c.reason else []))
+        details = "\n".join(diff_lines(c, width) + ([c.reason] if c.reason else []))
         if c.unsafe:
             details = (details + "\n" if details else "") + f"UNSAFE: {c.unsafe}"
         table.add_row(
@@ -77,7 +97,7 @@ def plan_summary_line(plan: Plan) -> str:
 
 def print_plan(console: Console, plan: Plan) -> None:
     if plan.has_changes or any(c.reason for c in plan.changes):
-        console.print(plan_table(plan))
+        console.print(plan_table(plan, width=60 if console.is_terminal else None))
     console.print(plan_summary_line(plan))
 
 
@@ -88,7 +108,7 @@ def plan_markdown(plan: Plan) -> str:
             c.kind.value,
             f"`{c.name}`",
             "<br>".join(
-                diff_lines(c)
+                diff_lines(c, None)
                 + ([c.reason] if c.reason else [])
                 + ([f"**unsafe**: {c.unsafe}"] if c.unsafe else [])
             ),
@@ -180,3 +200,15 @@ def health_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     for r in rows:
         table.add_row(r["kind"], r["name"], Text(r["state"], style="green" if r["ok"] else "red"))
     return table
+
+
+def not_deployed_line(
+    env: str, outputs: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> str:
+    """Status of an environment with nothing deployed: one line, no names as if they existed."""
+    kept = [f"{r['kind']} {r['name']}" for r in rows if r["state"] == "soft-deleted"]
+    note = f"; soft-deleted, recoverable by deploy: {', '.join(kept)}" if kept else ""
+    return (
+        f"{env}: not deployed (resource group {outputs['resource_group']} does not exist or holds "
+        f"nothing of aigw's{note}); create it with: aigw deploy --env {env}"
+    )

@@ -1,11 +1,14 @@
 """Terminal and JSON output. Results go to stdout, progress and errors to stderr.
 
 Rich drops colour by itself when the stream is not a terminal (CI logs) or NO_COLOR is set.
+Without a terminal nothing is wrapped or cut either: Rich would assume 80 columns, and a CI log
+would show half a plan diff or a command split over two lines ($COLUMNS still wins).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +22,8 @@ from aigw.redact import redact
 class UI:
     def __init__(self, fmt: OutputFormat = OutputFormat.text) -> None:
         self.format = fmt
-        self.out = Console(highlight=False)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = console(stderr=False)
+        self.err = console(stderr=True)
 
     @property
     def is_json(self) -> bool:
@@ -48,6 +51,18 @@ class UI:
 
     def error(self, message: str) -> None:
         self.err.print(f"[bold red]error:[/] {_esc(redact(message))}")
+
+
+# Wide enough for any line aigw prints; tables only take the width their cells need.
+UNWRAPPED_WIDTH = 10_000
+
+
+def console(*, stderr: bool) -> Console:
+    """A console for stdout or stderr; without a terminal it neither wraps nor truncates."""
+    found = Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    if found.is_terminal or os.environ.get("COLUMNS"):
+        return found
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED_WIDTH)
 
 
 def _esc(text: str) -> str:

@@ -173,6 +173,15 @@ def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, An
     return rows
 
 
+def is_deployed(session: Session, observed: dict[str, Observed]) -> bool:
+    """Whether anything of this environment exists (providers and soft-deleted vaults aside)."""
+    for res in session.desired.resources:
+        obs = observed.get(res.key)
+        if res.kind.value != "provider" and obs and obs.exists and not obs.soft_deleted:
+            return True
+    return False
+
+
 def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
     """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
     give it this environment's deployments and key, and point the config at it."""

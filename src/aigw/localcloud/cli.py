@@ -10,10 +10,13 @@ from typing import Any
 
 import typer
 
+from aigw.help_format import WholeSummaryGroup
+
 app = typer.Typer(
     help="Run the local emulator of Azure (ARM + Key Vault) on 127.0.0.1.",
     no_args_is_help=True,
     add_completion=False,
+    cls=WholeSummaryGroup,
 )
 
 
