@@ -68,3 +68,15 @@ def test_gateway_overhead_small() -> None:
     (r,) = bench.run(n=16, workers=(1,), write_doc=False)
     assert set(r["rows"]) == set(bench.Cases("http://g", "http://a").cases)
     assert 50 < r["rss_idle"] < 2000
+
+
+@pytest.mark.litellm
+def test_security_probes_small() -> None:
+    import security as bench
+
+    r = bench.run(rounds=1, calls=5)
+    assert r["surface"].ok, r["surface"].details
+    assert all(
+        refused == tries and at_canary == 0 for _, refused, tries, at_canary, _ in r["attacks"]
+    )
+    assert "requests at the canary: 0." in bench.section(r)
