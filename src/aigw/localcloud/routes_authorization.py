@@ -36,6 +36,19 @@ def _principal_known(eng: Engine, st: State, principal: str) -> bool:
     return p is not None and p["created"] + eng.propagation_delay <= now()
 
 
+def directory_principal_type(st: State, principal: str) -> str | None:
+    """The directory's principalType for `principal` (None: unknown). Users are `User`; service
+    principals and managed identities (whose service principal Entra creates) are
+    `ServicePrincipal` (roleAssignments spec 2022-04-01, PrincipalType enum)."""
+    if principal.lower() == st["deployer_principal_id"].lower():
+        p = st["principals"].get(principal.lower()) or {"kind": "User"}
+    else:
+        p = st["principals"].get(principal.lower()) or st["principals"].get(principal)
+    if p is None:
+        return None
+    return "User" if p.get("kind") == "User" else "ServicePrincipal"
+
+
 def _authorization_failed(principal: str, action: str, scope: str) -> CloudError:
     return CloudError(
         403,
@@ -86,6 +99,19 @@ def put_assignment(eng: Engine, req: Request) -> Response:
                 "principalType property to a value, such as ServicePrincipal, User, or Group.  "
                 "See https://aka.ms/docs-principaltype",
             )
+        known = _principal_known(eng, st, principal)
+        actual = directory_principal_type(st, principal) if known else None
+        if principal_type and actual and principal_type != actual:
+            # ARM checks a given principalType against the directory: 400 UnmatchedPrincipalType,
+            # message verbatim (Azure's typo "PrinciaplType" included) as reported in public
+            # issues Azure/modern-web-app-pattern-dotnet#129 and
+            # Azure-Samples/azure-search-openai-demo-java#94.
+            raise CloudError(
+                400,
+                "UnmatchedPrincipalType",
+                f"The PrincipalId '{principal.replace('-', '')}' has type '{actual}' , which is "
+                f"different from specified PrinciaplType '{principal_type}'.",
+            )
         existing = st["role_assignments"].get(key(rid))
         if existing is not None:
             ep = existing["properties"]
@@ -112,7 +138,7 @@ def put_assignment(eng: Engine, req: Request) -> Response:
             "properties": {
                 "roleDefinitionId": f"/subscriptions/{st['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{role}",  # noqa: E501
                 "principalId": principal,
-                "principalType": principal_type or "User",
+                "principalType": principal_type or actual or "User",
                 "scope": scope,
                 "condition": props.get("condition"),
                 "conditionVersion": props.get("conditionVersion"),
