@@ -221,11 +221,9 @@ class LocalCloud:
 
     def token_kind(self, principal_id: str) -> str:
         """The `idtyp` claim Entra ID puts in this principal's tokens: user or app."""
-        from .routes_authorization import directory_principal_type
+        from .credential import token_kind
 
-        with self.engine.store.read() as st:
-            kind = directory_principal_type(st, principal_id)
-        return "user" if kind in (None, "User") else "app"
+        return token_kind(self.state_dir, principal_id)
 
     def add_principal(self, kind: str) -> str:
         """A new directory principal: `User` (a person, `az login`), `ServicePrincipal` (an app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -66,3 +67,14 @@ class LocalCredential:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def token_kind(state_dir: Path, principal_id: str) -> str:
+    """The `idtyp` the local cloud in `state_dir` issues to this principal (user or app): the
+    cloud is the token issuer, so its directory decides."""
+    from .routes_authorization import directory_principal_type
+    from .state import StateStore
+
+    with StateStore(state_dir).read() as st:
+        kind = directory_principal_type(st, principal_id) if st else None
+    return "user" if kind in (None, "User") else "app"
