@@ -44,3 +44,15 @@ def test_deployer_role_assignment_carries_the_signed_in_principal_kind(
     assert [(p["principalId"], p["principalType"]) for p in officer] == [
         (stack.cloud.deployer_principal_id, kind)
     ]
+
+
+def test_vault_is_created_with_access_policies_as_the_spec_requires(stack: Stack) -> None:
+    """Behaviour 2: accessPolicies is required unless createMode is recover (2026-05-15 spec);
+    the local cloud refuses a create without it, and aigw sends `[]` (the vault is RBAC)."""
+    _, result = stack.deploy()
+    assert result.ok, [e.one_line() for e in result.errors]
+    name = stack.config().names().key_vault
+    with stack.cloud.engine.store.read() as st:
+        vault = next(r for r in st["resources"].values() if r["name"] == name)
+    assert vault["properties"]["accessPolicies"] == []
+    assert vault["properties"]["enableRbacAuthorization"] is True

@@ -14,7 +14,11 @@ from aigw.localcloud.cloud import LocalCloud
 from .conftest import KV_ADMIN, SECRETS_OFFICER, SECRETS_USER, Clients, make_clients
 from .stack import LOC, RG, app_body, deploy
 
-VAULT_PROPS = {"sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": True}
+VAULT_PROPS = {
+    "sku": {"family": "A", "name": "standard"},
+    "enableRbacAuthorization": True,
+    "accessPolicies": [],
+}
 
 
 def _rg(c: Clients) -> None:
@@ -231,3 +235,21 @@ def test_app_start_failure_fails_provisioning(clients: Clients, runner) -> None:
         clients.apps.container_apps.begin_create_or_update(RG, "ca-test", body).result()
     assert "exited with code 1" in str(e.value)
     assert clients.apps.container_apps.get(RG, "ca-test").properties.provisioning_state == "Failed"
+
+
+def test_vault_put_without_access_policies_is_refused(cloud: LocalCloud, clients: Clients) -> None:
+    """2026-05-15 spec: accessPolicies is required unless createMode is recover."""
+    _rg(clients)
+    body = {
+        "location": LOC,
+        "properties": {"tenantId": cloud.tenant_id, "sku": {"family": "A", "name": "standard"}},
+    }
+    with pytest.raises(HttpResponseError) as info:
+        clients.keyvault.vaults.begin_create_or_update(RG, "kv-nopol", body).result()
+    assert info.value.status_code == 400
+    assert "accessPolicies is not specified" in str(info.value)
+    _vault(clients, "kv-nopol")  # with `accessPolicies: []` it is created
+    clients.keyvault.vaults.delete(RG, "kv-nopol")
+    body["properties"]["createMode"] = "recover"  # a recover needs none
+    recovered = clients.keyvault.vaults.begin_create_or_update(RG, "kv-nopol", body).result()
+    assert recovered.properties.provisioning_state == "Succeeded"

@@ -122,6 +122,14 @@ def put_vault(eng: Engine, req: Request) -> Response:
             )
         if not req_props.get("sku") and not existing:
             raise CloudError(400, "BadRequest", "The parameter sku is required.")
+        if create_mode != "recover" and "accessPolicies" not in req_props:
+            # VaultProperties.accessPolicies: "When createMode is set to recover, access
+            # policies are not required. Otherwise, access policies are required."
+            # (specification/keyvault/resource-manager/Microsoft.KeyVault/KeyVault/stable/
+            # 2026-05-15/openapi.json); the service's answer as reported in public issue
+            # Azure/azure-sdk-for-net#28677 (pulumi/pulumi-azure-native#1478: `[]` is accepted).
+            # Stricter than needed: an update PUT must carry it too.
+            raise CloudError(400, "BadRequest", "The parameter accessPolicies is not specified.")
         old = dict((existing or {}).get("properties") or {})
         if old.get("enablePurgeProtection") and req_props.get("enablePurgeProtection") is False:
             raise CloudError(
