@@ -53,6 +53,8 @@ def _properties(m: dict[str, Any]) -> dict[str, Any]:
         "tenantId": m["tenantId"],
         "sku": {"family": "A", "name": m["sku"]},
         "enableRbacAuthorization": True,
+        # Required unless createMode is recover (2026-05-15 spec); RBAC mode ignores policies.
+        "accessPolicies": [],
         "enableSoftDelete": True,
         "softDeleteRetentionInDays": m["softDeleteRetentionInDays"],
         "publicNetworkAccess": "Enabled",
