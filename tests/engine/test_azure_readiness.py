@@ -3,12 +3,18 @@ local cloud, through aigw's own workflow and the real SDKs (no gateway process n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from aigw import workflow
+from aigw.config import EnvConfig
 from aigw.desired import KEY_VAULT_SECRETS_OFFICER
+from aigw.errors import UserError
+from aigw.localcloud.capture import ENV_VAR as CAPTURE_VAR
 
 from .harness import Stack, close_stack, make_stack
 
@@ -56,3 +62,62 @@ def test_vault_is_created_with_access_policies_as_the_spec_requires(stack: Stack
         vault = next(r for r in st["resources"].values() if r["name"] == name)
     assert vault["properties"]["accessPolicies"] == []
     assert vault["properties"]["enableRbacAuthorization"] is True
+
+
+def _with_vault(cfg: EnvConfig, **changes: Any) -> EnvConfig:
+    return cfg.model_copy(update={"key_vault": cfg.key_vault.model_copy(update=changes)})
+
+
+def _plan_refusal(stack: Stack, cfg: EnvConfig) -> str:
+    """The one line plan refuses with; and nothing was written on the way."""
+    mark = stack.mark()
+    session = stack.session(config=cfg)
+    try:
+        with pytest.raises(UserError) as info:
+            workflow.make_plan(session)
+    finally:
+        session.close()
+    assert stack.writes_since(mark) == []
+    line = info.value.one_line()
+    assert "\n" not in line
+    return line
+
+
+def test_changed_retention_plans_as_a_refusal(stack: Stack) -> None:
+    """Behaviour 5: softDeleteRetentionInDays cannot change after create (Azure: 400
+    BadRequest); plan says so in one line instead of 'no changes' or a failed PUT."""
+    _, result = stack.deploy()
+    assert result.ok, [e.one_line() for e in result.errors]
+    cfg = stack.config()
+    before = cfg.key_vault.soft_delete_retention_days
+    changed = _with_vault(cfg, soft_delete_retention_days=7 if before != 7 else 30)
+    line = _plan_refusal(stack, changed.model_copy(update={"tags": {**cfg.tags, "t": "1"}}))
+    assert "retention of an existing vault cannot change" in line
+    assert "key_vault.soft_delete_retention_days" in line and str(before) in line
+
+
+def test_vault_retention_is_sent_only_on_create(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behaviour 5: a later vault PUT (here a tag change) leaves retention out."""
+    captured = tmp_path / "traffic"
+    monkeypatch.setenv(CAPTURE_VAR, str(captured))
+    s = make_stack(tmp_path / "stack", with_gateway=False)
+    try:
+        _, result = s.deploy()
+        assert result.ok, [e.one_line() for e in result.errors]
+        cfg = s.config()
+        _, result = s.deploy(config=cfg.model_copy(update={"tags": {**cfg.tags, "t": "1"}}))
+        assert result.ok, [e.one_line() for e in result.errors]
+    finally:
+        close_stack(s)
+    name = cfg.names().key_vault
+    puts = [
+        d["liveRequest"]["body"]["properties"]
+        for d in (json.loads(f.read_text()) for f in sorted(captured.glob("*.json")))
+        if d["liveRequest"]["method"] == "PUT"
+        and d["liveRequest"]["url"].split("?")[0].endswith(f"/vaults/{name}")
+    ]
+    assert len(puts) == 2
+    assert puts[0]["softDeleteRetentionInDays"] == cfg.key_vault.soft_delete_retention_days
+    assert "softDeleteRetentionInDays" not in puts[1]

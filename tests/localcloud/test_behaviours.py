@@ -253,3 +253,24 @@ def test_vault_put_without_access_policies_is_refused(cloud: LocalCloud, clients
     body["properties"]["createMode"] = "recover"  # a recover needs none
     recovered = clients.keyvault.vaults.begin_create_or_update(RG, "kv-nopol", body).result()
     assert recovered.properties.provisioning_state == "Succeeded"
+
+
+def test_vault_retention_cannot_change(cloud: LocalCloud, clients: Clients) -> None:
+    """Soft-delete retention is fixed at creation; the same value again is fine."""
+    _rg(clients)
+    _vault(clients, "kv-ret", softDeleteRetentionInDays=30)
+    _vault(clients, "kv-ret", softDeleteRetentionInDays=30)
+    for change in (
+        lambda: _vault(clients, "kv-ret", softDeleteRetentionInDays=90),
+        lambda: clients.keyvault.vaults.update(
+            RG, "kv-ret", {"properties": {"softDeleteRetentionInDays": 7}}
+        ),
+    ):
+        with pytest.raises(HttpResponseError) as info:
+            change()
+        assert info.value.status_code == 400
+        assert "softDeleteRetentionInDays" in str(info.value) and "can't be modified" in str(
+            info.value
+        )
+    got = clients.keyvault.vaults.get(RG, "kv-ret")
+    assert got.properties.soft_delete_retention_in_days == 30

@@ -56,6 +56,24 @@ def _taken_message(name: str) -> str:
     )
 
 
+def _refuse_retention_change(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """softDeleteRetentionInDays is fixed when the vault is created: "Once set, the retention
+    policy interval cannot be changed" (learn.microsoft.com/azure/key-vault/general/
+    soft-delete-overview). Azure's answer, as quoted in public Bicep templates: 400 BadRequest
+    'The property "softDeleteRetentionInDays" has been set already and it can't be modified.'
+    The same value again is accepted (templates re-send it on every deployment)."""
+    if "softDeleteRetentionInDays" not in new:
+        return
+    have = old.get("softDeleteRetentionInDays", RETENTION_DAYS)
+    if new["softDeleteRetentionInDays"] != have:
+        raise CloudError(
+            400,
+            "BadRequest",
+            'The property "softDeleteRetentionInDays" has been set already and it can\'t be '
+            "modified.",
+        )
+
+
 def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
     """Move a vault to the deleted state (soft delete is always on), keeping its secrets."""
     props = vault["properties"]
@@ -138,6 +156,8 @@ def put_vault(eng: Engine, req: Request) -> Response:
                 'The property "enablePurgeProtection" cannot be set to false. Enabling the purge '
                 "protection for a vault is an irreversible action.",
             )
+        if existing:
+            _refuse_retention_change(old, req_props)
         if req_props.get("enableSoftDelete") is False:
             raise CloudError(
                 400,
@@ -207,6 +227,7 @@ def patch_vault(eng: Engine, req: Request) -> Response:
         if "tags" in payload:
             r["tags"] = payload["tags"] or {}
         new_props = dict(payload.get("properties") or {})
+        _refuse_retention_change(r["properties"], new_props)
         if (
             r["properties"].get("enablePurgeProtection")
             and new_props.get("enablePurgeProtection") is False
