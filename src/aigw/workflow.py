@@ -126,6 +126,9 @@ def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -
     observed = observe(session, destroy=destroy)
     if destroy:
         return plan_destroy(session.desired, observed, purge=purge)
+    from aigw import preflight
+
+    preflight.raise_first(preflight.problems(session.desired, observed))
     return plan_deploy(session.desired, observed)
 
 

@@ -48,7 +48,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     )
 
 
-def _properties(m: dict[str, Any]) -> dict[str, Any]:
+def _properties(m: dict[str, Any], *, create: bool) -> dict[str, Any]:
     props: dict[str, Any] = {
         "tenantId": m["tenantId"],
         "sku": {"family": "A", "name": m["sku"]},
@@ -56,9 +56,10 @@ def _properties(m: dict[str, Any]) -> dict[str, Any]:
         # Required unless createMode is recover (2026-05-15 spec); RBAC mode ignores policies.
         "accessPolicies": [],
         "enableSoftDelete": True,
-        "softDeleteRetentionInDays": m["softDeleteRetentionInDays"],
         "publicNetworkAccess": "Enabled",
     }
+    if create:  # fixed at creation: Azure refuses a change (preflight says so in plan)
+        props["softDeleteRetentionInDays"] = m["softDeleteRetentionInDays"]
     if m["enablePurgeProtection"]:
         props["enablePurgeProtection"] = True  # Azure refuses an explicit false
     return props
@@ -71,7 +72,10 @@ def ensure(ctx: Ctx, res: Resource, *, recover: bool = False) -> dict[str, Any]:
         props = {"tenantId": m["tenantId"], "sku": {"family": "A", "name": m["sku"]}}
         body = {"location": m["location"], "properties": {**props, "createMode": "recover"}}
         vaults.begin_create_or_update(ctx.rg, res.name, body).result()
-    body = {"location": m["location"], "tags": m["tags"], "properties": _properties(m)}
+    # A reconcile: read before write, so a retried create (its answer lost) is an update.
+    exists = recover or get_or_none(lambda: vaults.get(ctx.rg, res.name)) is not None
+    props = _properties(m, create=not exists)
+    body = {"location": m["location"], "tags": m["tags"], "properties": props}
     return _outputs(to_rest(vaults.begin_create_or_update(ctx.rg, res.name, body).result()))
 
 
