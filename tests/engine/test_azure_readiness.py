@@ -121,3 +121,12 @@ def test_vault_retention_is_sent_only_on_create(
     assert len(puts) == 2
     assert puts[0]["softDeleteRetentionInDays"] == cfg.key_vault.soft_delete_retention_days
     assert "softDeleteRetentionInDays" not in puts[1]
+
+
+def test_location_without_container_apps_fails_in_plan(stack: Stack) -> None:
+    """Behaviour 7: the provider metadata plan already reads says where each resource type
+    lives; a YAML location without Container Apps fails in plan, before any write."""
+    cfg = stack.config().model_copy(update={"location": "westindia", "location_short": "inw"})
+    line = _plan_refusal(stack, cfg)
+    assert line.startswith("dev.yaml: location:"), line
+    assert "Microsoft.App/managedEnvironments" in line and "southafricanorth" in line

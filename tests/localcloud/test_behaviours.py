@@ -274,3 +274,26 @@ def test_vault_retention_cannot_change(cloud: LocalCloud, clients: Clients) -> N
         )
     got = clients.keyvault.vaults.get(RG, "kv-ret")
     assert got.properties.soft_delete_retention_in_days == 30
+
+
+def test_locations_per_resource_type(cloud: LocalCloud, clients: Clients) -> None:
+    """The provider GET lists each type's regions; a PUT elsewhere answers 400
+    LocationNotAvailableForResourceType, naming the type and the regions it has."""
+    app = clients.resource.providers.get("Microsoft.App")
+    env_type = next(t for t in app.resource_types if t.resource_type == "managedEnvironments")
+    assert "South Africa North" in env_type.locations and "West India" not in env_type.locations
+    kv = clients.resource.providers.get("Microsoft.KeyVault")
+    vaults = next(t for t in kv.resource_types if t.resource_type == "vaults")
+    assert "West India" in vaults.locations
+    clients.resource.resource_groups.create_or_update("rg-in", {"location": "westindia"})
+    with pytest.raises(HttpResponseError) as info:
+        clients.apps.managed_environments.begin_create_or_update(
+            "rg-in", "cae-in", {"location": "westindia", "properties": {}}
+        ).result()
+    assert info.value.status_code == 400
+    assert info.value.error.code == "LocationNotAvailableForResourceType"
+    assert "'Microsoft.App/managedEnvironments'" in str(info.value)
+    assert "southafricanorth" in str(info.value)
+    with pytest.raises(HttpResponseError) as info:
+        clients.resource.resource_groups.create_or_update("rg-x", {"location": "atlantis"})
+    assert info.value.error.code == "LocationNotAvailableForResourceGroup"
