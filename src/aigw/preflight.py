@@ -9,6 +9,32 @@ from aigw.desired import Desired, Kind
 from aigw.errors import ConfigError
 from aigw.plan import Observed
 
+# The resource types aigw creates, per provider namespace: each must be offered where the
+# YAML's location is (the provider GET's resourceTypes[].locations).
+LOCATED_TYPES: dict[str, tuple[str, ...]] = {
+    "Microsoft.App": ("managedEnvironments", "containerApps"),
+    "Microsoft.KeyVault": ("vaults",),
+    "Microsoft.ManagedIdentity": ("userAssignedIdentities",),
+    "Microsoft.OperationalInsights": ("workspaces",),
+}
+
+
+def _location_problem(
+    file: str, location: str, namespace: str, obs: Observed
+) -> ConfigError | None:
+    known = obs.fields.get("locations") or {}
+    for rtype in LOCATED_TYPES.get(namespace, ()):
+        regions = known.get(rtype.lower())
+        if regions and location.lower() not in regions:
+            return ConfigError(
+                file,
+                "location",
+                f"{location} does not offer {namespace}/{rtype} (Azure would refuse with "
+                "LocationNotAvailableForResourceType)",
+                hint=f"choose a region that does: {', '.join(regions)}",
+            )
+    return None
+
 
 def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigError]:
     """Every problem found, in resource order (empty: the plan can go ahead)."""
@@ -18,6 +44,10 @@ def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigE
         obs = observed.get(res.key)
         if obs is None:
             continue
+        if res.kind is Kind.provider:
+            problem = _location_problem(file, desired.location, res.name, obs)
+            if problem is not None:
+                found.append(problem)
         if res.kind is Kind.key_vault and obs.exists:
             have = obs.fields.get("softDeleteRetentionInDays")
             want = res.managed.get("softDeleteRetentionInDays")
