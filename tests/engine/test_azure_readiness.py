@@ -130,3 +130,41 @@ def test_location_without_container_apps_fails_in_plan(stack: Stack) -> None:
     line = _plan_refusal(stack, cfg)
     assert line.startswith("dev.yaml: location:"), line
     assert "Microsoft.App/managedEnvironments" in line and "southafricanorth" in line
+
+
+def _other_group_vault(stack: Stack, name: str, *, delete: bool) -> None:
+    """A vault named `name` in another resource group of the same subscription."""
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    cloud = stack.cloud
+    kw: dict[str, Any] = cloud.client_kwargs()
+    ResourceManagementClient(
+        cloud.credential(), cloud.subscription_id, **kw
+    ).resource_groups.create_or_update("someone-elses-rg", {"location": "southafricanorth"})
+    vaults = KeyVaultManagementClient(cloud.credential(), cloud.subscription_id, **kw).vaults
+    body = {
+        "location": "southafricanorth",
+        "properties": {
+            "tenantId": cloud.tenant_id,
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": [],
+        },
+    }
+    vaults.begin_create_or_update("someone-elses-rg", name, body).result()
+    if delete:
+        vaults.delete("someone-elses-rg", name)
+
+
+@pytest.mark.parametrize("where", ["another subscription", "another group", "soft-deleted"])
+def test_vault_name_taken_fails_in_plan(stack: Stack, where: str) -> None:
+    """Issue 17 R13: vault names are global; checkNameAvailability in plan finds a taken name
+    before anything is created, and says how to choose another one."""
+    name = stack.config().names().key_vault
+    if where == "another subscription":
+        stack.cloud.seed_taken_vault_name(name)
+    else:
+        _other_group_vault(stack, name, delete=where == "soft-deleted")
+    line = _plan_refusal(stack, stack.config())
+    assert line.startswith("dev.yaml: key_vault.name_suffix:"), line
+    assert name in line and "name_suffix" in line

@@ -297,3 +297,20 @@ def test_locations_per_resource_type(cloud: LocalCloud, clients: Clients) -> Non
     with pytest.raises(HttpResponseError) as info:
         clients.resource.resource_groups.create_or_update("rg-x", {"location": "atlantis"})
     assert info.value.error.code == "LocationNotAvailableForResourceGroup"
+
+
+def test_vault_name_availability(cloud: LocalCloud, clients: Clients) -> None:
+    """Names are global: taken in another group or subscription, or soft-deleted."""
+    _rg(clients)
+    check = clients.keyvault.vaults.check_name_availability
+    body = {"name": "kv-free-1", "type": "Microsoft.KeyVault/vaults"}
+    assert check(body).name_available is True
+    cloud.seed_taken_vault_name("kv-free-1")  # another subscription has it
+    assert check(body).name_available is False
+    _vault(clients, "kv-mine-1")
+    got = check({"name": "kv-mine-1", "type": "Microsoft.KeyVault/vaults"})
+    assert got.name_available is False and got.reason == "AlreadyExists"
+    clients.keyvault.vaults.delete(RG, "kv-mine-1")
+    assert check({"name": "kv-mine-1", "type": "Microsoft.KeyVault/vaults"}).name_available is False
+    with pytest.raises(HttpResponseError):
+        check({"name": "kv-free-2"})  # type is required by the spec

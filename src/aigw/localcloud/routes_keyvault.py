@@ -262,7 +262,18 @@ def list_vaults(eng: Engine, req: Request) -> Response:
 
 @router.route("POST", SUB + r"/providers/Microsoft.KeyVault/checkNameAvailability")
 def check_name(eng: Engine, req: Request) -> Response:
-    name = str((req.json() or {}).get("name") or "")
+    """Vaults_CheckNameAvailability (KeyVault/stable/2026-05-15/openapi.json): the body's
+    `name` and `type` (enum "Microsoft.KeyVault/vaults") are required. A name is taken while a
+    vault of that name exists in any group or subscription, or waits soft-deleted (names are
+    global; soft-delete-overview: "the name ... cannot be reused until it is purged")."""
+    payload = req.json() or {}
+    if not payload.get("name") or payload.get("type") != "Microsoft.KeyVault/vaults":
+        raise CloudError(
+            400,
+            "BadRequest",
+            "The request body must carry 'name' and 'type': 'Microsoft.KeyVault/vaults'.",
+        )
+    name = str(payload["name"])
     with eng.store.read() as st:
         eng.require_provider(st, NS)
         taken = (
