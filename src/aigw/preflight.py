@@ -48,6 +48,21 @@ def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigE
             problem = _location_problem(file, desired.location, res.name, obs)
             if problem is not None:
                 found.append(problem)
+        if (
+            res.kind is Kind.key_vault
+            and not obs.exists
+            and obs.outputs.get("name_available") is False
+        ):
+            found.append(
+                ConfigError(
+                    file,
+                    "key_vault.name_suffix",
+                    f"the vault name {res.name} is taken elsewhere (vault names are global): "
+                    f"{obs.outputs.get('name_reason') or 'not available'}",
+                    hint="set key_vault.name_suffix: auto (a stable suffix) or up to 6 lowercase "
+                    "letters and digits of your own",
+                )
+            )
         if res.kind is Kind.key_vault and obs.exists:
             have = obs.fields.get("softDeleteRetentionInDays")
             want = res.managed.get("softDeleteRetentionInDays")
