@@ -190,6 +190,36 @@ def delete_assignment(eng: Engine, req: Request) -> Response:
     return Response(200, _public(ra))
 
 
+def deployer_standing_assignment(st: State) -> dict[str, Any]:
+    """The deployer's role on the whole subscription, which the local cloud keeps implicit:
+    Owner, or Contributor (no Microsoft.Authorization/*/Write) while `deny_deployer` is set.
+    Listed like any assignment (roleAssignments 2022-04-01 RoleAssignments_ListForScope)."""
+    from .rbac import CONTRIBUTOR, OWNER
+
+    sub = f"/subscriptions/{st['subscription_id']}"
+    role = CONTRIBUTOR if st["deny_deployer"] else OWNER
+    name = "0000aaaa-0000-4000-8000-" + st["deployer_principal_id"].replace("-", "")[:12]
+    return {
+        "properties": {
+            "roleDefinitionId": f"{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            "principalId": st["deployer_principal_id"],
+            "principalType": directory_principal_type(st, st["deployer_principal_id"]),
+            "scope": sub,
+            "condition": None,
+            "conditionVersion": None,
+            "createdOn": "2024-01-01T00:00:00.0000000Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+            "createdBy": None,
+            "updatedBy": None,
+            "delegatedManagedIdentityResourceId": None,
+            "description": None,
+        },
+        "id": f"{sub}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": name,
+    }
+
+
 _FILTER_PRINCIPAL = re.compile(r"(?:principalId\s+eq\s+|assignedTo\()\s*'([^']+)'", re.I)
 
 
@@ -210,6 +240,8 @@ def list_assignments(eng: Engine, req: Request) -> Response:
             if m and ra["properties"]["principalId"].lower() != m.group(1).lower():
                 continue
             items.append(_public(ra))
+        if m and m.group(1).lower() == st["deployer_principal_id"].lower():
+            items.append(deployer_standing_assignment(st))
     return Response(200, {"value": items})
 
 

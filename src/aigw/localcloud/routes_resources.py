@@ -203,6 +203,30 @@ def _finish_group_delete(eng: Engine, op: dict[str, Any]) -> None:
             eng.runner.stop(app_key)
 
 
+@router.route("GET", SUB)
+def get_subscription(eng: Engine, req: Request) -> Response:
+    """Subscriptions_Get (Microsoft.Resources/stable/2022-12-01/subscriptions.json)."""
+    with eng.store.read() as st:
+        eng.require_subscription(st, req.params["sub"])
+        sub = st["subscription_id"]
+        return Response(
+            200,
+            {
+                "id": f"/subscriptions/{sub}",
+                "subscriptionId": sub,
+                "tenantId": st["tenant_id"],
+                "displayName": "aigw local cloud",
+                "state": "Enabled",
+                "subscriptionPolicies": {
+                    "locationPlacementId": "Public_2014-09-01",
+                    "quotaId": "PayAsYouGo_2014-09-01",
+                    "spendingLimit": "Off",
+                },
+                "authorizationSource": "RoleBased",
+            },
+        )
+
+
 # ----------------------------------------------------------------------------- providers
 @router.route("GET", SUB + r"/providers")
 def list_providers(eng: Engine, req: Request) -> Response:
