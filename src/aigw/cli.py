@@ -20,7 +20,7 @@ from aigw.redact import redact
 
 if TYPE_CHECKING:
     pass
-from aigw import cli_gateway, cli_infra
+from aigw import cli_doctor, cli_gateway, cli_infra
 from aigw import cli_shared as shared
 from aigw.cli_shared import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.formats import OutputFormat
@@ -162,6 +162,7 @@ def litellm_ensure(
 
 cli_infra.register(app)
 cli_gateway.register(app)
+app.command()(cli_doctor.doctor)
 
 
 def _print_error(message: str) -> None:

@@ -19,9 +19,7 @@ LOCATED_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _location_problem(
-    file: str, location: str, namespace: str, obs: Observed
-) -> ConfigError | None:
+def location_problem(file: str, location: str, namespace: str, obs: Observed) -> ConfigError | None:
     known = obs.fields.get("locations") or {}
     for rtype in LOCATED_TYPES.get(namespace, ()):
         regions = known.get(rtype.lower())
@@ -45,7 +43,7 @@ def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigE
         if obs is None:
             continue
         if res.kind is Kind.provider:
-            problem = _location_problem(file, desired.location, res.name, obs)
+            problem = location_problem(file, desired.location, res.name, obs)
             if problem is not None:
                 found.append(problem)
         if (
