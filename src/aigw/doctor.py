@@ -39,7 +39,11 @@ class Finding:
 
 
 def _in_scope(target: str, scope: str) -> bool:
+    """Does an assignment at `scope` cover `target`? Management groups listed for a
+    subscription are the ones above it, so they cover everything in it."""
     t, s = target.lower().rstrip("/"), scope.lower().rstrip("/")
+    if s.startswith("/providers/microsoft.management/managementgroups/"):
+        return True
     return s == "" or t == s or t.startswith(s + "/")
 
 
@@ -90,11 +94,26 @@ def subscription(session: Session, tenant: str) -> Finding:
 def role_rights(session: Session, principal: str) -> Finding:
     """May `principal` create role assignments at the vault's scope? Its assignments at or
     above that scope (assignedTo, so group memberships count), their roles' actions."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
     ctx = session.ctx
     vault = next(r for r in session.desired.resources if r.kind is Kind.key_vault)
     scope = f"/subscriptions/{ctx.sub}/resourceGroups/{ctx.rg}/providers/Microsoft.KeyVault/vaults/{vault.name}"  # noqa: E501
     auth = ctx.clients.authorization()
-    found = auth.role_assignments.list_for_subscription(filter=f"assignedTo('{principal}')")
+    try:
+        found = list(
+            auth.role_assignments.list_for_subscription(filter=f"assignedTo('{principal}')")
+        )
+    except HttpResponseError as err:
+        return Finding(
+            "role assignments",
+            False,
+            f"cannot read the role assignments of {principal}: "
+            f"{error_code(err) or err.status_code}",
+            "the deployer needs at least Reader on the subscription",
+        )
     for ra in found:
         if not _in_scope(scope, ra.scope or ""):
             continue

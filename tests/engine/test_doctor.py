@@ -95,3 +95,16 @@ def test_doctor_names_each_problem_with_its_fix(cloud_dir: Path, tmp_path: Path)
     assert len(problems) == 3 and all("-> fix: " in x for x in problems)
     assert "Microsoft.App is NotRegistered (deploy registers it" in text.stdout
     assert writes(cloud_dir)[mark:] == []
+
+
+def test_which_assignment_scopes_cover_the_vault() -> None:
+    from aigw.doctor import _in_scope
+
+    vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+    assert _in_scope(vault, "/subscriptions/S")
+    assert _in_scope(vault, "/subscriptions/s/resourcegroups/RG")
+    assert _in_scope(vault, vault.upper())
+    assert _in_scope(vault, "/providers/Microsoft.Management/managementGroups/root")
+    assert not _in_scope(vault, "/subscriptions/s/resourceGroups/rg2")
+    assert not _in_scope(vault, "/subscriptions/s/resourceGroups/r")
+    assert not _in_scope(vault, "/subscriptions/other")
