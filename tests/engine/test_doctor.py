@@ -81,10 +81,17 @@ def test_doctor_names_each_problem_with_its_fix(cloud_dir: Path, tmp_path: Path)
         st["deny_deployer"] = True  # a Contributor: no Microsoft.Authorization/*/Write
         st["taken_vault_names"].append(vault)
         st["providers"]["microsoft.app"]["state"] = "NotRegistered"
+        # CI signs in as a service principal: its token says idtyp=app.
+        st["principals"][st["deployer_principal_id"].lower()] = {
+            "created": 0.0,
+            "kind": "ServicePrincipal",
+        }
     mark = len(writes(cloud_dir))
     r = doctor(cloud_dir, env_dir, "-o", "json")
     assert r.returncode == 1, r.stdout + r.stderr
-    failed = {c["check"]: c for c in json.loads(r.stdout)["checks"] if not c["ok"]}
+    checks = json.loads(r.stdout)["checks"]
+    assert checks[0]["detail"].startswith("ServicePrincipal ")
+    failed = {c["check"]: c for c in checks if not c["ok"]}
     assert set(failed) == {"role assignments", "location", "key_vault.name_suffix"}
     assert "User Access Administrator" in failed["role assignments"]["fix"]
     assert "southafricanorth" in failed["location"]["fix"]
