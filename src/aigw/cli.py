@@ -20,7 +20,7 @@ from aigw.redact import redact
 
 if TYPE_CHECKING:
     pass
-from aigw import cli_gateway, cli_infra, cli_init, cli_key
+from aigw import cli_doctor, cli_gateway, cli_infra, cli_init, cli_key
 from aigw import cli_shared as shared
 from aigw.cli_shared import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.formats import OutputFormat
@@ -167,6 +167,7 @@ cli_infra.register(app)
 cli_gateway.register(app)
 cli_key.register(app)
 cli_init.register(app)
+app.command()(cli_doctor.doctor)
 
 
 def _print_error(message: str) -> None:

@@ -123,9 +123,17 @@ def arm_ids(subscription_id: str, rg: str) -> dict[str, str]:
 
 
 def build_desired(
-    config: EnvConfig, *, subscription_id: str, tenant_id: str, deployer_principal_id: str
+    config: EnvConfig,
+    *,
+    subscription_id: str,
+    tenant_id: str,
+    deployer_principal_id: str,
+    deployer_principal_type: str | None = None,
 ) -> Desired:
-    """Every resource of one environment, in dependency order (pure)."""
+    """Every resource of one environment, in dependency order (pure).
+
+    `deployer_principal_type`: User or ServicePrincipal, from the token (ARM refuses a wrong one
+    with UnmatchedPrincipalType); None leaves it out and ARM looks the principal up."""
     names = config.names()
     tags = config.all_tags()
     loc = config.location
@@ -208,7 +216,7 @@ def build_desired(
             "scope": vault_id,
             "roleDefinitionId": KEY_VAULT_SECRETS_OFFICER,
             "principalId": deployer_principal_id,
-            "principalType": "ServicePrincipal",
+            "principalType": deployer_principal_type,
         },
         owned=False,
         display="Key Vault Secrets Officer for the deployer",

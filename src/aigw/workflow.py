@@ -28,7 +28,7 @@ def localcloud_dir() -> Path:
 def local_target(state_dir: Path | None = None) -> Target:
     """The local cloud (started if needed): its ARM URL, CA and a static-token credential."""
     from aigw.azure.session import Target
-    from aigw.localcloud.credential import LocalCredential
+    from aigw.localcloud.credential import LocalCredential, token_kind
     from aigw.localcloud.daemon import ensure_running
 
     directory = state_dir or localcloud_dir()
@@ -36,7 +36,7 @@ def local_target(state_dir: Path | None = None) -> Target:
     # The local cloud's deployer principal (Owner of its subscription), unless a test asks
     # to act as somebody else.
     principal = os.environ.get("AIGW_LOCALCLOUD_PRINCIPAL") or ep.deployer_principal_id
-    cred = LocalCredential(principal, ep.tenant_id)
+    cred = LocalCredential(principal, ep.tenant_id, token_kind(directory, principal))
     return Target(
         subscription_id=ep.subscription_id,
         credential=cred,
@@ -96,14 +96,15 @@ def open_session(
     role_wait_timeout: float = 600.0,
 ) -> Session:
     from aigw.azure.context import Ctx
-    from aigw.azure.session import Clients, whoami
+    from aigw.azure.session import Clients, whoami_kind
 
-    principal, tenant = whoami(target)
+    principal, tenant, kind = whoami_kind(target)
     desired = build_desired(
         config,
         subscription_id=target.subscription_id,
         tenant_id=tenant,
         deployer_principal_id=principal,
+        deployer_principal_type=kind,
     )
     ctx = Ctx(
         clients=Clients(target),
@@ -125,6 +126,9 @@ def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -
     observed = observe(session, destroy=destroy)
     if destroy:
         return plan_destroy(session.desired, observed, purge=purge)
+    from aigw import preflight
+
+    preflight.raise_first(preflight.problems(session.desired, observed))
     return plan_deploy(session.desired, observed)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from aigw import workflow
 from aigw.apply import raise_on_failure
-from aigw.errors import AzureError
+from aigw.errors import AzureError, UserError
 from aigw.plan import Action
 
 from .harness import Stack, close_stack, make_stack
@@ -45,7 +45,7 @@ def test_deployer_without_rights_gets_one_line(stack: Stack) -> None:
 
 def test_vault_name_taken_elsewhere_says_how_to_fix(stack: Stack) -> None:
     stack.cloud.seed_taken_vault_name(stack.config().names().key_vault)
-    _, result = stack.deploy()
-    with pytest.raises(AzureError) as info:
-        raise_on_failure(result)
+    # Found in plan now (checkNameAvailability), before anything is created.
+    with pytest.raises(UserError) as info:
+        stack.deploy()
     assert "name_suffix" in info.value.one_line()

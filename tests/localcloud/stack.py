@@ -104,6 +104,7 @@ def deploy(c: Clients, vault_name: str = "kv-test-1") -> Stack:
                 "tenantId": cloud.tenant_id,
                 "sku": {"family": "A", "name": "standard"},
                 "enableRbacAuthorization": True,
+                "accessPolicies": [],
             },
         },
     ).result()

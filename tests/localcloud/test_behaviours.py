@@ -14,7 +14,11 @@ from aigw.localcloud.cloud import LocalCloud
 from .conftest import KV_ADMIN, SECRETS_OFFICER, SECRETS_USER, Clients, make_clients
 from .stack import LOC, RG, app_body, deploy
 
-VAULT_PROPS = {"sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": True}
+VAULT_PROPS = {
+    "sku": {"family": "A", "name": "standard"},
+    "enableRbacAuthorization": True,
+    "accessPolicies": [],
+}
 
 
 def _rg(c: Clients) -> None:
@@ -231,3 +235,82 @@ def test_app_start_failure_fails_provisioning(clients: Clients, runner) -> None:
         clients.apps.container_apps.begin_create_or_update(RG, "ca-test", body).result()
     assert "exited with code 1" in str(e.value)
     assert clients.apps.container_apps.get(RG, "ca-test").properties.provisioning_state == "Failed"
+
+
+def test_vault_put_without_access_policies_is_refused(cloud: LocalCloud, clients: Clients) -> None:
+    """2026-05-15 spec: accessPolicies is required unless createMode is recover."""
+    _rg(clients)
+    body = {
+        "location": LOC,
+        "properties": {"tenantId": cloud.tenant_id, "sku": {"family": "A", "name": "standard"}},
+    }
+    with pytest.raises(HttpResponseError) as info:
+        clients.keyvault.vaults.begin_create_or_update(RG, "kv-nopol", body).result()
+    assert info.value.status_code == 400
+    assert "accessPolicies is not specified" in str(info.value)
+    _vault(clients, "kv-nopol")  # with `accessPolicies: []` it is created
+    clients.keyvault.vaults.delete(RG, "kv-nopol")
+    body["properties"]["createMode"] = "recover"  # a recover needs none
+    recovered = clients.keyvault.vaults.begin_create_or_update(RG, "kv-nopol", body).result()
+    assert recovered.properties.provisioning_state == "Succeeded"
+
+
+def test_vault_retention_cannot_change(cloud: LocalCloud, clients: Clients) -> None:
+    """Soft-delete retention is fixed at creation; the same value again is fine."""
+    _rg(clients)
+    _vault(clients, "kv-ret", softDeleteRetentionInDays=30)
+    _vault(clients, "kv-ret", softDeleteRetentionInDays=30)
+    for change in (
+        lambda: _vault(clients, "kv-ret", softDeleteRetentionInDays=90),
+        lambda: clients.keyvault.vaults.update(
+            RG, "kv-ret", {"properties": {"softDeleteRetentionInDays": 7}}
+        ),
+    ):
+        with pytest.raises(HttpResponseError) as info:
+            change()
+        assert info.value.status_code == 400
+        assert "softDeleteRetentionInDays" in str(info.value) and "can't be modified" in str(
+            info.value
+        )
+    got = clients.keyvault.vaults.get(RG, "kv-ret")
+    assert got.properties.soft_delete_retention_in_days == 30
+
+
+def test_locations_per_resource_type(cloud: LocalCloud, clients: Clients) -> None:
+    """The provider GET lists each type's regions; a PUT elsewhere answers 400
+    LocationNotAvailableForResourceType, naming the type and the regions it has."""
+    app = clients.resource.providers.get("Microsoft.App")
+    env_type = next(t for t in app.resource_types if t.resource_type == "managedEnvironments")
+    assert "South Africa North" in env_type.locations and "West India" not in env_type.locations
+    kv = clients.resource.providers.get("Microsoft.KeyVault")
+    vaults = next(t for t in kv.resource_types if t.resource_type == "vaults")
+    assert "West India" in vaults.locations
+    clients.resource.resource_groups.create_or_update("rg-in", {"location": "westindia"})
+    with pytest.raises(HttpResponseError) as info:
+        clients.apps.managed_environments.begin_create_or_update(
+            "rg-in", "cae-in", {"location": "westindia", "properties": {}}
+        ).result()
+    assert info.value.status_code == 400
+    assert info.value.error.code == "LocationNotAvailableForResourceType"
+    assert "'Microsoft.App/managedEnvironments'" in str(info.value)
+    assert "southafricanorth" in str(info.value)
+    with pytest.raises(HttpResponseError) as info:
+        clients.resource.resource_groups.create_or_update("rg-x", {"location": "atlantis"})
+    assert info.value.error.code == "LocationNotAvailableForResourceGroup"
+
+
+def test_vault_name_availability(cloud: LocalCloud, clients: Clients) -> None:
+    """Names are global: taken in another group or subscription, or soft-deleted."""
+    _rg(clients)
+    check = clients.keyvault.vaults.check_name_availability
+    body = {"name": "kv-free-1", "type": "Microsoft.KeyVault/vaults"}
+    assert check(body).name_available is True
+    cloud.seed_taken_vault_name("kv-free-1")  # another subscription has it
+    assert check(body).name_available is False
+    _vault(clients, "kv-mine-1")
+    got = check({"name": "kv-mine-1", "type": "Microsoft.KeyVault/vaults"})
+    assert got.name_available is False and got.reason == "AlreadyExists"
+    clients.keyvault.vaults.delete(RG, "kv-mine-1")
+    assert check({"name": "kv-mine-1", "type": "Microsoft.KeyVault/vaults"}).name_available is False
+    with pytest.raises(HttpResponseError):
+        check({"name": "kv-free-2"})  # type is required by the spec

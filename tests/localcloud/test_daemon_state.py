@@ -62,6 +62,7 @@ def test_state_survives_restart(tmp_path) -> None:
                 "properties": {
                     "tenantId": cloud.tenant_id,
                     "sku": {"family": "A", "name": "standard"},
+                    "accessPolicies": [],
                 },
             },
         ).result()

@@ -65,6 +65,7 @@ def test_lro_shapes_and_realistic_timing(tmp_path) -> None:
                 "properties": {
                     "tenantId": cloud.tenant_id,
                     "sku": {"family": "A", "name": "standard"},
+                    "accessPolicies": [],
                 },
             },
         )

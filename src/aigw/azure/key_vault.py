@@ -15,6 +15,31 @@ def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     return {"id": body.get("id"), "vault_uri": props.get("vaultUri")}
 
 
+def _group_of(resource_id: str) -> str:
+    parts = resource_id.lower().split("/")
+    return parts[parts.index("resourcegroups") + 1] if "resourcegroups" in parts else ""
+
+
+def name_availability(ctx: Ctx, name: str) -> dict[str, Any]:
+    """Vault names are global: {"name_available": bool, "name_reason": str}, or {} when it
+    cannot be asked yet (Microsoft.KeyVault not registered: apply registers it first)."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    vaults = ctx.clients.keyvault().vaults
+    try:
+        got = to_rest(
+            vaults.check_name_availability({"name": name, "type": "Microsoft.KeyVault/vaults"})
+        )
+    except HttpResponseError as err:
+        if error_code(err) == "MissingSubscriptionRegistration":
+            return {}
+        raise
+    reason = " ".join(str(got.get("message") or got.get("reason") or "").split())
+    return {"name_available": bool(got.get("nameAvailable")), "name_reason": reason}
+
+
 def observe(ctx: Ctx, res: Resource) -> Observed:
     vaults = ctx.clients.keyvault().vaults
     found = get_or_none(lambda: vaults.get(ctx.rg, res.name))
@@ -22,8 +47,13 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
         location = res.managed["location"]
         deleted = get_or_none(lambda: vaults.get_deleted(res.name, location))
         if deleted is None:
-            return Observed(exists=False)
+            return Observed(exists=False, outputs=name_availability(ctx, res.name))
         props = to_rest(deleted).get("properties") or {}
+        group = _group_of(str(props.get("vaultId") or ""))
+        if group and group != ctx.rg.lower():
+            # Only the group it was deleted from can recover it; for us the name is taken.
+            why = f"a soft-deleted vault of that name belongs to resource group {group}"
+            return Observed(exists=False, outputs={"name_available": False, "name_reason": why})
         return Observed(
             exists=False,
             soft_deleted=True,
@@ -48,15 +78,18 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     )
 
 
-def _properties(m: dict[str, Any]) -> dict[str, Any]:
+def _properties(m: dict[str, Any], *, create: bool) -> dict[str, Any]:
     props: dict[str, Any] = {
         "tenantId": m["tenantId"],
         "sku": {"family": "A", "name": m["sku"]},
         "enableRbacAuthorization": True,
+        # Required unless createMode is recover (2026-05-15 spec); RBAC mode ignores policies.
+        "accessPolicies": [],
         "enableSoftDelete": True,
-        "softDeleteRetentionInDays": m["softDeleteRetentionInDays"],
         "publicNetworkAccess": "Enabled",
     }
+    if create:  # fixed at creation: Azure refuses a change (preflight says so in plan)
+        props["softDeleteRetentionInDays"] = m["softDeleteRetentionInDays"]
     if m["enablePurgeProtection"]:
         props["enablePurgeProtection"] = True  # Azure refuses an explicit false
     return props
@@ -69,7 +102,10 @@ def ensure(ctx: Ctx, res: Resource, *, recover: bool = False) -> dict[str, Any]:
         props = {"tenantId": m["tenantId"], "sku": {"family": "A", "name": m["sku"]}}
         body = {"location": m["location"], "properties": {**props, "createMode": "recover"}}
         vaults.begin_create_or_update(ctx.rg, res.name, body).result()
-    body = {"location": m["location"], "tags": m["tags"], "properties": _properties(m)}
+    # A reconcile: read before write, so a retried create (its answer lost) is an update.
+    exists = recover or get_or_none(lambda: vaults.get(ctx.rg, res.name)) is not None
+    props = _properties(m, create=not exists)
+    body = {"location": m["location"], "tags": m["tags"], "properties": props}
     return _outputs(to_rest(vaults.begin_create_or_update(ctx.rg, res.name, body).result()))
 
 

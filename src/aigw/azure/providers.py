@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aigw.azure.context import Ctx
-from aigw.azure.rest import to_rest
+from aigw.azure.rest import norm_location, to_rest
 from aigw.desired import Resource
 from aigw.errors import AzureError
 from aigw.plan import Observed
 
 
+def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:
+    """resourceType (lowercase) -> its regions (normalised), from a provider GET body."""
+    out: dict[str, list[str]] = {}
+    for t in body.get("resourceTypes") or []:
+        name = str(t.get("resourceType") or "").lower()
+        if name:
+            out[name] = [norm_location(x) for x in t.get("locations") or []]
+    return out
+
+
 def observe(ctx: Ctx, res: Resource) -> Observed:
     body = to_rest(ctx.clients.resources().providers.get(res.name))
-    return Observed(exists=True, fields={"registrationState": body.get("registrationState")})
+    return Observed(
+        exists=True,
+        fields={
+            "registrationState": body.get("registrationState"),
+            "locations": resource_type_locations(body),
+        },
+    )
 
 
 def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, str]:

@@ -41,9 +41,10 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         "properties": {
             "roleDefinitionId": _role_definition_id(ctx, m["roleDefinitionId"]),
             "principalId": m["principalId"],
-            "principalType": m["principalType"],
         }
     }
+    if m.get("principalType"):  # None for a deployer whose token does not say what it is
+        body["properties"]["principalType"] = m["principalType"]
 
     # PrincipalNotFound (a fresh identity) is retried by apply, like every RETRYABLE error.
     try:

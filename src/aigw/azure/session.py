@@ -164,8 +164,26 @@ def azure_target(subscription: str | None, *, debug_http: bool = False) -> Targe
     return Target(subscription_id=sub, credential=cred, debug_http=debug_http)
 
 
+def principal_type(claims: dict[str, Any]) -> str | None:
+    """ARM's principalType of the token's principal: Entra ID access tokens carry `idtyp`
+    (`app` for service principals and managed identities, `user` for people); without it a
+    delegated token (one with `scp`) is a user's. None: unknown (leave principalType out)."""
+    idtyp = str(claims.get("idtyp") or "").lower()
+    if idtyp == "app":
+        return "ServicePrincipal"
+    if idtyp == "user" or claims.get("scp"):
+        return "User"
+    return None
+
+
 def whoami(target: Target) -> tuple[str, str]:
     """(principal object id, tenant id) of the deployer, from its token."""
+    oid, tid, _ = whoami_kind(target)
+    return oid, tid
+
+
+def whoami_kind(target: Target) -> tuple[str, str, str | None]:
+    """(object id, tenant id, principalType or None) of the deployer, from its token."""
     from azure.core.exceptions import ClientAuthenticationError
 
     try:
@@ -178,4 +196,4 @@ def whoami(target: Target) -> tuple[str, str]:
     oid, tid = claims.get("oid"), claims.get("tid") or target.tenant_id
     if not oid or not tid:
         raise AzureError("the Azure token carries no object id (oid) or tenant id (tid)")
-    return str(oid), str(tid)
+    return str(oid), str(tid), principal_type(claims)

@@ -7,6 +7,7 @@ from typing import Any
 from .engine import Engine, public
 from .errors import CloudError, not_found
 from .http import Request, Response
+from .locations import require_location
 from .state import State
 from .util import key, norm_location, now, system_data
 
@@ -47,6 +48,7 @@ def build_tracked(
             "LocationRequired",
             "The location property is required for this definition.",
         )
+    require_location(type_name, location)
     t = now()
     created = (existing or {}).get("_created", t)
     body: dict[str, Any] = {

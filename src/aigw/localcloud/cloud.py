@@ -214,8 +214,33 @@ class LocalCloud:
         )
 
     def credential(self, principal_id: str | None = None) -> LocalCredential:
-        """A credential for the deployer (default) or any principal (e.g. an identity's)."""
-        return LocalCredential(principal_id or self.deployer_principal_id, self.tenant_id)
+        """A credential for the deployer (default) or any principal (e.g. an identity's), its
+        token's `idtyp` claim from the principal's kind (users `user`, the others `app`)."""
+        pid = principal_id or self.deployer_principal_id
+        return LocalCredential(pid, self.tenant_id, idtyp=self.token_kind(pid))
+
+    def token_kind(self, principal_id: str) -> str:
+        """The `idtyp` claim Entra ID puts in this principal's tokens: user or app."""
+        from .credential import token_kind
+
+        return token_kind(self.state_dir, principal_id)
+
+    def add_principal(self, kind: str) -> str:
+        """A new directory principal: `User` (a person, `az login`), `ServicePrincipal` (an app
+        signing in with a secret or OIDC) or `ManagedIdentity`; returns its object id."""
+        if kind not in ("User", "ServicePrincipal", "ManagedIdentity"):
+            raise ValueError(f"unknown principal kind {kind!r}")
+        pid = guid()
+        with self.engine.store.write() as st:
+            st["principals"][pid] = {"created": 0.0, "kind": kind}
+        return pid
+
+    def set_deployer_kind(self, kind: str) -> None:
+        """What the deployer is: `User` (default, like `az login`) or `ServicePrincipal` (CI)."""
+        if kind not in ("User", "ServicePrincipal"):
+            raise ValueError(f"unknown deployer kind {kind!r}")
+        with self.engine.store.write() as st:
+            st["principals"][st["deployer_principal_id"].lower()] = {"created": 0.0, "kind": kind}
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments every mgmt client needs to talk to this cloud."""

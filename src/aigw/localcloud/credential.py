@@ -1,7 +1,10 @@
 """A static-token credential for the local cloud (azure-core TokenCredential protocol).
 
-The token is an unsigned JWT-shaped string whose payload names the calling principal (`oid`)
-and tenant (`tid`); the emulator reads it to decide who calls. Never valid against real Azure.
+The token is an unsigned JWT-shaped string whose payload names the calling principal (`oid`),
+its tenant (`tid`) and its kind (`idtyp`: `user` for a person, `app` for a service principal or
+a managed identity, as Entra ID access tokens carry it: learn.microsoft.com/entra/identity-platform
+/access-token-claims-reference, "idtyp"); the emulator reads it to decide who calls. Never valid
+against real Azure.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -21,19 +25,26 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def make_token(principal_id: str, tenant_id: str) -> str:
+def make_token(principal_id: str, tenant_id: str, idtyp: str = "user") -> str:
+    if idtyp not in ("user", "app"):
+        raise ValueError(f"idtyp must be 'user' or 'app', not {idtyp!r}")
     header = _b64({"alg": "none", "typ": "JWT"})
-    payload = _b64({"oid": principal_id, "tid": tenant_id, "iss": "aigw-localcloud"})
+    claims = {"oid": principal_id, "tid": tenant_id, "iss": "aigw-localcloud", "idtyp": idtyp}
+    payload = _b64(claims)
     return f"{header}.{payload}.localcloud"
 
 
 class LocalCredential:
-    """`LocalCredential(principal_id, tenant_id)`; use `cloud.credential()` for the deployer."""
+    """`LocalCredential(principal_id, tenant_id, idtyp)`; `cloud.credential()` for the deployer
+    (it knows each principal's kind)."""
 
-    def __init__(self, principal_id: str, tenant_id: str = DEFAULT_TENANT) -> None:
+    def __init__(
+        self, principal_id: str, tenant_id: str = DEFAULT_TENANT, idtyp: str = "user"
+    ) -> None:
         self.principal_id = principal_id
         self.tenant_id = tenant_id
-        self._token = make_token(principal_id, tenant_id)
+        self.idtyp = idtyp
+        self._token = make_token(principal_id, tenant_id, idtyp)
 
     def get_token(
         self,
@@ -56,3 +67,14 @@ class LocalCredential:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def token_kind(state_dir: Path, principal_id: str) -> str:
+    """The `idtyp` the local cloud in `state_dir` issues to this principal (user or app): the
+    cloud is the token issuer, so its directory decides."""
+    from .routes_authorization import directory_principal_type
+    from .state import StateStore
+
+    with StateStore(state_dir).read() as st:
+        kind = directory_principal_type(st, principal_id) if st else None
+    return "user" if kind in (None, "User") else "app"

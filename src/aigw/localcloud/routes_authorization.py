@@ -36,6 +36,19 @@ def _principal_known(eng: Engine, st: State, principal: str) -> bool:
     return p is not None and p["created"] + eng.propagation_delay <= now()
 
 
+def directory_principal_type(st: State, principal: str) -> str | None:
+    """The directory's principalType for `principal` (None: unknown). Users are `User`; service
+    principals and managed identities (whose service principal Entra creates) are
+    `ServicePrincipal` (roleAssignments spec 2022-04-01, PrincipalType enum)."""
+    if principal.lower() == st["deployer_principal_id"].lower():
+        p = st["principals"].get(principal.lower()) or {"kind": "User"}
+    else:
+        p = st["principals"].get(principal.lower()) or st["principals"].get(principal)
+    if p is None:
+        return None
+    return "User" if p.get("kind") == "User" else "ServicePrincipal"
+
+
 def _authorization_failed(principal: str, action: str, scope: str) -> CloudError:
     return CloudError(
         403,
@@ -86,6 +99,19 @@ def put_assignment(eng: Engine, req: Request) -> Response:
                 "principalType property to a value, such as ServicePrincipal, User, or Group.  "
                 "See https://aka.ms/docs-principaltype",
             )
+        known = _principal_known(eng, st, principal)
+        actual = directory_principal_type(st, principal) if known else None
+        if principal_type and actual and principal_type != actual:
+            # ARM checks a given principalType against the directory: 400 UnmatchedPrincipalType,
+            # message verbatim (Azure's typo "PrinciaplType" included) as reported in public
+            # issues Azure/modern-web-app-pattern-dotnet#129 and
+            # Azure-Samples/azure-search-openai-demo-java#94.
+            raise CloudError(
+                400,
+                "UnmatchedPrincipalType",
+                f"The PrincipalId '{principal.replace('-', '')}' has type '{actual}' , which is "
+                f"different from specified PrinciaplType '{principal_type}'.",
+            )
         existing = st["role_assignments"].get(key(rid))
         if existing is not None:
             ep = existing["properties"]
@@ -112,7 +138,7 @@ def put_assignment(eng: Engine, req: Request) -> Response:
             "properties": {
                 "roleDefinitionId": f"/subscriptions/{st['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{role}",  # noqa: E501
                 "principalId": principal,
-                "principalType": principal_type or "User",
+                "principalType": principal_type or actual or "User",
                 "scope": scope,
                 "condition": props.get("condition"),
                 "conditionVersion": props.get("conditionVersion"),
@@ -164,6 +190,36 @@ def delete_assignment(eng: Engine, req: Request) -> Response:
     return Response(200, _public(ra))
 
 
+def deployer_standing_assignment(st: State) -> dict[str, Any]:
+    """The deployer's role on the whole subscription, which the local cloud keeps implicit:
+    Owner, or Contributor (no Microsoft.Authorization/*/Write) while `deny_deployer` is set.
+    Listed like any assignment (roleAssignments 2022-04-01 RoleAssignments_ListForScope)."""
+    from .rbac import CONTRIBUTOR, OWNER
+
+    sub = f"/subscriptions/{st['subscription_id']}"
+    role = CONTRIBUTOR if st["deny_deployer"] else OWNER
+    name = "0000aaaa-0000-4000-8000-" + st["deployer_principal_id"].replace("-", "")[:12]
+    return {
+        "properties": {
+            "roleDefinitionId": f"{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            "principalId": st["deployer_principal_id"],
+            "principalType": directory_principal_type(st, st["deployer_principal_id"]),
+            "scope": sub,
+            "condition": None,
+            "conditionVersion": None,
+            "createdOn": "2024-01-01T00:00:00.0000000Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+            "createdBy": None,
+            "updatedBy": None,
+            "delegatedManagedIdentityResourceId": None,
+            "description": None,
+        },
+        "id": f"{sub}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": name,
+    }
+
+
 _FILTER_PRINCIPAL = re.compile(r"(?:principalId\s+eq\s+|assignedTo\()\s*'([^']+)'", re.I)
 
 
@@ -184,6 +240,8 @@ def list_assignments(eng: Engine, req: Request) -> Response:
             if m and ra["properties"]["principalId"].lower() != m.group(1).lower():
                 continue
             items.append(_public(ra))
+        if m and m.group(1).lower() == st["deployer_principal_id"].lower():
+            items.append(deployer_standing_assignment(st))
     return Response(200, {"value": items})
 
 

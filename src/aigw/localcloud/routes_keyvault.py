@@ -56,6 +56,24 @@ def _taken_message(name: str) -> str:
     )
 
 
+def _refuse_retention_change(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """softDeleteRetentionInDays is fixed when the vault is created: "Once set, the retention
+    policy interval cannot be changed" (learn.microsoft.com/azure/key-vault/general/
+    soft-delete-overview). Azure's answer, as quoted in public Bicep templates: 400 BadRequest
+    'The property "softDeleteRetentionInDays" has been set already and it can't be modified.'
+    The same value again is accepted (templates re-send it on every deployment)."""
+    if "softDeleteRetentionInDays" not in new:
+        return
+    have = old.get("softDeleteRetentionInDays", RETENTION_DAYS)
+    if new["softDeleteRetentionInDays"] != have:
+        raise CloudError(
+            400,
+            "BadRequest",
+            'The property "softDeleteRetentionInDays" has been set already and it can\'t be '
+            "modified.",
+        )
+
+
 def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
     """Move a vault to the deleted state (soft delete is always on), keeping its secrets."""
     props = vault["properties"]
@@ -122,6 +140,14 @@ def put_vault(eng: Engine, req: Request) -> Response:
             )
         if not req_props.get("sku") and not existing:
             raise CloudError(400, "BadRequest", "The parameter sku is required.")
+        if create_mode != "recover" and "accessPolicies" not in req_props:
+            # VaultProperties.accessPolicies: "When createMode is set to recover, access
+            # policies are not required. Otherwise, access policies are required."
+            # (specification/keyvault/resource-manager/Microsoft.KeyVault/KeyVault/stable/
+            # 2026-05-15/openapi.json); the service's answer as reported in public issue
+            # Azure/azure-sdk-for-net#28677 (pulumi/pulumi-azure-native#1478: `[]` is accepted).
+            # Stricter than needed: an update PUT must carry it too.
+            raise CloudError(400, "BadRequest", "The parameter accessPolicies is not specified.")
         old = dict((existing or {}).get("properties") or {})
         if old.get("enablePurgeProtection") and req_props.get("enablePurgeProtection") is False:
             raise CloudError(
@@ -130,6 +156,8 @@ def put_vault(eng: Engine, req: Request) -> Response:
                 'The property "enablePurgeProtection" cannot be set to false. Enabling the purge '
                 "protection for a vault is an irreversible action.",
             )
+        if existing:
+            _refuse_retention_change(old, req_props)
         if req_props.get("enableSoftDelete") is False:
             raise CloudError(
                 400,
@@ -199,6 +227,7 @@ def patch_vault(eng: Engine, req: Request) -> Response:
         if "tags" in payload:
             r["tags"] = payload["tags"] or {}
         new_props = dict(payload.get("properties") or {})
+        _refuse_retention_change(r["properties"], new_props)
         if (
             r["properties"].get("enablePurgeProtection")
             and new_props.get("enablePurgeProtection") is False
@@ -233,7 +262,18 @@ def list_vaults(eng: Engine, req: Request) -> Response:
 
 @router.route("POST", SUB + r"/providers/Microsoft.KeyVault/checkNameAvailability")
 def check_name(eng: Engine, req: Request) -> Response:
-    name = str((req.json() or {}).get("name") or "")
+    """Vaults_CheckNameAvailability (KeyVault/stable/2026-05-15/openapi.json): the body's
+    `name` and `type` (enum "Microsoft.KeyVault/vaults") are required. A name is taken while a
+    vault of that name exists in any group or subscription, or waits soft-deleted (names are
+    global; soft-delete-overview: "the name ... cannot be reused until it is purged")."""
+    payload = req.json() or {}
+    if not payload.get("name") or payload.get("type") != "Microsoft.KeyVault/vaults":
+        raise CloudError(
+            400,
+            "BadRequest",
+            "The request body must carry 'name' and 'type': 'Microsoft.KeyVault/vaults'.",
+        )
+    name = str(payload["name"])
     with eng.store.read() as st:
         eng.require_provider(st, NS)
         taken = (

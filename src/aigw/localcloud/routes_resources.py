@@ -10,6 +10,7 @@ from .arm import RG, SUB, location_poll
 from .engine import Engine, public
 from .errors import CloudError, group_not_found
 from .http import Request, Response, Router
+from .locations import locations_of, require_group_location
 from .state import NAMESPACES, State
 from .util import id_in_scope, norm_location
 
@@ -35,7 +36,7 @@ def provider_body(st: State, namespace: str) -> dict[str, Any]:
         "resourceTypes": [
             {
                 "resourceType": t,
-                "locations": ["East US", "West Europe", "Sweden Central"],
+                "locations": list(locations_of(ns, t) or ()),
                 "apiVersions": ["2026-07-01", "2026-05-15", "2025-07-01", "2024-11-30"],
                 "capabilities": "SupportsTags, SupportsLocation",
             }
@@ -59,6 +60,8 @@ def put_group(eng: Engine, req: Request) -> Response:
     with eng.store.write() as st:
         eng.require_subscription(st, req.params["sub"])
         existing = st["resource_groups"].get(rg.lower())
+        if not existing:
+            require_group_location(payload["location"])
         if existing and existing["properties"]["provisioningState"] == "Deleting":
             raise CloudError(
                 409,
@@ -198,6 +201,30 @@ def _finish_group_delete(eng: Engine, op: dict[str, Any]) -> None:
     if eng.runner is not None:
         for app_key in apps:
             eng.runner.stop(app_key)
+
+
+@router.route("GET", SUB)
+def get_subscription(eng: Engine, req: Request) -> Response:
+    """Subscriptions_Get (Microsoft.Resources/stable/2022-12-01/subscriptions.json)."""
+    with eng.store.read() as st:
+        eng.require_subscription(st, req.params["sub"])
+        sub = st["subscription_id"]
+        return Response(
+            200,
+            {
+                "id": f"/subscriptions/{sub}",
+                "subscriptionId": sub,
+                "tenantId": st["tenant_id"],
+                "displayName": "aigw local cloud",
+                "state": "Enabled",
+                "subscriptionPolicies": {
+                    "locationPlacementId": "Public_2014-09-01",
+                    "quotaId": "PayAsYouGo_2014-09-01",
+                    "spendingLimit": "Off",
+                },
+                "authorizationSource": "RoleBased",
+            },
+        )
 
 
 # ----------------------------------------------------------------------------- providers

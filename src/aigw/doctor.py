@@ -1,0 +1,179 @@
+"""`aigw doctor`: is this principal, subscription and region ready for a first deploy?
+
+Read-only (GETs and checkNameAvailability only), a few seconds. Each check gives one finding;
+a problem carries the fix. Checks: who is signed in and as what kind of principal, the
+subscription, provider registration, whether the caller may create role assignments at the
+vault's scope, the vault name's availability, and the location of every resource type.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aigw.desired import Kind
+
+if TYPE_CHECKING:
+    from aigw.workflow import Session
+
+ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
+SUBSCRIPTION_API = "2022-12-01"  # Microsoft.Resources/stable/2022-12-01/subscriptions.json
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{'ok  ' if self.ok else 'FAIL'}  {self.check}: {self.detail}"
+        if self.fix:
+            text += f" -> fix: {self.fix}"
+        return " ".join(text.split())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+def _in_scope(target: str, scope: str) -> bool:
+    """Does an assignment at `scope` cover `target`? Management groups listed for a
+    subscription are the ones above it, so they cover everything in it."""
+    t, s = target.lower().rstrip("/"), scope.lower().rstrip("/")
+    if s.startswith("/providers/microsoft.management/managementgroups/"):
+        return True
+    return s == "" or t == s or t.startswith(s + "/")
+
+
+def _grants(permissions: list[Any], action: str) -> bool:
+    a = action.lower()
+    for perm in permissions:
+        allowed = any(fnmatch.fnmatchcase(a, x.lower()) for x in perm.actions or [])
+        denied = any(fnmatch.fnmatchcase(a, x.lower()) for x in perm.not_actions or [])
+        if allowed and not denied:
+            return True
+    return False
+
+
+def signed_in(session: Session) -> tuple[Finding, str, str]:
+    from aigw.azure.session import whoami_kind
+
+    oid, tid, kind = whoami_kind(session.target)
+    what = kind or "a principal of unknown kind (the token has no idtyp)"
+    return Finding("signed in", True, f"{what} {oid} in tenant {tid}"), oid, tid
+
+
+def subscription(session: Session, tenant: str) -> Finding:
+    from azure.core.rest import HttpRequest
+
+    sub = session.target.subscription_id
+    client = session.ctx.clients.resources()
+    resp = client.send_request(
+        HttpRequest("GET", f"/subscriptions/{sub}?api-version={SUBSCRIPTION_API}")
+    )
+    fix = "pass --subscription, set subscription_id in the YAML or AZURE_SUBSCRIPTION_ID"
+    if resp.status_code != 200:
+        return Finding(
+            "subscription", False, f"{sub} is not visible (HTTP {resp.status_code})", fix
+        )
+    body = resp.json()
+    if body.get("state") != "Enabled":
+        return Finding("subscription", False, f"{sub} is {body.get('state')}", fix)
+    if str(body.get("tenantId", tenant)).lower() != tenant.lower():
+        return Finding(
+            "subscription",
+            False,
+            f"{sub} belongs to tenant {body.get('tenantId')}, the token to {tenant}",
+            "sign in to the subscription's tenant (az login --tenant ...)",
+        )
+    return Finding("subscription", True, f"{sub} ({body.get('displayName')}) is Enabled")
+
+
+def role_rights(session: Session, principal: str) -> Finding:
+    """May `principal` create role assignments at the vault's scope? Its assignments at or
+    above that scope (assignedTo, so group memberships count), their roles' actions."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    ctx = session.ctx
+    vault = next(r for r in session.desired.resources if r.kind is Kind.key_vault)
+    scope = f"/subscriptions/{ctx.sub}/resourceGroups/{ctx.rg}/providers/Microsoft.KeyVault/vaults/{vault.name}"  # noqa: E501
+    auth = ctx.clients.authorization()
+    try:
+        found = list(
+            auth.role_assignments.list_for_subscription(filter=f"assignedTo('{principal}')")
+        )
+    except HttpResponseError as err:
+        return Finding(
+            "role assignments",
+            False,
+            f"cannot read the role assignments of {principal}: "
+            f"{error_code(err) or err.status_code}",
+            "the deployer needs at least Reader on the subscription",
+        )
+    for ra in found:
+        if not _in_scope(scope, ra.scope or ""):
+            continue
+        role = auth.role_definitions.get_by_id(ra.role_definition_id)
+        if _grants(list(role.permissions or []), ROLE_ASSIGNMENT_WRITE):
+            return Finding(
+                "role assignments",
+                True,
+                f"may create them at the vault's scope ({role.role_name} at {ra.scope})",
+            )
+    return Finding(
+        "role assignments",
+        False,
+        f"the signed-in principal may not create role assignments at {scope} (deploy assigns "
+        "Key Vault Secrets User to the app and Secrets Officer to itself)",
+        f"ask an Owner for 'Role Based Access Control Administrator' or 'User Access "
+        f"Administrator' on /subscriptions/{ctx.sub}/resourceGroups/{ctx.rg} or above "
+        f"(az role assignment create --assignee {principal} --role 'User Access Administrator' "
+        f"--scope /subscriptions/{ctx.sub})",
+    )
+
+
+def run(session: Session) -> list[Finding]:
+    """Every check, in order. Nothing is written."""
+    from aigw import preflight
+    from aigw.azure import key_vault, providers
+    from aigw.plan import Observed
+
+    me, principal, tenant = signed_in(session)
+    findings = [me, subscription(session, tenant)]
+    desired = session.desired
+    observed: dict[str, Observed] = {}
+    for res in desired.resources:
+        if res.kind is Kind.provider:
+            obs = providers.observe(session.ctx, res)
+            observed[res.key] = obs
+            state = obs.fields.get("registrationState")
+            detail = f"{res.name} is {state}"
+            if state != "Registered":
+                detail += " (deploy registers it: Contributor may)"
+            findings.append(Finding("provider", True, detail))
+    findings.append(role_rights(session, principal))
+    vault = next(r for r in desired.resources if r.kind is Kind.key_vault)
+    obs = key_vault.observe(session.ctx, vault)
+    observed[vault.key] = obs
+    problems = preflight.problems(desired, observed)
+    for p in problems:
+        findings.append(Finding(p.field or "environment file", False, p.message, p.hint or ""))
+    if not any(p.field == "location" for p in problems):
+        findings.append(
+            Finding("location", True, f"{desired.location} offers every resource type aigw uses")
+        )
+    if not any(p.field.startswith("key_vault") for p in problems):
+        if obs.exists:
+            state = "exists in this resource group"
+        elif obs.soft_deleted:
+            state = "is soft-deleted here (deploy recovers it)"
+        elif obs.outputs.get("name_available") is None:
+            state = "not checked (Microsoft.KeyVault is not registered yet)"
+        else:
+            state = "is available"
+        findings.append(Finding("vault name", True, f"{vault.name} {state}"))
+    return findings
