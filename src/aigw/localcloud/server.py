@@ -126,8 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._journal(req, resp.status, request_id, started, fault_kind)
                 self._hang_up()
                 return
-        self._send(req, resp, request_id)
+        # Journal before answering: once the client has its answer, the entry is there (a test
+        # that marks the journal right after a call must not see that call's entry late).
         self._journal(req, resp.status, request_id, started, fault_kind)
+        self._send(req, resp, request_id)
 
     def _hang_up(self) -> None:
         self.close_connection = True
