@@ -1,0 +1,119 @@
+"""Issue 17 (S6, R6, R10/R11) and issue 12 (item 6): what aigw reads, and where from.
+
+Abstract files, `extends` through symlinks, the lock folder: each is refused in one line that
+names what to change, never an OSError or a value read from somewhere it should not be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aigw.config_load import load_env
+from aigw.errors import AigwError, UserError
+from aigw.locks import environment_lock
+from conftest import ENV_DIR
+
+from .bad_inputs import VALID
+
+
+def _envs(tmp_path: Path) -> Path:
+    d = tmp_path / "environments"
+    d.mkdir()
+    for p in ENV_DIR.glob("*.yaml"):
+        (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+# ----------------------------------------------------------------- issue 12 item 6: abstract
+def test_abstract_base_is_not_an_environment(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    with pytest.raises(UserError) as info:
+        load_env("base", d)
+    line = info.value.one_line()
+    assert "abstract" in line and "base.yaml" in line, line
+    assert "dev, prod, staging" in line, line
+
+
+def test_abstract_is_not_inherited(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    assert load_env("dev", d).config.env == "dev"
+
+
+def test_abstract_must_be_a_real_bool(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    (d / "odd.yaml").write_text("abstract: 1\n" + VALID)
+    with pytest.raises(UserError, match="abstract"):
+        load_env("odd", d)
+
+
+# ----------------------------------------------------------------- S6: symlinks out of the folder
+def test_extends_through_a_symlink_out_of_the_folder_is_refused_without_its_values(
+    tmp_path: Path,
+) -> None:
+    d = _envs(tmp_path)
+    outside = tmp_path / "private"
+    outside.mkdir()
+    secret_values = "project: leakedvalue\nlocation: Leakedregion\n"
+    (outside / "secret.yaml").write_text(secret_values)
+    (d / "link.yaml").symlink_to(outside / "secret.yaml")
+    (d / "evil.yaml").write_text("extends: link.yaml\n" + VALID)
+    with pytest.raises(UserError) as info:
+        load_env("evil", d)
+    line = info.value.one_line()
+    assert "outside" in line and "link.yaml" in line, line
+    assert "leaked" not in line.lower(), line
+
+
+def test_an_environment_file_that_is_a_symlink_out_of_the_folder_is_refused(
+    tmp_path: Path,
+) -> None:
+    d = _envs(tmp_path)
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(VALID.replace("project: aigateway", "project: leakedvalue"))
+    (d / "other.yaml").symlink_to(outside)
+    with pytest.raises(UserError) as info:
+        load_env("other", d)
+    assert "outside" in info.value.one_line() and "leaked" not in info.value.one_line()
+
+
+def test_a_symlink_inside_the_folder_still_works(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    (d / "common.yaml").symlink_to(d / "base.yaml")
+    (d / "qa.yaml").write_text("extends: common.yaml\n")
+    assert load_env("qa", d).config.project == "aigateway"
+
+
+# ----------------------------------------------------------------- R11: the lock folder
+def test_lock_folder_that_cannot_be_made_names_aigw_lock_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("AIGW_LOCK_DIR", str(blocker / "locks"))
+    with pytest.raises(AigwError) as info:
+        with environment_lock("sub/rg", what="dev"):
+            pass
+    line = info.value.one_line()
+    assert "AIGW_LOCK_DIR" in line and "OSError" not in line, line
+    assert info.value.exit_code in (1, 2)
+
+
+def test_lock_folder_read_only_names_aigw_lock_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    # /proc refuses new files whoever we are (root ignores file modes, so chmod cannot test it)
+    monkeypatch.setenv("AIGW_LOCK_DIR", "/proc")
+    with pytest.raises(AigwError) as info:
+        with environment_lock("sub/rg", what="dev"):
+            pass
+    assert "AIGW_LOCK_DIR" in info.value.one_line(), info.value.one_line()
+
+
+def test_lock_scope_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Azure resource group names and subscription ids are case-insensitive: one lock for both
+    monkeypatch.setenv("AIGW_LOCK_DIR", str(tmp_path))
+    with environment_lock("SUB-1/RG-Dev", what="dev"):
+        with pytest.raises(AigwError, match="still holds"):
+            with environment_lock("sub-1/rg-dev", what="dev", timeout=0.3):
+                pass
+    assert len(list(tmp_path.glob("*.lock"))) == 1
