@@ -177,15 +177,26 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
     chain: list[Path] = []
     layers: list[dict[str, Any]] = []
     current: Path | None = path
+    root = directory.resolve()
     while current is not None:
         if current.resolve() in [c.resolve() for c in chain]:
             raise ConfigError(_display(chain[-1]), "extends", "extends itself in a loop")
         if len(chain) >= MAX_EXTENDS_DEPTH:
             raise ConfigError(_display(path), "extends", "more than 5 levels of extends")
+        _inside(current, root, chain)
         data = _read_yaml(current, _display(current))
         chain.append(current)
         parent = data.pop("extends", None)
-        data.pop("abstract", None)
+        abstract = data.pop("abstract", False)
+        if not isinstance(abstract, bool):
+            raise ConfigError(_display(current), "abstract", "must be true or false")
+        if abstract and len(chain) == 1:
+            names = available_envs(directory)
+            raise UserError(
+                f"{_display(path)} is abstract (a base other environments extend), "
+                "not an environment",
+                hint=f"available: {', '.join(names) if names else 'none'}",
+            )
         layers.append(data)
         if parent is None:
             current = None
@@ -212,6 +223,26 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
     except ValidationError as e:
         raise _to_config_error(e, chain, layers, merged) from None
     return LoadedEnv(config=config, path=path, chain=tuple(chain))
+
+
+def _inside(file: Path, root: Path, chain: list[Path]) -> None:
+    """Refuse a file (or the `extends` target) whose real path leaves the environments folder:
+    a symlink must not make aigw read, and echo, a file from elsewhere."""
+    if file.resolve().is_relative_to(root):
+        return
+    if chain:
+        raise ConfigError(
+            _display(chain[-1]),
+            "extends",
+            f"{file.name!r} resolves outside {_display(root)}/ (a symlink?): "
+            "only files inside the environments folder are read",
+        )
+    raise ConfigError(
+        _display(file),
+        "",
+        f"resolves outside {_display(root)}/ (a symlink?): "
+        "only files inside the environments folder are read",
+    )
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:

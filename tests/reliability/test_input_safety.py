@@ -92,9 +92,8 @@ def test_lock_folder_that_cannot_be_made_names_aigw_lock_dir(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("AIGW_LOCK_DIR", str(blocker / "locks"))
-    with pytest.raises(AigwError) as info:
-        with environment_lock("sub/rg", what="dev"):
-            pass
+    with pytest.raises(AigwError) as info, environment_lock("sub/rg", what="dev"):
+        pass
     line = info.value.one_line()
     assert "AIGW_LOCK_DIR" in line and "OSError" not in line, line
     assert info.value.exit_code in (1, 2)
@@ -103,17 +102,18 @@ def test_lock_folder_that_cannot_be_made_names_aigw_lock_dir(
 def test_lock_folder_read_only_names_aigw_lock_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     # /proc refuses new files whoever we are (root ignores file modes, so chmod cannot test it)
     monkeypatch.setenv("AIGW_LOCK_DIR", "/proc")
-    with pytest.raises(AigwError) as info:
-        with environment_lock("sub/rg", what="dev"):
-            pass
+    with pytest.raises(AigwError) as info, environment_lock("sub/rg", what="dev"):
+        pass
     assert "AIGW_LOCK_DIR" in info.value.one_line(), info.value.one_line()
 
 
 def test_lock_scope_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Azure resource group names and subscription ids are case-insensitive: one lock for both
     monkeypatch.setenv("AIGW_LOCK_DIR", str(tmp_path))
-    with environment_lock("SUB-1/RG-Dev", what="dev"):
-        with pytest.raises(AigwError, match="still holds"):
-            with environment_lock("sub-1/rg-dev", what="dev", timeout=0.3):
-                pass
+    with (
+        environment_lock("SUB-1/RG-Dev", what="dev"),
+        pytest.raises(AigwError, match="still holds"),
+        environment_lock("sub-1/rg-dev", what="dev", timeout=0.3),
+    ):
+        pass
     assert len(list(tmp_path.glob("*.lock"))) == 1
