@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from aigw.errors import ConfigError, MissingSecretError, UserError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_EXTENDS_DEPTH = 5
+# A valid file has ~50 values; the limit only stops alias bombs (9 aliases of 9 aliases...).
+MAX_EXPANDED_VALUES = 100_000
 DEFAULT_ENV_DIR = Path("environments")
 
 
@@ -75,29 +78,50 @@ def env_dir_from(option: Path | None) -> Path:
 
 
 def available_envs(env_dir: Path) -> list[str]:
+    """Environment names in `env_dir`: small regular files only (a FIFO, a device or a huge
+    file next to them must not hang or balloon the listing), abstract ones left out."""
     if not env_dir.is_dir():
         return []
     out = []
     for p in sorted(env_dir.glob("*.yaml")):
         try:
-            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
-        except OSError:
+            head = _read_bounded(p, 4096).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
             continue
         if not p.stem.startswith("_") and "abstract: true" not in head:
             out.append(p.stem)
     return out
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file of at most MAX_FILE_BYTES, checked before
+    reading. Raises ValueError (what is wrong) or OSError."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file (a FIFO, device or folder?)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ValueError(f"file is {st.st_size} bytes; environment files are limited to 256 KiB")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks, even if swapped for a FIFO
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError("not a regular file (a FIFO, device or folder?)")
+        return fh.read(limit)
+
+
 def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(shown, "", "file not found") from None
     except OSError as e:
         raise ConfigError(shown, "", f"cannot read file: {e.strerror}") from None
+    except ValueError as e:
+        raise ConfigError(shown, "", str(e)) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
-            shown, "", f"file is {len(raw)} bytes; environment files are limited to 256 KiB"
+            shown,
+            "",
+            f"file is over {MAX_FILE_BYTES} bytes; environment files are limited to 256 KiB",
         )
     try:
         text = raw.decode("utf-8")
@@ -120,7 +144,31 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(shown, "", f"must be a mapping of settings, not {type(data).__name__}")
+    if _expanded_size(data, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES:
+        raise ConfigError(
+            shown,
+            "",
+            f"more than {MAX_EXPANDED_VALUES} values once YAML aliases are expanded "
+            "(an alias bomb?)",
+            hint="write the values out, or use fewer aliases of aliases",
+        )
     return data
+
+
+def _expanded_size(data: Any, limit: int) -> int:
+    """Values in `data` counting every alias as a copy (PyYAML shares them; merges and
+    validation would not), stopping just past `limit`."""
+    count = 0
+    stack = [data]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            count += len(node)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,6 +215,8 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
             hint="use 1-12 lowercase letters and digits, starting with a letter (e.g. dev, prod)",
         )
     path = directory / f"{env}.yaml"
+    if path.exists() and not path.is_file():
+        raise ConfigError(_display(path), "", "not a regular file (a FIFO, device or folder?)")
     if not path.is_file():
         names = available_envs(directory)
         known = ", ".join(names) if names else f"none in {_display(directory)}/"
@@ -208,7 +258,7 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
             )
         else:
             current = current.parent / parent
-            if not current.is_file():
+            if not current.exists():
                 raise ConfigError(_display(chain[-1]), "extends", f"{parent!r} not found")
     merged: dict[str, Any] = {}
     for layer in reversed(layers):
