@@ -66,6 +66,10 @@ def _root(
         from aigw.logs import enable_debug_logging
 
         enable_debug_logging()
+    else:
+        from aigw.logs import quiet_sdk_logging
+
+        quiet_sdk_logging()
 
 
 @app.command()
@@ -164,35 +168,60 @@ cli_infra.register(app)
 cli_gateway.register(app)
 
 
-def _print_error(message: str) -> None:
+def _print_error(message: str, *, code: int = EXIT_FAILURE, error: Any = None) -> None:
     from aigw.github import annotation, in_github_actions
 
     message = redact(message)
     shared.ui().error(message)
     if in_github_actions():
         print(annotation("error", message, title="aigw"), flush=True)
+    from aigw import ui
+
+    if _json_errors and not ui.results_printed:  # -o json: JSON on stdout too (issue 12 #7)
+        data = {
+            "error": message,
+            "file": getattr(error, "file", None),
+            "field": getattr(error, "field", None) or None,
+            "exit_code": code,
+        }
+        sys.stdout.write(redact(json.dumps(data)) + "\n")
+        sys.stdout.flush()
+
+
+_json_errors = False
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and args[i + 1 : i + 2] == ["json"]:
+            return True
+        if arg in ("--output=json", "-ojson", "-o=json"):
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns every error into one line and an exit code."""
+    global _json_errors
     args = sys.argv[1:] if argv is None else argv
+    _json_errors = _wants_json(args)
     try:
         rv = app(args=args, prog_name="aigw", standalone_mode=False)
     except AigwError as e:
         if state.debug:
             traceback.print_exc()
-        _print_error(e.one_line())
+        _print_error(e.one_line(), code=e.exit_code, error=e)
         sys.exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: bad options, missing arguments
         ctx = getattr(e, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "aigw"
-        _print_error(f"{e.format_message()} (see: {cmd} --help)")
+        _print_error(f"{e.format_message()} (see: {cmd} --help)", code=EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT)
     except typer.Abort:
         _print_error("aborted")
         sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
-        _print_error("interrupted")
+        _print_error("interrupted", code=130)
         sys.exit(130)
     except Exception as e:  # a bug: say so in one line, traceback only with --debug
         if state.debug:

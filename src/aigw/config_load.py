@@ -353,37 +353,77 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(model.model_fields) if model else []
 
 
+MAX_PROBLEMS_SHOWN = 4
+
+
 def _to_config_error(
     err: ValidationError, chain: list[Path], layers: list[dict[str, Any]], merged: Any
 ) -> ConfigError:
+    """Every problem in one line, unknown keys (with did-you-mean) first, each named by the
+    file that sets it and indexed by that file's own `models` entries."""
     errors = err.errors(include_url=False, include_input=False)
-    first = errors[0]
-    loc = tuple(first["loc"])
-    msg = str(first["msg"]).removeprefix("Value error, ")
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")  # a typo explains the rest
+    problems: list[tuple[str, str, str]] = []  # (file, field, problem)
     hint = None
-    if first["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        msg = "unknown key"
-        if allowed:
-            import difflib
+    for e in errors:
+        loc = tuple(e["loc"])
+        msg, allowed = _problem_text(e, loc)
+        if allowed and hint is None and "did you mean" not in msg:
+            hint = "allowed: " + ", ".join(allowed)
+        origin, file_loc = _origin_in_file(loc, chain, layers, merged)
+        item = (_display(origin), _loc_text(file_loc) or "(top level)", msg)
+        if item not in problems:
+            problems.append(item)
+    (shown, field, first), rest = problems[0], problems[1:]
+    parts = [first]
+    for other_file, other_field, msg in rest[: MAX_PROBLEMS_SHOWN - 1]:
+        where = other_field if other_file == shown else f"{other_file}: {other_field}"
+        parts.append(f"{where}: {msg}")
+    if len(rest) >= MAX_PROBLEMS_SHOWN:
+        parts.append(f"and {len(rest) - MAX_PROBLEMS_SHOWN + 1} more")
+    return ConfigError(shown, field, "; ".join(parts), hint=hint if not rest else None)
 
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = (
-                (f"did you mean {close[0]!r}? " if close else "") + "allowed: " + ", ".join(allowed)
-            )
-    elif first["type"] == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_TEXT:
-        msg = f"{PATTERN_TEXT[str(loc[-1])]}"
-    elif first["type"] == "missing":
+
+def _problem_text(e: Any, loc: tuple[Any, ...]) -> tuple[str, list[str]]:
+    """(what is wrong, the allowed keys for an unknown one)."""
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    allowed: list[str] = []
+    if e["type"] == "extra_forbidden":
+        import difflib
+
+        allowed = _allowed_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if allowed else []
+        msg = f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key"
+    elif e["type"] == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_TEXT:
+        msg = PATTERN_TEXT[str(loc[-1])]
+    elif e["type"] == "missing":
         msg = "is required"
-    elif first["type"] == "string_type" and loc and loc[-1] == "api_version":
+    elif e["type"] == "string_type" and loc and loc[-1] == "api_version":
         msg = "must be a quoted string such as '2025-04-01-preview'"
-    more = (
-        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        if len(errors) > 1
-        else ""
-    )
+    return msg, allowed
+
+
+def _origin_in_file(
+    loc: tuple[Any, ...], chain: list[Path], layers: list[dict[str, Any]], merged: Any
+) -> tuple[Path, tuple[Any, ...]]:
+    """The file that sets `loc`, and `loc` with the merged models index replaced by the index
+    of that model among the file's own `models` entries."""
     file = _origin(loc, chain, layers, merged)
-    return ConfigError(_display(file), _loc_text(loc) or "(top level)", msg + more, hint=hint)
+    if len(loc) < 2 or loc[0] != "models" or not isinstance(loc[1], int):
+        return file, loc
+    models = merged.get("models") if isinstance(merged, dict) else None
+    if not isinstance(models, list) or loc[1] >= len(models):
+        return file, loc
+    entry = models[loc[1]]
+    alias = entry.get("alias") if isinstance(entry, dict) else None
+    own = layers[chain.index(file)].get("models")
+    if isinstance(own, list):
+        for j, m in enumerate(own):
+            if m is entry or (
+                alias is not None and isinstance(m, dict) and m.get("alias") == alias
+            ):
+                return file, ("models", j, *loc[2:])
+    return file, loc
 
 
 @dataclass(frozen=True)
