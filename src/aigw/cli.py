@@ -200,29 +200,53 @@ def _wants_json(args: list[str]) -> bool:
     return False
 
 
+_INTERRUPTED = "interrupted (rerun the same command to resume: it reads what is there first)"
+
+
+def _exit(code: int) -> None:
+    """sys.exit, except after Ctrl-C with worker threads still in an SDK call: the interpreter
+    would wait for them at exit, so leave at once (locks are already released, output flushed)."""
+    import threading
+
+    if code == 130 and any(
+        t.is_alive() and not t.daemon and t is not threading.main_thread()
+        for t in threading.enumerate()
+    ):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns every error into one line and an exit code."""
     global _json_errors
+    from aigw import interrupt
+
     args = sys.argv[1:] if argv is None else argv
     _json_errors = _wants_json(args)
+    interrupt.install()
     try:
         rv = app(args=args, prog_name="aigw", standalone_mode=False)
     except AigwError as e:
         if state.debug:
             traceback.print_exc()
         _print_error(e.one_line(), code=e.exit_code, error=e)
-        sys.exit(e.exit_code)
+        _exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: bad options, missing arguments
         ctx = getattr(e, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "aigw"
         _print_error(f"{e.format_message()} (see: {cmd} --help)", code=EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT)
-    except typer.Abort:
+    except typer.Abort as e:
+        if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _print_error(_INTERRUPTED, code=130)
+            _exit(130)
         _print_error("aborted")
         sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
-        _print_error("interrupted", code=130)
-        sys.exit(130)
+        _print_error(_INTERRUPTED, code=130)
+        _exit(130)
     except Exception as e:  # a bug: say so in one line, traceback only with --debug
         if state.debug:
             sys.stderr.write(redact(traceback.format_exc()))

@@ -81,6 +81,7 @@ def test_ctrl_c_stops_a_retrying_deploy_within_seconds(tmp_path: Path) -> None:
         getattr(cloud, "_aoai").stop()  # noqa: B009
     assert proc.returncode == 130, (proc.returncode, err[-1500:])
     assert took < 5, f"took {took:.1f} s to stop"
+    print(f"stopped {took:.2f} s after SIGINT:", err.splitlines()[-1])
     last = [line for line in err.splitlines() if line.strip()][-1]
     assert last.startswith("error: interrupted"), err[-1500:]
     assert "in flight" in last and "container_env" in last and "rerun" in last, last
