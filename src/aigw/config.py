@@ -276,6 +276,13 @@ class EnvConfig(StrictModel):
                 data = {**data, "location_short": short}
         return data
 
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            _check_tag(key, tag_value)
+        return value
+
     @field_validator("location")
     @classmethod
     def _known_region(cls, value: str) -> str:
@@ -301,8 +308,6 @@ class EnvConfig(StrictModel):
             raise ValueError(
                 f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 3 of its own"
             )
-        for key, value in self.tags.items():
-            _check_tag(key, value)
         try:
             self.names()
         except NamingError as e:
