@@ -238,10 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         cmd = ctx.command_path if ctx is not None else "aigw"
         _print_error(f"{e.format_message()} (see: {cmd} --help)", code=EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT)
-    except typer.Abort as e:
-        if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-            _print_error(_INTERRUPTED, code=130)
-            _exit(130)
+    except typer.Abort:
         _print_error("aborted")
         sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
@@ -255,6 +252,9 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error: {type(e).__name__}: {first} (rerun with --debug for the traceback)"
         )
         sys.exit(EXIT_FAILURE)
+    if rv == 130 and interrupt.CANCELLED.is_set():  # typer turns Ctrl-C into Exit(130)
+        _print_error(_INTERRUPTED, code=130)
+        _exit(130)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
