@@ -22,11 +22,11 @@ def test_strip_options() -> None:
     assert strip_options(args, ["--port", "--host"]) == ["--config", "c.yaml", "--api_version", "v"]
 
 
-def test_redact_longest_first_and_ignores_short_values(tmp_path: Path) -> None:
+def test_redact_longest_first_and_masks_short_values_too(tmp_path: Path) -> None:
     assert redact("key=abcdef123 and abcdef", ["abcdef", "abcdef123", "True"]) == (
         "key=*** and ***"
     )
-    assert redact("True", ["True"]) == "True"
+    assert redact("True", ["True"]) == "***"  # issue 17 S3: whatever the length
     log = tmp_path / "x.log"
     log.write_text("".join(f"line {i} secret-value\n" for i in range(100)))
     tail = log_tail(log, ["secret-value"], lines=3)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.desired import Kind, Resource
@@ -150,57 +151,78 @@ def apply_plan(
         change = plan.changes[i]
         return _run_change(ctx, resources[change.key], change)
 
+    # Not `with`: on Ctrl-C the pool must not be joined (a worker may sit in an SDK call).
+    pool = ThreadPoolExecutor(max_workers=workers)
+    interrupted = False
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            while len(done) + len(failed) < len(plan.changes):
-                for i, step in enumerate(steps_by_index):
-                    if i in done or i in failed or step.state is StepState.working:
-                        continue
-                    if deps[i] & failed:
-                        step.state = StepState.skipped
-                        step.message = "skipped: a dependency failed"
-                        failed.add(i)
-                        notify(step)
-                        continue
-                    if not deps[i] <= done:
-                        continue
-                    if not step.change.is_write:
-                        step.state = StepState.done
-                        done.add(i)
-                        notify(step)
-                        continue
-                    step.state = StepState.working
-                    step.started = time.monotonic()
-                    notify(step)
-                    running[pool.submit(run, i)] = i
-                if not running:
+        while len(done) + len(failed) < len(plan.changes):
+            for i, step in enumerate(steps_by_index):
+                if i in done or i in failed or step.state is StepState.working:
                     continue
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    i = running.pop(fut)
-                    step = steps_by_index[i]
-                    step.finished = time.monotonic()
-                    try:
-                        outputs = fut.result()
-                    except AigwError as err:
-                        result.errors.append(err)
-                        step.state, step.message = StepState.failed, err.one_line()
-                        failed.add(i)
-                    except Exception as err:
-                        res = resources[step.change.key]
-                        translated = translate(err, kind=res.kind.value, name=res.name)
-                        result.errors.append(translated)
-                        step.state, step.message = StepState.failed, translated.one_line()
-                        failed.add(i)
-                    else:
-                        if outputs:
-                            ctx.set_outputs(step.change.key, outputs)
-                        step.state, step.message = StepState.done, ""
-                        done.add(i)
+                if deps[i] & failed:
+                    step.state = StepState.skipped
+                    step.message = "skipped: a dependency failed"
+                    failed.add(i)
                     notify(step)
+                    continue
+                if not deps[i] <= done:
+                    continue
+                if not step.change.is_write:
+                    step.state = StepState.done
+                    done.add(i)
+                    notify(step)
+                    continue
+                step.state = StepState.working
+                step.started = time.monotonic()
+                notify(step)
+                running[pool.submit(run, i)] = i
+            if not running:
+                continue
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)
+                step = steps_by_index[i]
+                step.finished = time.monotonic()
+                try:
+                    outputs = fut.result()
+                except AigwError as err:
+                    result.errors.append(err)
+                    step.state, step.message = StepState.failed, err.one_line()
+                    failed.add(i)
+                except Exception as err:
+                    res = resources[step.change.key]
+                    translated = translate(err, kind=res.kind.value, name=res.name)
+                    result.errors.append(translated)
+                    step.state, step.message = StepState.failed, translated.one_line()
+                    failed.add(i)
+                else:
+                    if outputs:
+                        ctx.set_outputs(step.change.key, outputs)
+                    step.state, step.message = StepState.done, ""
+                    done.add(i)
+                notify(step)
+    except KeyboardInterrupt:
+        interrupted = True
+        interrupt.CANCELLED.set()  # workers stop at their next wait
+        raise _interrupted(steps_by_index) from None
     finally:
         ctx.report = ctx_report
+        pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
     return result
+
+
+def _interrupted(steps: list[Step]) -> interrupt.Interrupted:
+    in_flight = [
+        f"{s.change.action.value} {s.change.kind.value} {s.change.name}"
+        for s in steps
+        if s.state is StepState.working
+    ]
+    done = sum(1 for s in steps if s.state is StepState.done and s.change.is_write)
+    what = "; ".join(in_flight) if in_flight else "nothing"
+    return interrupt.Interrupted(
+        f"interrupted: in flight: {what} ({done} change(s) done before)",
+        hint="rerun the same command to resume: it reads what is there and does the rest",
+    )
 
 
 def raise_on_failure(result: ApplyResult) -> None:

@@ -69,6 +69,10 @@ def _root(
         from aigw.logs import enable_debug_logging
 
         enable_debug_logging()
+    else:
+        from aigw.logs import quiet_sdk_logging
+
+        quiet_sdk_logging()
 
 
 @app.command()
@@ -170,36 +174,82 @@ cli_init.register(app)
 app.command()(cli_doctor.doctor)
 
 
-def _print_error(message: str) -> None:
+def _print_error(message: str, *, code: int = EXIT_FAILURE, error: Any = None) -> None:
     from aigw.github import annotation, in_github_actions
 
     message = redact(message)
     shared.ui().error(message)
     if in_github_actions():
         print(annotation("error", message, title="aigw"), flush=True)
+    from aigw import ui
+
+    if _json_errors and not ui.results_printed:  # -o json: JSON on stdout too (issue 12 #7)
+        data = {
+            "error": message,
+            "file": getattr(error, "file", None),
+            "field": getattr(error, "field", None) or None,
+            "exit_code": code,
+        }
+        sys.stdout.write(redact(json.dumps(data)) + "\n")
+        sys.stdout.flush()
+
+
+_json_errors = False
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and args[i + 1 : i + 2] == ["json"]:
+            return True
+        if arg in ("--output=json", "-ojson", "-o=json"):
+            return True
+    return False
+
+
+_INTERRUPTED = "interrupted (rerun the same command to resume: it reads what is there first)"
+
+
+def _exit(code: int) -> None:
+    """sys.exit, except after Ctrl-C with worker threads still in an SDK call: the interpreter
+    would wait for them at exit, so leave at once (locks are already released, output flushed)."""
+    import threading
+
+    if code == 130 and any(
+        t.is_alive() and not t.daemon and t is not threading.main_thread()
+        for t in threading.enumerate()
+    ):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns every error into one line and an exit code."""
+    global _json_errors
+    from aigw import interrupt
+
     args = sys.argv[1:] if argv is None else argv
+    _json_errors = _wants_json(args)
+    interrupt.install()
     try:
         rv = app(args=args, prog_name="aigw", standalone_mode=False)
     except AigwError as e:
         if state.debug:
             traceback.print_exc()
-        _print_error(e.one_line())
-        sys.exit(e.exit_code)
+        _print_error(e.one_line(), code=e.exit_code, error=e)
+        _exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: bad options, missing arguments
         ctx = getattr(e, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "aigw"
-        _print_error(f"{e.format_message()} (see: {cmd} --help)")
+        _print_error(f"{e.format_message()} (see: {cmd} --help)", code=EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT)
     except typer.Abort:
         _print_error("aborted")
         sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
-        _print_error("interrupted")
-        sys.exit(130)
+        _print_error(_INTERRUPTED, code=130)
+        _exit(130)
     except Exception as e:  # a bug: say so in one line, traceback only with --debug
         if state.debug:
             sys.stderr.write(redact(traceback.format_exc()))
@@ -208,6 +258,9 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error: {type(e).__name__}: {first} (rerun with --debug for the traceback)"
         )
         sys.exit(EXIT_FAILURE)
+    if rv == 130 and interrupt.CANCELLED.is_set():  # typer turns Ctrl-C into Exit(130)
+        _print_error(_INTERRUPTED, code=130)
+        _exit(130)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -55,15 +55,16 @@ def deploy(
 ) -> None:
     """Make Azure match the environment file, then smoke-test the gateway."""
     from aigw import apply as apply_mod
-    from aigw import report, workflow
+    from aigw import arg_checks, report, workflow
     from aigw.errors import AigwError
 
+    plan_checksum = arg_checks.plan_checksum(plan_checksum)  # before any read (issue 17 R4)
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=True)
     result = None
     with shared.locked(ui, session):
         the_plan = shared.read_plan(ui, session, show=True)
-        if plan_checksum and plan_checksum != the_plan.checksum:
+        if plan_checksum is not None and plan_checksum != the_plan.checksum:
             raise AigwError(
                 f"the plan changed since it was reviewed: checksum {the_plan.checksum}, "
                 f"expected {plan_checksum}",
@@ -137,9 +138,11 @@ def smoke_test(
     ] = False,
 ) -> None:
     """Prove the live gateway works: auth on, models answer. Exit 1 on any failure."""
-    from aigw import report, smoke, workflow
+    from aigw import arg_checks, report, smoke, workflow
     from aigw.config_load import Secret, load_env, read_secret
 
+    if url is not None:
+        url = arg_checks.gateway_url(url)  # no key in clear text (issue 17 S5)
     ui = shared.ui(output)
     cfg = load_env(env, env_dir).config
     key: Secret | None
@@ -198,8 +201,9 @@ def destroy(
 ) -> None:
     """Delete what aigw made for this environment (tags checked), in reverse order."""
     from aigw import apply as apply_mod
-    from aigw import report
+    from aigw import arg_checks, report
 
+    arg_checks.confirm_env(confirm_env, env)  # issue 17 R3
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
     with shared.locked(ui, session):

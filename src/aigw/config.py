@@ -54,6 +54,11 @@ def _api_version(value: Any) -> Any:
             f"{value!r} is not an Azure OpenAI api-version: use YYYY-MM-DD, "
             "YYYY-MM-DD-preview, 'preview', 'latest' or 'v1'"
         )
+    if isinstance(value, str) and value[:1].isdigit():
+        try:
+            _dt.date.fromisoformat(value[:10])
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date: use an existing api-version") from None
     return value
 
 
@@ -67,8 +72,11 @@ def _image(value: str) -> str:
     return value
 
 
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
 def _https_endpoint(value: str) -> str:
-    m = re.fullmatch(r"https://([A-Za-z0-9.-]+)(:\d+)?/?", value)
+    m = re.fullmatch(r"https://([A-Za-z0-9.-]+)(?::(\d{1,5}))?/?", value)
     if not m:
         if value.startswith("http://"):
             raise ValueError(f"{value!r} must use https://")
@@ -76,6 +84,11 @@ def _https_endpoint(value: str) -> str:
             f"{value!r} must be a bare https endpoint such as "
             "https://<resource>.openai.azure.com (no path: LiteLLM adds /openai itself)"
         )
+    host, port = m.group(1), m.group(2)
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(part) for part in host.split(".")):
+        raise ValueError(f"{value!r}: {host!r} is not a host name")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r}: port {port} is not between 1 and 65535")
     return value.rstrip("/")
 
 
@@ -187,7 +200,8 @@ class GatewayConfig(StrictModel):
 
 
 class KeyVaultConfig(StrictModel):
-    purge_protection: bool = Field(
+    # Strict: 'yes' or 1 must not turn on a setting that cannot be undone.
+    purge_protection: Annotated[bool, Strict()] = Field(
         default=False, description="Refuse purge for the retention period (prod: true)."
     )
     soft_delete_retention_days: Int = Field(
@@ -198,6 +212,29 @@ class KeyVaultConfig(StrictModel):
         pattern=r"^(auto|[a-z0-9]{1,6})$",
         description="Vault names are global: 'auto' (stable hash) or up to 6 lowercase alnum.",
     )
+
+
+# aigw's own tags; tag names are case-insensitive on Azure, so none may be set again in any case.
+OWN_TAGS = ("managed-by", "aigw-env", "aigw-project")
+# "Tag names can't contain these characters: <, >, %, &, \, ?, /" and the prefixes microsoft,
+# azure and windows are reserved: learn.microsoft.com/azure/azure-resource-manager/management/
+# tag-resources#limitations. Names are case-insensitive there too (same page).
+_RESERVED_TAG_PREFIXES = ("microsoft", "azure", "windows")
+
+
+def _check_tag(key: str, value: str) -> None:
+    if not key.strip():
+        raise ValueError("a tag name is empty: give every tag a name")
+    if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
+        raise ValueError(f"tag {key!r} is not a valid Azure tag")
+    if key.lower().startswith(_RESERVED_TAG_PREFIXES):
+        raise ValueError(
+            f"tag {key!r}: names starting with microsoft, azure or windows are reserved by Azure"
+        )
+    if key.lower() in OWN_TAGS:
+        raise ValueError(
+            f"tag {key!r} is aigw's own (tag names are case-insensitive): use another name"
+        )
 
 
 class EnvConfig(StrictModel):
@@ -239,6 +276,13 @@ class EnvConfig(StrictModel):
                 data = {**data, "location_short": short}
         return data
 
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            _check_tag(key, tag_value)
+        return value
+
     @field_validator("location")
     @classmethod
     def _known_region(cls, value: str) -> str:
@@ -264,9 +308,6 @@ class EnvConfig(StrictModel):
             raise ValueError(
                 f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 3 of its own"
             )
-        for key, value in self.tags.items():
-            if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
-                raise ValueError(f"tag {key!r} is not a valid Azure tag")
         try:
             self.names()
         except NamingError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from aigw.errors import ConfigError, MissingSecretError, UserError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_EXTENDS_DEPTH = 5
+# A valid file has ~50 values; the limit only stops alias bombs (9 aliases of 9 aliases...).
+MAX_EXPANDED_VALUES = 100_000
 DEFAULT_ENV_DIR = Path("environments")
 
 
@@ -75,29 +78,50 @@ def env_dir_from(option: Path | None) -> Path:
 
 
 def available_envs(env_dir: Path) -> list[str]:
+    """Environment names in `env_dir`: small regular files only (a FIFO, a device or a huge
+    file next to them must not hang or balloon the listing), abstract ones left out."""
     if not env_dir.is_dir():
         return []
     out = []
     for p in sorted(env_dir.glob("*.yaml")):
         try:
-            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
-        except OSError:
+            head = _read_bounded(p, 4096).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
             continue
         if not p.stem.startswith("_") and "abstract: true" not in head:
             out.append(p.stem)
     return out
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file of at most MAX_FILE_BYTES, checked before
+    reading. Raises ValueError (what is wrong) or OSError."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file (a FIFO, device or folder?)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ValueError(f"file is {st.st_size} bytes; environment files are limited to 256 KiB")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks, even if swapped for a FIFO
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError("not a regular file (a FIFO, device or folder?)")
+        return fh.read(limit)
+
+
 def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(shown, "", "file not found") from None
     except OSError as e:
         raise ConfigError(shown, "", f"cannot read file: {e.strerror}") from None
+    except ValueError as e:
+        raise ConfigError(shown, "", str(e)) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
-            shown, "", f"file is {len(raw)} bytes; environment files are limited to 256 KiB"
+            shown,
+            "",
+            f"file is over {MAX_FILE_BYTES} bytes; environment files are limited to 256 KiB",
         )
     try:
         text = raw.decode("utf-8")
@@ -120,7 +144,31 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(shown, "", f"must be a mapping of settings, not {type(data).__name__}")
+    if _expanded_size(data, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES:
+        raise ConfigError(
+            shown,
+            "",
+            f"more than {MAX_EXPANDED_VALUES} values once YAML aliases are expanded "
+            "(an alias bomb?)",
+            hint="write the values out, or use fewer aliases of aliases",
+        )
     return data
+
+
+def _expanded_size(data: Any, limit: int) -> int:
+    """Values in `data` counting every alias as a copy (PyYAML shares them; merges and
+    validation would not), stopping just past `limit`."""
+    count = 0
+    stack = [data]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            count += len(node)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,6 +215,8 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
             hint="use 1-12 lowercase letters and digits, starting with a letter (e.g. dev, prod)",
         )
     path = directory / f"{env}.yaml"
+    if path.exists() and not path.is_file():
+        raise ConfigError(_display(path), "", "not a regular file (a FIFO, device or folder?)")
     if not path.is_file():
         names = available_envs(directory)
         known = ", ".join(names) if names else f"none in {_display(directory)}/"
@@ -177,15 +227,26 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
     chain: list[Path] = []
     layers: list[dict[str, Any]] = []
     current: Path | None = path
+    root = directory.resolve()
     while current is not None:
         if current.resolve() in [c.resolve() for c in chain]:
             raise ConfigError(_display(chain[-1]), "extends", "extends itself in a loop")
         if len(chain) >= MAX_EXTENDS_DEPTH:
             raise ConfigError(_display(path), "extends", "more than 5 levels of extends")
+        _inside(current, root, chain)
         data = _read_yaml(current, _display(current))
         chain.append(current)
         parent = data.pop("extends", None)
-        data.pop("abstract", None)
+        abstract = data.pop("abstract", False)
+        if not isinstance(abstract, bool):
+            raise ConfigError(_display(current), "abstract", "must be true or false")
+        if abstract and len(chain) == 1:
+            names = available_envs(directory)
+            raise UserError(
+                f"{_display(path)} is abstract (a base other environments extend), "
+                "not an environment",
+                hint=f"available: {', '.join(names) if names else 'none'}",
+            )
         layers.append(data)
         if parent is None:
             current = None
@@ -197,7 +258,7 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
             )
         else:
             current = current.parent / parent
-            if not current.is_file():
+            if not current.exists():
                 raise ConfigError(_display(chain[-1]), "extends", f"{parent!r} not found")
     merged: dict[str, Any] = {}
     for layer in reversed(layers):
@@ -212,6 +273,26 @@ def load_env(env: str, env_dir: Path | None = None) -> LoadedEnv:
     except ValidationError as e:
         raise _to_config_error(e, chain, layers, merged) from None
     return LoadedEnv(config=config, path=path, chain=tuple(chain))
+
+
+def _inside(file: Path, root: Path, chain: list[Path]) -> None:
+    """Refuse a file (or the `extends` target) whose real path leaves the environments folder:
+    a symlink must not make aigw read, and echo, a file from elsewhere."""
+    if file.resolve().is_relative_to(root):
+        return
+    if chain:
+        raise ConfigError(
+            _display(chain[-1]),
+            "extends",
+            f"{file.name!r} resolves outside {_display(root)}/ (a symlink?): "
+            "only files inside the environments folder are read",
+        )
+    raise ConfigError(
+        _display(file),
+        "",
+        f"resolves outside {_display(root)}/ (a symlink?): "
+        "only files inside the environments folder are read",
+    )
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:
@@ -272,37 +353,77 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(model.model_fields) if model else []
 
 
+MAX_PROBLEMS_SHOWN = 4
+
+
 def _to_config_error(
     err: ValidationError, chain: list[Path], layers: list[dict[str, Any]], merged: Any
 ) -> ConfigError:
+    """Every problem in one line, unknown keys (with did-you-mean) first, each named by the
+    file that sets it and indexed by that file's own `models` entries."""
     errors = err.errors(include_url=False, include_input=False)
-    first = errors[0]
-    loc = tuple(first["loc"])
-    msg = str(first["msg"]).removeprefix("Value error, ")
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")  # a typo explains the rest
+    problems: list[tuple[str, str, str]] = []  # (file, field, problem)
     hint = None
-    if first["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        msg = "unknown key"
-        if allowed:
-            import difflib
+    for e in errors:
+        loc = tuple(e["loc"])
+        msg, allowed = _problem_text(e, loc)
+        if allowed and hint is None and "did you mean" not in msg:
+            hint = "allowed: " + ", ".join(allowed)
+        origin, file_loc = _origin_in_file(loc, chain, layers, merged)
+        item = (_display(origin), _loc_text(file_loc) or "(top level)", msg)
+        if item not in problems:
+            problems.append(item)
+    (shown, field, first), rest = problems[0], problems[1:]
+    parts = [first]
+    for other_file, other_field, msg in rest[: MAX_PROBLEMS_SHOWN - 1]:
+        where = other_field if other_file == shown else f"{other_file}: {other_field}"
+        parts.append(f"{where}: {msg}")
+    if len(rest) >= MAX_PROBLEMS_SHOWN:
+        parts.append(f"and {len(rest) - MAX_PROBLEMS_SHOWN + 1} more")
+    return ConfigError(shown, field, "; ".join(parts), hint=hint if not rest else None)
 
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = (
-                (f"did you mean {close[0]!r}? " if close else "") + "allowed: " + ", ".join(allowed)
-            )
-    elif first["type"] == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_TEXT:
-        msg = f"{PATTERN_TEXT[str(loc[-1])]}"
-    elif first["type"] == "missing":
+
+def _problem_text(e: Any, loc: tuple[Any, ...]) -> tuple[str, list[str]]:
+    """(what is wrong, the allowed keys for an unknown one)."""
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    allowed: list[str] = []
+    if e["type"] == "extra_forbidden":
+        import difflib
+
+        allowed = _allowed_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if allowed else []
+        msg = f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key"
+    elif e["type"] == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_TEXT:
+        msg = PATTERN_TEXT[str(loc[-1])]
+    elif e["type"] == "missing":
         msg = "is required"
-    elif first["type"] == "string_type" and loc and loc[-1] == "api_version":
+    elif e["type"] == "string_type" and loc and loc[-1] == "api_version":
         msg = "must be a quoted string such as '2025-04-01-preview'"
-    more = (
-        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        if len(errors) > 1
-        else ""
-    )
+    return msg, allowed
+
+
+def _origin_in_file(
+    loc: tuple[Any, ...], chain: list[Path], layers: list[dict[str, Any]], merged: Any
+) -> tuple[Path, tuple[Any, ...]]:
+    """The file that sets `loc`, and `loc` with the merged models index replaced by the index
+    of that model among the file's own `models` entries."""
     file = _origin(loc, chain, layers, merged)
-    return ConfigError(_display(file), _loc_text(loc) or "(top level)", msg + more, hint=hint)
+    if len(loc) < 2 or loc[0] != "models" or not isinstance(loc[1], int):
+        return file, loc
+    models = merged.get("models") if isinstance(merged, dict) else None
+    if not isinstance(models, list) or loc[1] >= len(models):
+        return file, loc
+    entry = models[loc[1]]
+    alias = entry.get("alias") if isinstance(entry, dict) else None
+    own = layers[chain.index(file)].get("models")
+    if isinstance(own, list):
+        for j, m in enumerate(own):
+            if m is entry or (
+                alias is not None and isinstance(m, dict) and m.get("alias") == alias
+            ):
+                return file, ("models", j, *loc[2:])
+    return file, loc
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from aigw.litellm_env import LiteLLMEnv
 
 LIVENESS_PATH = "/health/liveliness"
 LOG_TAIL_LINES = 30
-# Values shorter than this are not redacted from log tails (they would blank out common words).
-MIN_REDACT_LEN = 6
+# Every secret is redacted from log tails, whatever its length (issue 17 S3).
+MIN_REDACT_LEN = 1
 
 # Options start_gateway sets itself; any copy of them in the caller's args is dropped.
 _OWN_OPTIONS = ("--port", "--host")

@@ -34,9 +34,14 @@ def environment_lock(
 ) -> Iterator[None]:
     """Hold the lock for `scope` (e.g. "<subscription>/<resource group>") while the body runs."""
     directory = _lock_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".lock")
-    with open(path, "a+") as handle:
+    # Subscription ids and resource group names are case-insensitive in Azure: one lock for both.
+    path = directory / (hashlib.sha256(scope.lower().encode()).hexdigest()[:24] + ".lock")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - closed below, after the OSError check
+    except OSError as e:
+        raise _lock_dir_error(directory, e) from None
+    with handle:
         deadline = time.monotonic() + timeout
         told = False
         while True:
@@ -55,13 +60,24 @@ def environment_lock(
                     on_wait(f"waiting for {holder} to finish with {what}")
                     told = True
                 time.sleep(0.5)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"aigw pid {os.getpid()}")
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"aigw pid {os.getpid()}")
+            handle.flush()
+        except OSError as e:  # a full disk
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            raise _lock_dir_error(directory, e) from None
         try:
             yield
         finally:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_dir_error(directory: Path, e: OSError) -> AigwError:
+    return AigwError(
+        f"cannot use the lock folder {directory}: {e.strerror or e}",
+        hint="set AIGW_LOCK_DIR to a writable folder with free space",
+    )

@@ -51,3 +51,12 @@ def enable_debug_logging() -> None:
         log = logging.getLogger(name)
         log.setLevel(logging.DEBUG)
         log.addHandler(_handler)
+
+
+def quiet_sdk_logging() -> None:
+    """Without --debug, the Azure SDKs' own warnings (azure-identity prints every credential it
+    tried, ~15 lines) stay silent: aigw's one line says what failed and what to do."""
+    log = logging.getLogger("azure")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False

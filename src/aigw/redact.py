@@ -11,8 +11,9 @@ MASK = "***"
 
 
 def register(value: str) -> None:
-    """Remember a secret value so `redact` masks it everywhere (short values are ignored)."""
-    if value and len(value) >= 6:
+    """Remember a secret value so `redact` masks it everywhere, whatever its length (a short
+    one masks common text too: better than printing it)."""
+    if value:
         with _lock:
             _secrets.add(value)
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from aigw.workflow import Session
 
 Reporter = Callable[[str], None]
-MIN_KEY_LENGTH = 32
 
 
 def generate_key() -> str:
@@ -33,15 +32,15 @@ def generate_key() -> str:
 
 
 def check_new_key(value: str) -> str:
+    from aigw.key_strength import weakness
+
     value = value.strip()
-    if len(value) < MIN_KEY_LENGTH:
+    why = weakness(value)
+    if why:
         raise UserError(
-            f"the new gateway key is too short ({len(value)} characters, at least "
-            f"{MIN_KEY_LENGTH})",
+            f"the new gateway key is too weak: {why}",
             hint="leave out --new-key-env and aigw generates a strong one",
         )
-    if any(c.isspace() for c in value):
-        raise UserError("the new gateway key contains whitespace")
     return value
 
 

@@ -18,6 +18,9 @@ from rich.console import Console
 from aigw.formats import OutputFormat
 from aigw.redact import redact
 
+# Results printed so far: an error after a JSON result adds no second document to stdout.
+results_printed = 0
+
 
 class UI:
     def __init__(self, fmt: OutputFormat = OutputFormat.text) -> None:
@@ -35,6 +38,8 @@ class UI:
 
     def result(self, data: Any, text: Callable[[Console], None] | None = None) -> None:
         """Print a command's result: JSON for machines, `text(console)` for people."""
+        global results_printed
+        results_printed += 1
         if self.is_json or text is None:
             sys.stdout.write(redact(json.dumps(data, indent=2, sort_keys=False, default=str)))
             sys.stdout.write("\n")

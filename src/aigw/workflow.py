@@ -74,6 +74,11 @@ def read_secrets(config: EnvConfig, *, required: bool) -> dict[str, Secret | Non
             if required:
                 raise
             out[key] = None
+    gateway_key = out["gateway_key"]
+    if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
+        from aigw.key_strength import check_gateway_key
+
+        check_gateway_key(gateway_key.reveal(), gateway_key.source)
     return out
 
 

@@ -47,7 +47,8 @@ def test_generated_keys_are_strong_and_distinct() -> None:
     keys = {rotate.generate_key() for _ in range(50)}
     assert len(keys) == 50
     assert all(k.startswith("sk-") and len(k) >= 46 for k in keys)
-    with pytest.raises(UserError, match="too short"):
+    assert all(rotate.check_new_key(k) == k for k in keys)
+    with pytest.raises(UserError, match="too weak: 8 characters"):
         rotate.check_new_key("sk-short")
 
 

@@ -123,6 +123,23 @@ def corpus() -> dict[str, bytes]:
         "extends_traversal": b"extends: ../../../../etc/hostname\n" + VALID.encode(),
         "extends_directory": b"extends: .\n" + VALID.encode(),
         "env_mismatch": b"env: other\n" + VALID.encode(),
+        # issue 17 R10: tags Azure refuses or that shadow aigw's own, odd endpoints, impossible
+        # api-version dates, strings or numbers where a bool cannot be undone
+        "tag_empty_key": _add("tags:\n  '': v\n"),
+        "tag_prefix_microsoft": _add("tags:\n  microsoft.cost: v\n"),
+        "tag_prefix_azure": _add("tags:\n  Azure-team: v\n"),
+        "tag_prefix_windows": _add("tags:\n  WINDOWSx: v\n"),
+        "tag_own_managed_by": _add("tags:\n  Managed-By: someone\n"),
+        "tag_own_env": _add("tags:\n  AIGW-ENV: other\n"),
+        "endpoint_port_0": _sub(".azure.com", ".azure.com:0"),
+        "endpoint_port_99999": _sub(".azure.com", ".azure.com:99999"),
+        "endpoint_host_dots": _sub("https://example.cognitiveservices.azure.com", "https://..."),
+        "endpoint_host_hyphen": _sub("https://example.cognitiveservices.azure.com", "https://-a.b"),
+        "api_version_month_13": _sub('api_version: "2023-05-15"', 'api_version: "2023-13-45"'),
+        "api_version_feb_30": _sub('api_version: "2023-05-15"', 'api_version: "2024-02-30"'),
+        "purge_protection_string": _add("key_vault:\n  purge_protection: 'yes'\n"),
+        "purge_protection_int": _add("key_vault:\n  purge_protection: 1\n"),
+        "abstract_string": _add("abstract: 'no'\n"),
     }
     for p in sorted(FIXTURES.glob("*.yaml")):
         if p.stem != "valid_minimal":

@@ -53,6 +53,7 @@ class Ctx:
     ) -> T:
         """`call` until it succeeds or fails for good: the one policy aigw adds on top of
         azure-core for transient errors (azure.errors.RETRYABLE), bounded and jittered."""
+        from aigw import interrupt
         from aigw.azure.errors import is_retryable, retry_budget, with_retries
 
         return with_retries(
@@ -64,4 +65,5 @@ class Ctx:
             retryable=is_retryable,
             budget=retry_budget,
             on_wait=lambda message: self.report(key, message),
+            sleep=interrupt.sleep,  # Ctrl-C ends the wait at once
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.rest import norm_location, to_rest
 from aigw.desired import Resource
@@ -47,4 +48,4 @@ def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, st
                 hint=f"check 'az provider show --namespace {res.name}'",
             )
         ctx.report(res.key, f"waiting for {res.name} registration ({state})")
-        time.sleep(ctx.poll_interval)
+        interrupt.sleep(ctx.poll_interval)  # Ctrl-C ends the wait at once

@@ -9,6 +9,7 @@ import hmac
 import time
 from typing import Any
 
+from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.desired import Resource
 from aigw.errors import AzureError
@@ -77,7 +78,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
                 "check the role assignment, then rerun deploy",
             )
         ctx.report(res.key, f"waiting for Key Vault access (role propagation), {delay:.0f}s")
-        time.sleep(delay)
+        interrupt.sleep(delay)  # Ctrl-C ends the wait at once
         delay = min(delay * 2, 15.0)
     if status == 200 and hmac.compare_digest(current or "", wanted):
         return {"changed": False}

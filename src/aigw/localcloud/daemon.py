@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import aigw
@@ -32,6 +33,28 @@ OWNED = (
 
 class LocalCloudError(AigwError):
     """The local cloud could not be started, stopped or reset."""
+
+
+# The daemon outlives the command that starts it: it gets only what it needs, never that
+# command's keys (a YAML may name any variable for them, so this is an allowlist).
+_KEEP = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "NO_COLOR"}
+_KEEP_PREFIXES = ("LC_", "XDG_", "PYTHON", "COVERAGE_")
+_KEEP_AIGW = {
+    "AIGW_CACHE_DIR",
+    "AIGW_LITELLM_VENV",
+    "AIGW_LOCALCLOUD_CAPTURE",
+    "AIGW_LOCALCLOUD_DIR",
+    "AIGW_DEBUG",
+}
+
+
+def daemon_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the local-cloud daemon starts with (issue 17 S7)."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if k in _KEEP or k in _KEEP_AIGW or k.startswith(_KEEP_PREFIXES)
+    }
 
 
 def serve(
@@ -113,7 +136,7 @@ def ensure_running(
     if ep is not None:
         return ep
     state_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
+    env = daemon_environment(os.environ)
     src = str(Path(aigw.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     cmd = [

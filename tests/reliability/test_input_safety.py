@@ -1,0 +1,216 @@
+"""Issue 17 (S6, R6, R10/R11) and issue 12 (item 6): what aigw reads, and where from.
+
+Abstract files, `extends` through symlinks, the lock folder: each is refused in one line that
+names what to change, never an OSError or a value read from somewhere it should not be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aigw.config_load import load_env
+from aigw.errors import AigwError, UserError
+from aigw.locks import environment_lock
+from conftest import ENV_DIR
+
+from .bad_inputs import VALID
+
+
+def _envs(tmp_path: Path) -> Path:
+    d = tmp_path / "environments"
+    d.mkdir()
+    for p in ENV_DIR.glob("*.yaml"):
+        (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+# ----------------------------------------------------------------- issue 12 item 6: abstract
+def test_abstract_base_is_not_an_environment(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    with pytest.raises(UserError) as info:
+        load_env("base", d)
+    line = info.value.one_line()
+    assert "abstract" in line and "base.yaml" in line, line
+    assert "dev, prod, staging" in line, line
+
+
+def test_abstract_is_not_inherited(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    assert load_env("dev", d).config.env == "dev"
+
+
+def test_abstract_must_be_a_real_bool(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    (d / "odd.yaml").write_text("abstract: 1\n" + VALID)
+    with pytest.raises(UserError, match="abstract"):
+        load_env("odd", d)
+
+
+# ----------------------------------------------------------------- S6: symlinks out of the folder
+def test_extends_through_a_symlink_out_of_the_folder_is_refused_without_its_values(
+    tmp_path: Path,
+) -> None:
+    d = _envs(tmp_path)
+    outside = tmp_path / "private"
+    outside.mkdir()
+    secret_values = "project: leakedvalue\nlocation: Leakedregion\n"
+    (outside / "secret.yaml").write_text(secret_values)
+    (d / "link.yaml").symlink_to(outside / "secret.yaml")
+    (d / "evil.yaml").write_text("extends: link.yaml\n" + VALID)
+    with pytest.raises(UserError) as info:
+        load_env("evil", d)
+    line = info.value.one_line()
+    assert "outside" in line and "link.yaml" in line, line
+    assert "leaked" not in line.lower(), line
+
+
+def test_an_environment_file_that_is_a_symlink_out_of_the_folder_is_refused(
+    tmp_path: Path,
+) -> None:
+    d = _envs(tmp_path)
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(VALID.replace("project: aigateway", "project: leakedvalue"))
+    (d / "other.yaml").symlink_to(outside)
+    with pytest.raises(UserError) as info:
+        load_env("other", d)
+    assert "outside" in info.value.one_line() and "leaked" not in info.value.one_line()
+
+
+def test_a_symlink_inside_the_folder_still_works(tmp_path: Path) -> None:
+    d = _envs(tmp_path)
+    (d / "common.yaml").symlink_to(d / "base.yaml")
+    (d / "qa.yaml").write_text("extends: common.yaml\n")
+    assert load_env("qa", d).config.project == "aigateway"
+
+
+# ----------------------------------------------------------------- R11: the lock folder
+def test_lock_folder_that_cannot_be_made_names_aigw_lock_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("AIGW_LOCK_DIR", str(blocker / "locks"))
+    with pytest.raises(AigwError) as info, environment_lock("sub/rg", what="dev"):
+        pass
+    line = info.value.one_line()
+    assert "AIGW_LOCK_DIR" in line and "OSError" not in line, line
+    assert info.value.exit_code in (1, 2)
+
+
+def test_lock_folder_read_only_names_aigw_lock_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    # /proc refuses new files whoever we are (root ignores file modes, so chmod cannot test it)
+    monkeypatch.setenv("AIGW_LOCK_DIR", "/proc")
+    with pytest.raises(AigwError) as info, environment_lock("sub/rg", what="dev"):
+        pass
+    assert "AIGW_LOCK_DIR" in info.value.one_line(), info.value.one_line()
+
+
+def test_lock_scope_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Azure resource group names and subscription ids are case-insensitive: one lock for both
+    monkeypatch.setenv("AIGW_LOCK_DIR", str(tmp_path))
+    with (
+        environment_lock("SUB-1/RG-Dev", what="dev"),
+        pytest.raises(AigwError, match="still holds"),
+        environment_lock("sub-1/rg-dev", what="dev", timeout=0.3),
+    ):
+        pass
+    assert len(list(tmp_path.glob("*.lock"))) == 1
+
+
+# ----------------------------------------------------------------- R6: bounded reads
+_PROBE = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from pathlib import Path
+from aigw.config_load import load_env
+from aigw.errors import UserError
+t = time.monotonic()
+try:
+    load_env(sys.argv[1], Path(sys.argv[2]))
+    out = "ACCEPTED"
+except UserError as e:
+    out = e.one_line()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(f"{time.monotonic() - t:.2f} {rss} {out}")
+"""
+
+
+def _probe(env: str, directory: Path) -> tuple[float, int, str]:
+    """load_env in a child with 2 GiB of address space and 20 s: (seconds, max RSS MiB, line)."""
+    import subprocess
+    import sys
+
+    from .cli_support import REPO
+
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-c", _PROBE, env, str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"load_env({env!r}) still running after 20 s") from None
+    assert ran.returncode == 0, ran.stderr[-800:]
+    seconds, rss, line = ran.stdout.strip().split(" ", 2)
+    return float(seconds), int(rss), line
+
+
+def _hostile_folder(tmp_path: Path) -> Path:
+    import os
+
+    d = _envs(tmp_path)
+    os.mkfifo(d / "fifo.yaml")
+    (d / "zero.yaml").symlink_to("/dev/zero")
+    with open(d / "huge.yaml", "wb") as fh:  # 1 GiB, sparse: costs no disk
+        fh.truncate(1 << 30)
+    return d
+
+
+def test_listing_environments_reads_only_small_regular_files(tmp_path: Path) -> None:
+    d = _hostile_folder(tmp_path)
+    seconds, rss, line = _probe("nope", d)
+    assert "unknown environment" in line and "dev, prod, staging" in line, line
+    assert "fifo" not in line and "zero" not in line, line
+    assert seconds < 5 and rss < 400, (seconds, rss)
+
+
+@pytest.mark.parametrize("env", ["fifo", "zero", "huge"])
+def test_an_environment_that_is_not_a_small_regular_file_is_refused_quickly(
+    env: str, tmp_path: Path
+) -> None:
+    d = _hostile_folder(tmp_path)
+    seconds, rss, line = _probe(env, d)
+    assert line != "ACCEPTED" and f"{env}.yaml" in line, line
+    assert seconds < 5 and rss < 400, (seconds, rss)
+
+
+def test_extending_a_huge_file_is_refused_before_reading_it(tmp_path: Path) -> None:
+    d = _hostile_folder(tmp_path)
+    (d / "big.yaml").write_text("extends: huge.yaml\n")
+    seconds, rss, line = _probe("big", d)
+    assert "huge.yaml" in line and "256 KiB" in line, line
+    assert seconds < 5 and rss < 400, (seconds, rss)
+
+
+def _mapping_bomb(depth: int) -> str:
+    keys = [f"k{i}" for i in range(9)]
+    lines = ["b0: &b0 {" + ", ".join(f"{k}: 1" for k in keys) + "}"]
+    for level in range(1, depth):
+        inner = ", ".join(f"{k}: *b{level - 1}" for k in keys)
+        lines.append(f"b{level}: &b{level} {{{inner}}}")
+    lines.append(f"x_bomb: *b{depth - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_merged_through_extends_is_refused_quickly(tmp_path: Path) -> None:
+    d = tmp_path / "environments"
+    d.mkdir()
+    (d / "bombbase.yaml").write_text("abstract: true\n" + _mapping_bomb(8) + VALID)
+    (d / "bomb.yaml").write_text("extends: bombbase.yaml\n" + _mapping_bomb(8))
+    seconds, rss, line = _probe("bomb", d)
+    assert "alias" in line and "bomb" in line, line
+    assert seconds < 5 and rss < 400, (seconds, rss)
