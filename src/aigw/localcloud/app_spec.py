@@ -17,6 +17,11 @@ from .util import key
 
 # ------------------------------------------------------------------------- container apps
 def _kv_error(name: str, identity: str) -> CloudError:
+    # Azure reads every Key Vault reference when the app is PUT and answers 400 while the
+    # identity may not read it yet, e.g. its Key Vault Secrets User role still propagating:
+    # code and message as reported in microsoft/azure-container-apps#930, #1174 and #1159
+    # ("performing CreateOrUpdate: unexpected status 400 ... InvalidParameterValueInContainer
+    # Template"). The delay per principal is rbac.delay_for.
     return CloudError(
         400,
         "InvalidParameterValueInContainerTemplate",

@@ -236,6 +236,17 @@ class LocalCloud:
         with self.engine.store.write() as st:
             st["providers"][namespace.lower()] = {"namespace": namespace, "state": state}
 
+    def set_propagation_delay(
+        self, seconds: float, *, principal: str | None = None, identities: bool = False
+    ) -> None:
+        """Role propagation of one principal, or of every managed identity (see rbac.delay_for);
+        kept in the state, so a daemon sharing the directory sees it too."""
+        if (principal is None) == (not identities):
+            raise ValueError("give exactly one of principal= or identities=True")
+        with self.engine.store.write() as st:
+            delays = st.setdefault("propagation_delays", {})
+            delays["identities" if identities else str(principal).lower()] = float(seconds)
+
     def deny_deployer_authorization(self, deny: bool = True) -> None:
         with self.engine.store.write() as st:
             st["deny_deployer"] = bool(deny)

@@ -130,11 +130,33 @@ def _grants(patterns: list[str], action: str) -> bool:
     return any(fnmatch.fnmatchcase(a, p.lower()) for p in patterns)
 
 
+def is_managed_identity(st: State, principal_id: str) -> bool:
+    p = st["principals"].get(principal_id.lower()) or st["principals"].get(principal_id) or {}
+    kind = str(p.get("kind", "")).lower()
+    return "managedidentity" in kind or "/userassignedidentities/" in str(p.get("id", "")).lower()
+
+
+def delay_for(st: State, principal_id: str, default: float) -> float:
+    """Seconds before `principal_id`'s new role assignments take effect. Propagation is per
+    principal on Azure: a managed identity can lag behind the deployer (Container Apps then
+    refuses Key Vault references at PUT time: microsoft/azure-container-apps#930, #1174).
+    `st["propagation_delays"]`: principal id -> seconds, or "identities" for every managed
+    identity; anything else uses `default`."""
+    delays = st.get("propagation_delays") or {}
+    if principal_id.lower() in delays:
+        return float(delays[principal_id.lower()])
+    if "identities" in delays and is_managed_identity(st, principal_id):
+        return float(delays["identities"])
+    return default
+
+
 def has_data_action(
     st: State, principal_id: str, resource_id: str, action: str, propagation_delay: float
 ) -> bool:
-    """Does `principal_id` hold a role granting `action` on `resource_id` (or above), in effect?"""
+    """Does `principal_id` hold a role granting `action` on `resource_id` (or above), in effect?
+    `propagation_delay` is the default; delay_for() gives a principal its own."""
     t = now()
+    propagation_delay = delay_for(st, principal_id, propagation_delay)
     for ra in st["role_assignments"].values():
         props = ra["properties"]
         if props["principalId"].lower() != principal_id.lower():
