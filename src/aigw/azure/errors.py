@@ -34,6 +34,26 @@ RETRYABLE: dict[str, str] = {
 }
 
 
+# Container Apps reads every Key Vault reference when the app is PUT and refuses the PUT with
+# this code and text while the app identity may not read the secret yet: its Key Vault Secrets
+# User role is still propagating (microsoft/azure-container-apps#930, #1174, #1159). Only this
+# pairing is waited for; the same code with other text is a template mistake.
+KV_REFERENCE_CODE = "InvalidParameterValueInContainerTemplate"
+KV_REFERENCE_TEXT = "unable to get value using managed identity"
+KV_REFERENCE_WAIT = (
+    "waiting for the app identity's Key Vault Secrets User role to take effect (Azure checks "
+    "the Key Vault references when the container app is saved)"
+)
+
+
+def is_kv_reference_wait(err: Any) -> bool:
+    """The container app PUT refused because its identity cannot read a Key Vault secret yet."""
+    if error_code(err) != KV_REFERENCE_CODE:
+        return False
+    message = getattr(getattr(err, "error", None), "message", None) or str(err)
+    return KV_REFERENCE_TEXT in str(message).lower()
+
+
 @dataclass(frozen=True)
 class Fix:
     message: str
@@ -116,6 +136,14 @@ def translate(err: Exception, *, kind: str, name: str) -> AzureError:
         )
     code = error_code(err)
     status = getattr(err, "status_code", 0) or 0
+    if is_kv_reference_wait(err):
+        return AzureError(
+            f"the identity of {kind} {name} still may not read its Key Vault secrets [{code}]",
+            hint="check that the identity has Key Vault Secrets User on the vault (and that the "
+            "vault's firewall admits Container Apps), then rerun deploy",
+            code=code,
+            status=status,
+        )
     fix = FIXES.get(code)
     if fix is not None:
         return AzureError(
@@ -146,7 +174,7 @@ def retry_budget(err: Exception) -> int | None:
     if isinstance(err, ServiceRequestError | ServiceResponseError):
         return None  # dropped connection; azure-core does not retry POSTs
     status = getattr(err, "status_code", 0)
-    if error_code(err) in RETRYABLE or status in (429, 503):
+    if error_code(err) in RETRYABLE or status in (429, 503) or is_kv_reference_wait(err):
         return None
     if status in (500, 502, 504):
         return SERVER_ERROR_ATTEMPTS
@@ -185,7 +213,9 @@ def with_retries(
             if limit is not None and attempt > limit:
                 raise
             if on_wait:
+                why = KV_REFERENCE_WAIT if is_kv_reference_wait(err) else ""
                 on_wait(
-                    f"{what}: {error_code(err) or type(err).__name__}, retrying in {delay:.1f}s"
+                    f"{what}: {why or error_code(err) or type(err).__name__}, "
+                    f"retrying in {delay:.1f}s"
                 )
             sleep(delay)
