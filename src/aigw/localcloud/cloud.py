@@ -247,6 +247,12 @@ class LocalCloud:
             delays = st.setdefault("propagation_delays", {})
             delays["identities" if identities else str(principal).lower()] = float(seconds)
 
+    def set_kv_refresh_seconds(self, seconds: float | None) -> None:
+        """How old an app's copy of a versionless Key Vault reference may get before a replica
+        start reads it again (Azure: 30 minutes; None: that, scaled; see kv_refs)."""
+        with self.engine.store.write() as st:
+            st["kv_refresh_seconds"] = seconds
+
     def deny_deployer_authorization(self, deny: bool = True) -> None:
         with self.engine.store.write() as st:
             st["deny_deployer"] = bool(deny)
