@@ -251,11 +251,20 @@ def build_desired(
             "identity": identity_id.lower(),
             "environmentId": (ids["cae"] + names.container_env).lower(),
             "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
+            # Versioned references: a new secret version changes the app's secret, which the
+            # platform must fetch (a versionless one follows on Azure's schedule, up to 30 min:
+            # learn.microsoft.com/azure/container-apps/manage-secrets). The version is what
+            # Key Vault reports as current, so an unchanged key plans nothing.
             "secrets": {
-                GATEWAY_KEY_SECRET: {"keyVaultSecret": GATEWAY_KEY_SECRET, "vaultUri": kv_url},
+                GATEWAY_KEY_SECRET: {
+                    "keyVaultSecret": GATEWAY_KEY_SECRET,
+                    "vaultUri": kv_url,
+                    "version": Ref(f"secret:{GATEWAY_KEY_SECRET}", "version"),
+                },
                 AZURE_OPENAI_KEY_SECRET: {
                     "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
                     "vaultUri": kv_url,
+                    "version": Ref(f"secret:{AZURE_OPENAI_KEY_SECRET}", "version"),
                 },
                 LITELLM_CONFIG_SECRET: {"sha256": rendered.sha256},
             },

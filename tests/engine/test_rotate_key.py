@@ -1,5 +1,6 @@
 """rotate-key on the local cloud with the real LiteLLM running the container app: one new Key
-Vault version, one restart, the new key accepted, the old one refused, the key never shown."""
+Vault version, the app's reference moved to it, one restart, the new key accepted, the old one
+refused, the key never shown."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_generated_keys_are_strong_and_distinct() -> None:
         rotate.check_new_key("sk-short")
 
 
-def test_rotation_writes_one_version_restarts_once_and_switches_keys(stack: Stack) -> None:
+def test_rotation_writes_a_version_references_it_restarts_and_switches(stack: Stack) -> None:
     session = stack.session()
     new = Secret("generated", rotate.generate_key())
     mark = stack.mark()
@@ -67,8 +68,9 @@ def test_rotation_writes_one_version_restarts_once_and_switches_keys(stack: Stac
     assert result.ok, [c.to_json() for c in result.checks if not c.ok]
     writes = stack.writes_since(mark)
     puts = [w for w in writes if w.method == "PUT" and "/secrets/gateway-key" in w.path]
+    app_puts = [w for w in writes if w.method == "PUT" and "/containerApps/" in w.path]
     restarts = [w for w in writes if w.path.endswith("/restart")]
-    assert len(puts) == 1 and len(restarts) == 1 and len(writes) == 2, [
+    assert len(puts) == 1 and len(app_puts) == 1 and len(restarts) == 1 and len(writes) == 3, [
         (w.method, w.path) for w in writes
     ]
     assert result.old_version and result.new_version and result.old_version != result.new_version

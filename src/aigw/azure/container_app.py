@@ -13,10 +13,16 @@ from aigw.plan import ABSENT, Observed, resolve
 from aigw.render import CONFIG_HASH_VAR
 
 
+def _kv_urls(body: dict[str, Any]) -> list[str]:
+    secrets = ((body.get("properties") or {}).get("configuration") or {}).get("secrets") or []
+    return sorted(str(s["keyVaultUrl"]) for s in secrets if s.get("keyVaultUrl"))
+
+
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
     ingress = (props.get("configuration") or {}).get("ingress") or {}
     return {
+        "kv_urls": _kv_urls(body),
         "id": body.get("id"),
         "fqdn": ingress.get("fqdn"),
         "latest_revision": props.get("latestRevisionName"),
@@ -34,7 +40,10 @@ def build_body(m: dict[str, Any], config_yaml: str) -> dict[str, Any]:
         if name == LITELLM_CONFIG_SECRET:
             secrets.append({"name": name, "value": config_yaml})
         else:
-            url = f"{str(spec['vaultUri']).rstrip('/')}/secrets/{spec['keyVaultSecret']}"
+            version = spec.get("version")
+            if not isinstance(version, str) or not version:
+                raise RuntimeError(f"the version of Key Vault secret {name} is not known yet")
+            url = f"{str(spec['vaultUri']).rstrip('/')}/secrets/{spec['keyVaultSecret']}/{version}"
             secrets.append({"name": name, "keyVaultUrl": url, "identity": m["identity"]})
     env = [
         {"name": k, "secretRef": v["secretRef"]} if isinstance(v, dict) else {"name": k, "value": v}
@@ -107,7 +116,12 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
     for s in conf.get("secrets") or []:
         if s.get("keyVaultUrl"):
             base, _, secret = str(s["keyVaultUrl"]).partition("/secrets/")
-            secrets[s["name"]] = {"keyVaultSecret": secret.split("/")[0], "vaultUri": base + "/"}
+            name, _, version = secret.rstrip("/").partition("/")
+            secrets[s["name"]] = {
+                "keyVaultSecret": name,
+                "vaultUri": base + "/",
+                "version": version or None,
+            }
         else:
             secrets[s["name"]] = {"sha256": env.get(CONFIG_HASH_VAR)}
     identities = list(((body.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
@@ -155,10 +169,22 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
+    """PUT the app. Secrets are app-scoped: when only they changed (a Key Vault reference now
+    names a new version) Azure makes no new revision and running replicas keep the old value
+    until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
+    revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
+    before = dict(ctx.outputs.get("container_app") or {})
     m = resolve(res.managed, ctx.outputs)
     body = build_body(m, ctx.desired.config_yaml)
     poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
-    return _outputs(to_rest(poller.result()))
+    out = _outputs(to_rest(poller.result()))
+    same_revision = out["latest_revision"] == before.get("latest_revision")
+    if before.get("id") and same_revision and out["kv_urls"] != before.get("kv_urls"):
+        revision = out["latest_revision"]
+        ctx.report(res.key, f"secrets changed, not the template: restarting revision {revision}")
+        ctx.clients.apps().container_apps_revisions.restart_revision(ctx.rg, res.name, revision)
+        out["restarted"] = revision
+    return out
 
 
 def restart(ctx: Ctx, res: Resource) -> dict[str, Any]:
