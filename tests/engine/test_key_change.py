@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ def _status(url: str, key: str, ca: Path) -> int:
 
 
 def _deploy(run: Runner, key: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
     r = run(
         "deploy", "--env", "dev", "--cloud", "local", "--yes", "-o", "json",
         extra_env={"AIGW_GATEWAY_KEY": key},
@@ -73,6 +75,7 @@ def _deploy(run: Runner, key: str) -> dict[str, Any]:
     failed = [row for row in data["smoke"] if not row["ok"]]
     assert data["smoke"] and not failed, failed
     data["stderr"] = r.stderr
+    data["seconds"] = time.perf_counter() - t0
     return data
 
 
@@ -91,6 +94,9 @@ def test_four_deploys_in_a_row_each_with_a_new_key_then_rotate_key(run: Runner) 
         assert "internal error" not in data["stderr"]
         assert _status(url, new, ca) == 200
         assert 400 <= _status(url, old, ca) < 500
+        switch = next(r for r in data["smoke"] if r["name"] == "gateway switched to the new key")
+        took, waited = data["seconds"], switch["ms"] / 1000
+        print(f"key change {i + 1}: deploy {took:.1f}s, of which switch wait {waited:.1f}s")
         old = new
     # Nothing changed: nothing to do (the versioned URL is derived from what Azure holds).
     r = run("plan", "--env", "dev", "--cloud", "local", "--detailed-exitcode",
