@@ -15,6 +15,7 @@ USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 KV_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 KV_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
 _KV_READ_ACTIONS = [
     "Microsoft.Authorization/*/read",
@@ -71,6 +72,15 @@ BUILT_IN: dict[str, tuple[str, str, list[str], list[str], list[str]]] = {
         [*_KV_READ_ACTIONS, "Microsoft.KeyVault/vaults/secrets/*"],
         [],
         ["Microsoft.KeyVault/vaults/secrets/*"],
+    ),
+    # Built-in role "AcrPull" (learn.microsoft.com/azure/role-based-access-control/built-in-roles
+    # /containers#acrpull): pull artifacts from a container registry.
+    ACR_PULL: (
+        "AcrPull",
+        "acr pull",
+        ["Microsoft.ContainerRegistry/registries/pull/read"],
+        [],
+        [],
     ),
     KV_SECRETS_USER: (
         "Key Vault Secrets User",
@@ -155,6 +165,25 @@ def has_data_action(
 ) -> bool:
     """Does `principal_id` hold a role granting `action` on `resource_id` (or above), in effect?
     `propagation_delay` is the default; delay_for() gives a principal its own."""
+    return _holds(st, principal_id, resource_id, action, propagation_delay, data=True)
+
+
+def has_action(
+    st: State, principal_id: str, resource_id: str, action: str, propagation_delay: float
+) -> bool:
+    """The same for a control-plane action (roles' actions minus notActions)."""
+    return _holds(st, principal_id, resource_id, action, propagation_delay, data=False)
+
+
+def _holds(
+    st: State,
+    principal_id: str,
+    resource_id: str,
+    action: str,
+    propagation_delay: float,
+    *,
+    data: bool,
+) -> bool:
     t = now()
     propagation_delay = delay_for(st, principal_id, propagation_delay)
     for ra in st["role_assignments"].values():
@@ -166,6 +195,10 @@ def has_data_action(
         if ra["_created"] + propagation_delay > t:
             continue  # Azure RBAC caches: new assignments take a while to take effect
         role = BUILT_IN.get(role_id_from_definition_id(props["roleDefinitionId"]))
-        if role and _grants(role[4], action):
+        if role is None:
+            continue
+        if data and _grants(role[4], action):
+            return True
+        if not data and _grants(role[2], action) and not _grants(role[3], action):
             return True
     return False

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import kv_refs, lro
+from . import kv_refs, lro, registries
 from .app_ids import APP_PATH, APP_TYPE, NS, app_rid, ops_path
 from .app_spec import build_spec, identity_principal, normalized, scaled_to_zero
 from .appspec import AppStartError
@@ -92,6 +92,7 @@ def _apply_app(
             s["value"] = old_secrets[s["name"]].get("value")
     config.setdefault("activeRevisionsMode", "Single")
     config.setdefault("maxInactiveRevisions", 100)
+    registries.check_pulls(eng, st, body)  # images of a private registry: AcrPull needed
     # Every reference is read now (fails the PUT like Azure does); the app keeps its copy.
     body["_kv_cache"] = kv_refs.cache_at_put(eng, st, body, existing, now())
     template = props.setdefault("template", {})
