@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from aigw.azure.context import Ctx
+from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.desired import CONFIG_VOLUME, CONTAINER_NAME, Resource
+from aigw.errors import AigwError
 from aigw.naming import LITELLM_CONFIG_SECRET
 from aigw.plan import ABSENT, Observed, resolve
 from aigw.render import CONFIG_HASH_VAR
@@ -74,6 +76,17 @@ def build_body(m: dict[str, Any], config_yaml: str) -> dict[str, Any]:
                     "allowInsecure": False,
                 },
                 "secrets": secrets,
+                # A private registry: pulled with the app's identity (AcrPull on it).
+                **(
+                    {
+                        "registries": [
+                            {"server": r["server"], "identity": m["identity"]}
+                            for r in m["registries"]
+                        ]
+                    }
+                    if m.get("registries")
+                    else {}
+                ),
             },
             "template": {
                 "containers": [
@@ -138,6 +151,10 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
         "ingress": {"external": ingress.get("external"), "targetPort": ingress.get("targetPort")},
         "secrets": secrets,
         "image": c.get("image"),
+        "registries": [
+            {"server": r.get("server"), "identity": lower_id(r.get("identity"))}
+            for r in conf.get("registries") or []
+        ],
         "args": list(c.get("args") or []),
         "env": env,
         "cpu": resources.get("cpu"),
@@ -176,8 +193,19 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     before = dict(ctx.outputs.get("container_app") or {})
     m = resolve(res.managed, ctx.outputs)
     body = build_body(m, ctx.desired.config_yaml)
-    poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
-    out = _outputs(to_rest(poller.result()))
+    try:
+        poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
+        out = _outputs(to_rest(poller.result()))
+    except Exception as err:
+        if role_wait(err) == ACR_PULL_WAIT and not m.get("registries"):
+            # Not a role still propagating: nobody was given a way to pull (no gateway.registry).
+            raise AigwError(
+                f"container app {res.name}: image {str(m['image']).split('@')[0]} is in a private "
+                "registry and the app has no identity to pull it with",
+                hint="set gateway.registry: {server: <login server>, identity: app} in the "
+                "environment file",
+            ) from None
+        raise
     same_revision = out["latest_revision"] == before.get("latest_revision")
     if before.get("id") and same_revision and out["kv_urls"] != before.get("kv_urls"):
         revision = out["latest_revision"]

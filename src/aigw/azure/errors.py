@@ -46,12 +46,37 @@ KV_REFERENCE_WAIT = (
 )
 
 
+# The same code when the identity may not pull the image from Azure Container Registry yet (its
+# AcrPull still propagating): "... GET https:?scope=repository%3A...%3Apull&service=<x>.azurecr
+# .io: UNAUTHORIZED: authentication required ..." (Azure/container-apps-deploy-action#85,
+# microsoft/azure-container-apps#212).
+ACR_PULL_TEXT = "unauthorized: authentication required"
+ACR_PULL_WAIT = (
+    "waiting for the app identity's AcrPull role on the registry to take effect (Azure checks "
+    "the image pull when the container app is saved)"
+)
+
+
+def _message(err: Any) -> str:
+    return str(getattr(getattr(err, "error", None), "message", None) or err).lower()
+
+
+def role_wait(err: Any) -> str:
+    """Why a container app PUT refusal is the app identity's role still propagating ('' if it
+    is not): a Key Vault reference it cannot read yet, or an ACR image it cannot pull yet."""
+    if error_code(err) != KV_REFERENCE_CODE:
+        return ""
+    message = _message(err)
+    if KV_REFERENCE_TEXT in message:
+        return KV_REFERENCE_WAIT
+    if ACR_PULL_TEXT in message and ".azurecr.io" in message:
+        return ACR_PULL_WAIT
+    return ""
+
+
 def is_kv_reference_wait(err: Any) -> bool:
     """The container app PUT refused because its identity cannot read a Key Vault secret yet."""
-    if error_code(err) != KV_REFERENCE_CODE:
-        return False
-    message = getattr(getattr(err, "error", None), "message", None) or str(err)
-    return KV_REFERENCE_TEXT in str(message).lower()
+    return role_wait(err) == KV_REFERENCE_WAIT
 
 
 @dataclass(frozen=True)
@@ -136,6 +161,14 @@ def translate(err: Exception, *, kind: str, name: str) -> AzureError:
         )
     code = error_code(err)
     status = getattr(err, "status_code", 0) or 0
+    if role_wait(err) == ACR_PULL_WAIT:
+        return AzureError(
+            f"the identity of {kind} {name} still may not pull its image [{code}]",
+            hint="check that the app's identity has AcrPull on the registry (gateway.registry), "
+            "then rerun deploy",
+            code=code,
+            status=status,
+        )
     if is_kv_reference_wait(err):
         return AzureError(
             f"the identity of {kind} {name} still may not read its Key Vault secrets [{code}]",
@@ -174,7 +207,7 @@ def retry_budget(err: Exception) -> int | None:
     if isinstance(err, ServiceRequestError | ServiceResponseError):
         return None  # dropped connection; azure-core does not retry POSTs
     status = getattr(err, "status_code", 0)
-    if error_code(err) in RETRYABLE or status in (429, 503) or is_kv_reference_wait(err):
+    if error_code(err) in RETRYABLE or status in (429, 503) or role_wait(err):
         return None
     if status in (500, 502, 504):
         return SERVER_ERROR_ATTEMPTS
@@ -213,7 +246,7 @@ def with_retries(
             if limit is not None and attempt > limit:
                 raise
             if on_wait:
-                why = KV_REFERENCE_WAIT if is_kv_reference_wait(err) else ""
+                why = role_wait(err)
                 on_wait(
                     f"{what}: {why or error_code(err) or type(err).__name__}, "
                     f"retrying in {delay:.1f}s"
