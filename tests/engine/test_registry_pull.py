@@ -106,6 +106,15 @@ def test_registry_pull_with_the_app_identity_waits_for_acrpull(stack: Stack) -> 
         assert regs == [(SERVER, session.desired.by_key()["container_app"].managed["identity"])]
         again = workflow.make_plan(session)
         assert not again.has_changes, [c.to_json() for c in again.writes]
+        # destroy removes the AcrPull assignment, never the registry (not aigw's).
+        gone = workflow.make_plan(session, destroy=True)
+        assert {c.key: c.action.value for c in gone.writes}["role:app-acr-pull"] == "delete"
+        assert workflow.apply(session, gone).ok
+        auth = session.ctx.clients.authorization().role_assignments
+        assert list(auth.list_for_scope(registry_id)) == []
+        query = f"resourceType eq 'Microsoft.ContainerRegistry/registries' and name eq '{REGISTRY}'"
+        left = session.ctx.clients.resources().resources.list(filter=query)
+        assert [r.id for r in left] == [registry_id]
     finally:
         session.close()
 
