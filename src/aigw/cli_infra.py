@@ -104,10 +104,10 @@ def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]
     if key and old:
         from aigw.rotate import wait_for_switch
 
-        checks.append(
-            wait_for_switch(url, key.reveal(), old.reveal(), verify=verify, timeout=300,
-                            on_wait=ui.info)
-        )  # fmt: skip
+        switched = wait_for_switch(
+            url, key.reveal(), old.reveal(), verify=verify, timeout=300, on_wait=ui.info
+        )
+        checks.append(switched)
     if all(c.ok for c in checks):
         checks += smoke.run_smoke(
             url, key.reveal() if key else None, session.config, verify=verify, on_wait=ui.info

@@ -249,7 +249,7 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
             outputs.pop(res.key, None)  # its version is new: known once written
         changes.append(change)
     app = next((c for c in changes if c.kind is Kind.container_app), None)
-    if app and written and app.action in (Action.noop, Action.update):
+    if app and written and app.action in (Action.noop, Action.update) and not app.unsafe:
         changes[changes.index(app)] = _reference_new_versions(
             app, written, observed.get(app.key, ABSENT)
         )
