@@ -274,7 +274,11 @@ def rotate_gateway_key(
             f"secret:{AZURE_OPENAI_KEY_SECRET}",
             {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
         )
-        out = app_adapter.ensure(ctx, by_key["container_app"])
+        out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
+            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
+            key="container_app",
+            what=f"update container_app {names.container_app}",
+        )
     except Exception as err:
         raise _write_error(
             err,

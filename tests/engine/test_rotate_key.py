@@ -13,7 +13,7 @@ import pytest
 
 from aigw import rotate, smoke
 from aigw.config_load import Secret
-from aigw.errors import UserError
+from aigw.errors import AigwError, UserError
 from conftest import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
@@ -99,3 +99,22 @@ def test_rotating_to_the_current_key_writes_nothing(stack: Stack) -> None:
     finally:
         session.close()
     assert stack.writes_since(mark) == []
+
+
+def test_rotation_refuses_when_the_app_differs_from_the_yaml(stack: Stack) -> None:
+    """rotate-key PUTs the container app: it must not roll out an undeployed YAML change."""
+    base = (stack.env_dir / "dev.yaml").read_text()
+    (stack.env_dir / "dev.yaml").write_text(base + "gateway:\n  max_replicas: 5\n")
+    try:
+        session = stack.session()
+        mark = stack.mark()
+        try:
+            with pytest.raises(AigwError, match="differs from the environment file"):
+                rotate.rotate_gateway_key(
+                    session, Secret("generated", rotate.generate_key()), wait_timeout=5
+                )
+        finally:
+            session.close()
+        assert stack.writes_since(mark) == []
+    finally:
+        (stack.env_dir / "dev.yaml").write_text(base)
