@@ -17,6 +17,8 @@ OUTPUTS = {
     "identity": {"principal_id": "aaaaaaaa-0000-0000-0000-000000000001", "client_id": "c1"},
     "log_analytics": {"customer_id": "bbbbbbbb-0000-0000-0000-000000000002"},
     "key_vault": {"vault_uri": "https://vault.example/"},
+    "secret:gateway-key": {"version": "0123456789abcdef0123456789abcdef"},
+    "secret:azure-openai-api-key": {"version": "fedcba9876543210fedcba9876543210"},
 }
 
 
@@ -37,7 +39,7 @@ def deployed(desired: Desired) -> dict[str, Observed]:
         fields = resolve(copy.deepcopy(res.managed), OUTPUTS)
         tags = fields.pop("tags", None)
         if res.kind is Kind.secret:
-            out[res.key] = Observed(exists=True, value_matches=True)
+            out[res.key] = Observed(exists=True, value_matches=True, outputs=OUTPUTS[res.key])
         else:
             out[res.key] = Observed(
                 exists=True, fields=fields, tags=tags, outputs=OUTPUTS.get(res.key, {})

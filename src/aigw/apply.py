@@ -83,8 +83,9 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     return {}
 
 
-# Kinds whose transient errors include waiting for Entra ID / RBAC propagation.
-_PROPAGATION_KINDS = (Kind.role_assignment, Kind.secret)
+# Kinds whose transient errors include waiting for Entra ID / RBAC propagation (the container
+# app: its identity's Key Vault role, checked when the app is PUT).
+_PROPAGATION_KINDS = (Kind.role_assignment, Kind.secret, Kind.container_app)
 
 
 def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:

@@ -99,13 +99,20 @@ def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]
     if not url:
         raise AigwError("the container app reports no FQDN: cannot smoke-test the gateway")
     key = session.ctx.secrets.get("gateway_key")
-    checks = smoke.run_smoke(
-        url,
-        key.reveal() if key else None,
-        session.config,
-        verify=smoke.verify_for(session.target),
-        on_wait=ui.info,
-    )
+    verify = smoke.verify_for(session.target)
+    checks: list[smoke.Check] = []
+    old = session.ctx.replaced.get("gateway_key")  # this deploy changed the key
+    if key and old:
+        from aigw.rotate import wait_for_switch
+
+        switched = wait_for_switch(
+            url, key.reveal(), old.reveal(), verify=verify, timeout=300, on_wait=ui.info
+        )
+        checks.append(switched)
+    if all(c.ok for c in checks):
+        checks += smoke.run_smoke(
+            url, key.reveal() if key else None, session.config, verify=verify, on_wait=ui.info
+        )
     rows = [c.to_json() for c in checks]
     if not ui.is_json:
         ui.err.print(report.checks_table(rows, f"smoke test {url}"))

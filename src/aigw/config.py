@@ -155,8 +155,22 @@ class AzureOpenAIConfig(StrictModel):
     )
 
 
+class RegistryConfig(StrictModel):
+    server: str = Field(
+        pattern=r"^[a-z0-9]{5,50}\.azurecr\.io$",  # ACR names: 5-50 letters/digits
+        description="Login server of a private Azure Container Registry, e.g. myacr.azurecr.io.",
+    )
+    identity: Literal["app"] = Field(
+        default="app", description="Pull with the gateway's identity (aigw grants it AcrPull)."
+    )
+
+
 class GatewayConfig(StrictModel):
     image: ImageRef = Field(description="LiteLLM image, repo:tag@sha256:digest.")
+    registry: RegistryConfig | None = Field(
+        default=None,
+        description="Pull the image from this private registry (a mirror), not anonymously.",
+    )
     port: Int = Field(default=4000, ge=1, le=65535, description="Port LiteLLM listens on.")
     ingress: Literal["external", "internal"] = Field(
         default="external", description="external: reachable from the internet (HTTPS only)."
@@ -177,6 +191,11 @@ class GatewayConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> GatewayConfig:
+        if self.registry and not self.image.startswith(self.registry.server + "/"):
+            raise ValueError(
+                f"image {self.image.split('@')[0]!r} is not in registry {self.registry.server}: "
+                f"import it there and write image: {self.registry.server}/<repo>:<tag>@sha256:..."
+            )
         if self.min_replicas > self.max_replicas:
             raise ValueError(
                 f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas})"

@@ -31,6 +31,7 @@ from aigw.render import (
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 REQUIRED_PROVIDERS = (
     "Microsoft.App",
     "Microsoft.KeyVault",
@@ -221,6 +222,32 @@ def build_desired(
         owned=False,
         display="Key Vault Secrets Officer for the deployer",
     )
+    # A private registry (gateway.registry): the app's identity pulls with AcrPull on it. The
+    # registry's ARM id is found by its name at apply time (role_assignment adapter).
+    pull_roles = []
+    if gw.registry is not None:
+        server = gw.registry.server
+        pull_roles.append(
+            Resource(
+                "role:app-acr-pull",
+                Kind.role_assignment,
+                role_assignment_name(f"acr:{server}", f"identity:{identity_id}", ACR_PULL),
+                depends_on=("identity",),
+                managed={
+                    "registryServer": server,
+                    "roleDefinitionId": ACR_PULL,
+                    "principalId": Ref("identity", "principal_id"),
+                    "principalType": "ServicePrincipal",
+                },
+                owned=False,
+                display=f"AcrPull on {server} for the app's identity",
+            )
+        )
+    registry_fields: dict[str, Any] = (
+        {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}
+        if gw.registry is not None
+        else {}
+    )
     secrets = [
         Resource(
             f"secret:{name}",
@@ -260,6 +287,7 @@ def build_desired(
             "container_env",
             "identity",
             "role:app-secrets-user",
+            *(r.key for r in pull_roles),
             *(s.key for s in secrets),
         ),
         managed={
@@ -269,15 +297,25 @@ def build_desired(
             "identity": identity_id.lower(),
             "environmentId": (ids["cae"] + names.container_env).lower(),
             "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
+            # Versioned references: a new secret version changes the app's secret, which the
+            # platform must fetch (a versionless one follows on Azure's schedule, up to 30 min:
+            # learn.microsoft.com/azure/container-apps/manage-secrets). The version is what
+            # Key Vault reports as current, so an unchanged key plans nothing.
             "secrets": {
-                GATEWAY_KEY_SECRET: {"keyVaultSecret": GATEWAY_KEY_SECRET, "vaultUri": kv_url},
+                GATEWAY_KEY_SECRET: {
+                    "keyVaultSecret": GATEWAY_KEY_SECRET,
+                    "vaultUri": kv_url,
+                    "version": Ref(f"secret:{GATEWAY_KEY_SECRET}", "version"),
+                },
                 AZURE_OPENAI_KEY_SECRET: {
                     "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
                     "vaultUri": kv_url,
+                    "version": Ref(f"secret:{AZURE_OPENAI_KEY_SECRET}", "version"),
                 },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
             "image": gw.image,
+            **registry_fields,
             "args": list(rendered.args),
             "env": {
                 **rendered.env,
@@ -293,7 +331,10 @@ def build_desired(
             "configFiles": dict(VOLUME_FILES),
         },
     )
-    resources = (*providers, rg, law, identity, vault, role_officer, role_user, *secrets, env, app)
+    resources = (
+        *providers, rg, law, identity, vault, role_officer, role_user, *pull_roles, *secrets, env,
+        app,
+    )  # fmt: skip
     return Desired(
         env=config.env,
         subscription_id=subscription_id,

@@ -100,4 +100,6 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
                 ctx.set_outputs(key, obs.outputs)
         for key, fut in later.items():
             observed[key] = fut.result()
+            if observed[key].exists and observed[key].outputs:
+                ctx.set_outputs(key, observed[key].outputs)  # a secret's version
     return {r.key: observed[r.key] for r in ctx.desired.resources if r.key in observed}

@@ -240,24 +240,41 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
     """What deploy must do to make Azure match `desired`."""
     outputs = {k: o.outputs for k, o in observed.items() if o.exists}
     changes: list[Change] = []
-    secret_changed = False
+    written: list[str] = []
     for res in _order(desired.resources):
         obs = observed.get(res.key, ABSENT)
         change = _plan_one(res, obs, outputs, desired.env)
         if res.kind is Kind.secret and change.action in (Action.create, Action.update):
-            secret_changed = True
+            written.append(res.name)
+            outputs.pop(res.key, None)  # its version is new: known once written
         changes.append(change)
     app = next((c for c in changes if c.kind is Kind.container_app), None)
-    if app and secret_changed and app.action is Action.noop:
-        idx = changes.index(app)
-        changes[idx] = Change(
-            app.key,
-            app.kind,
-            app.name,
-            Action.restart,
-            reason="a Key Vault secret it reads changed: restart the active revision to load it",
+    if app and written and app.action in (Action.noop, Action.update) and not app.unsafe:
+        changes[changes.index(app)] = _reference_new_versions(
+            app, written, observed.get(app.key, ABSENT)
         )
     return Plan(env=desired.env, changes=tuple(changes))
+
+
+def _reference_new_versions(app: Change, written: list[str], obs: Observed) -> Change:
+    """The app references each secret by version, so a secret written now changes the app: PUT
+    it with the new version (and restart the revision if its template is unchanged)."""
+    have = obs.fields.get("secrets") or {}
+    diffs = {d.path: d for d in app.diffs}
+    for name in written:
+        path = f"secrets.{name}.version"
+        diffs[path] = FieldDiff(
+            path, (have.get(name) or {}).get("version"), Ref(f"secret:{name}", "version")
+        )
+    return Change(
+        app.key,
+        app.kind,
+        app.name,
+        Action.update,
+        tuple(sorted(diffs.values(), key=lambda d: d.path)),
+        reason=app.reason
+        or "a Key Vault secret it reads gets a new version: reference it, reload the revision",
+    )
 
 
 def _plan_one(

@@ -1,5 +1,6 @@
-"""`aigw rotate-key`: a new gateway key, written as a new Key Vault version, the active revision
-restarted so the container reads it, then proven: the new key works, the old one is refused.
+"""`aigw rotate-key`: a new gateway key, written as a new Key Vault version, the container app
+pointed at that version and its active revision restarted so the container reads it, then
+proven: the new key works, the old one is refused.
 
 Only the verdicts leave this module; the new key's value is returned wrapped in a `Secret`.
 """
@@ -17,7 +18,7 @@ import httpx
 from aigw import redact
 from aigw.config_load import Secret
 from aigw.errors import AigwError, AzureError, UserError
-from aigw.naming import GATEWAY_KEY_SECRET
+from aigw.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.smoke import Check
 
 if TYPE_CHECKING:
@@ -114,7 +115,25 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
             )
         ctx.set_outputs(key, obs.outputs)
         found[key] = res
+        if key == "container_app":
+            _refuse_drift(session, res, obs)
     return found["key_vault"], found["container_app"]
+
+
+def _refuse_drift(session: Session, res: Any, obs: Any) -> None:
+    """rotate-key PUTs the container app (its gateway key reference names the new version):
+    refuse when that would also roll out other changes the YAML has and Azure has not."""
+    from aigw.plan import field_diffs, resolve
+
+    have = {**obs.fields, "tags": obs.tags or {}}
+    diffs = field_diffs(resolve(res.managed, session.ctx.outputs), have)
+    if diffs:
+        paths = ", ".join(d.path for d in diffs[:4])
+        raise AigwError(
+            f"container app {res.name} differs from the environment file ({paths}): rotate-key "
+            "would deploy that too",
+            hint=f"run aigw deploy --env {session.config.env} first, then rotate-key",
+        )
 
 
 def _current(session: Session, vault_uri: str) -> tuple[str | None, str | None]:
@@ -153,7 +172,7 @@ def wait_for_switch(
     asynchronous on Azure: old replicas answer with the old key for a while)."""
     start = time.perf_counter()
     deadline = time.monotonic() + timeout
-    told = False
+    next_note = time.monotonic()
     new_status = old_status = 0
     with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
         while True:
@@ -171,9 +190,15 @@ def wait_for_switch(
                     f"after {timeout:.0f}s: new key HTTP {new_status or 'no answer'}, old key "
                     f"HTTP {old_status or 'no answer'}",
                 )
-            if on_wait and not told:
-                on_wait("waiting for the restarted revision to answer with the new key")
-                told = True
+            if on_wait and time.monotonic() >= next_note:
+                waited = time.perf_counter() - start
+                on_wait(
+                    "waiting until the gateway accepts the new key and refuses the old one "
+                    f"(the revision restarts to load it; {waited:.0f}s of at most {timeout:.0f}s"
+                    f"): new key HTTP {new_status or 'no answer'}, old key HTTP "
+                    f"{old_status or 'no answer'}"
+                )
+                next_note = time.monotonic() + 10.0
             time.sleep(1.0)
 
 
@@ -239,17 +264,28 @@ def rotate_gateway_key(
     rotation.seconds["write"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    say(f"restarting the active revision of {names.container_app}")
+    say(f"pointing {names.container_app} at the new version and restarting its active revision")
     try:
-        out = app_adapter.restart(ctx, by_key["container_app"])
+        # The app references secrets by version (desired.py): the new version is a change of
+        # the app's secret, then a restart loads it (container_app.ensure).
+        ctx.set_outputs(f"secret:{GATEWAY_KEY_SECRET}", {"version": rotation.new_version})
+        ctx.set_outputs(
+            f"secret:{AZURE_OPENAI_KEY_SECRET}",
+            {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
+        )
+        out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
+            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
+            key="container_app",
+            what=f"update container_app {names.container_app}",
+        )
     except Exception as err:
         raise _write_error(
             err,
-            "restarting the revision (the new key IS in Key Vault; the gateway still uses the "
-            "old one until a restart)",
-            hint=f"az containerapp revision restart -g {names.resource_group} -n "
-            f"{names.container_app} --revision <latest>; read the new key with "
-            f"az keyvault secret show --vault-name {names.key_vault} -n {GATEWAY_KEY_SECRET}",
+            "pointing the container app at the new version (the new key IS in Key Vault; the "
+            "gateway still uses the old one until then)",
+            hint=f"rerun aigw deploy --env {cfg.env} with the new key in ${cfg.gateway.key_env}; "
+            f"read it with az keyvault secret show --vault-name {names.key_vault} "
+            f"-n {GATEWAY_KEY_SECRET}",
         ) from None
     rotation.restarted_revision = out.get("restarted")
     rotation.seconds["restart"] = time.perf_counter() - t2

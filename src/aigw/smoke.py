@@ -339,19 +339,51 @@ def run_smoke(
     on_wait: Callable[[str], None] | None = None,
     max_models: int | None = DEFAULT_MAX_MODELS,
 ) -> list[Check]:
-    """Every check against the gateway at `url`; never raises for a failed check. Every model
-    must be listed; at most `max_models` are called (None: all)."""
+    """Every check against the gateway at `url`; never raises for a failed check, nor when the
+    gateway stops answering half-way (a replica restarting): that is a failed check too. Every
+    model must be listed; at most `max_models` are called (None: all)."""
+    checks: list[Check] = []
+    try:
+        _run_checks(
+            url,
+            key,
+            config,
+            checks,
+            verify=verify,
+            timeout=timeout,
+            on_wait=on_wait,
+            max_models=max_models,
+        )
+    except httpx.TransportError as e:
+        checks.append(
+            Check("gateway kept answering", False, 0, f"it stopped answering: {type(e).__name__}")
+        )
+    return checks
+
+
+def _run_checks(
+    url: str,
+    key: str | None,
+    config: EnvConfig,
+    checks: list[Check],
+    *,
+    verify: Any,
+    timeout: float,
+    on_wait: Callable[[str], None] | None,
+    max_models: int | None,
+) -> None:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
         alive = wait_alive(anon, timeout=timeout, on_wait=on_wait)
+        checks.append(alive)
         if not alive.ok:
-            return [alive]
-        checks = [alive, *_auth_checks(anon, key)]
+            return
+        checks += _auth_checks(anon, key)
     if not key:
         checks.append(
             Check("gateway key", False, 0, "no gateway key: set its environment variable")
         )
-        return checks
+        return
     with httpx.Client(
         base_url=url, verify=verify, timeout=60, headers=headers, trust_env=False
     ) as client:
@@ -405,4 +437,3 @@ def run_smoke(
                 r, ms = _post(client, "/v1/chat/completions", body)
                 ok = r.status_code == 200 and bool(r.json()["choices"][0]["message"].get("content"))
                 checks.append(Check(f"chat {m.alias}", ok, ms, "" if ok else _error_text(r)))
-    return checks

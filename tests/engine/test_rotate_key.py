@@ -1,5 +1,6 @@
 """rotate-key on the local cloud with the real LiteLLM running the container app: one new Key
-Vault version, one restart, the new key accepted, the old one refused, the key never shown."""
+Vault version, the app's reference moved to it, one restart, the new key accepted, the old one
+refused, the key never shown."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from aigw import rotate, smoke
 from aigw.config_load import Secret
-from aigw.errors import UserError
+from aigw.errors import AigwError, UserError
 from conftest import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
@@ -52,7 +53,7 @@ def test_generated_keys_are_strong_and_distinct() -> None:
         rotate.check_new_key("sk-short")
 
 
-def test_rotation_writes_one_version_restarts_once_and_switches_keys(stack: Stack) -> None:
+def test_rotation_writes_a_version_references_it_restarts_and_switches(stack: Stack) -> None:
     session = stack.session()
     new = Secret("generated", rotate.generate_key())
     mark = stack.mark()
@@ -68,8 +69,9 @@ def test_rotation_writes_one_version_restarts_once_and_switches_keys(stack: Stac
     assert result.ok, [c.to_json() for c in result.checks if not c.ok]
     writes = stack.writes_since(mark)
     puts = [w for w in writes if w.method == "PUT" and "/secrets/gateway-key" in w.path]
+    app_puts = [w for w in writes if w.method == "PUT" and "/containerApps/" in w.path]
     restarts = [w for w in writes if w.path.endswith("/restart")]
-    assert len(puts) == 1 and len(restarts) == 1 and len(writes) == 2, [
+    assert len(puts) == 1 and len(app_puts) == 1 and len(restarts) == 1 and len(writes) == 3, [
         (w.method, w.path) for w in writes
     ]
     assert result.old_version and result.new_version and result.old_version != result.new_version
@@ -98,3 +100,22 @@ def test_rotating_to_the_current_key_writes_nothing(stack: Stack) -> None:
     finally:
         session.close()
     assert stack.writes_since(mark) == []
+
+
+def test_rotation_refuses_when_the_app_differs_from_the_yaml(stack: Stack) -> None:
+    """rotate-key PUTs the container app: it must not roll out an undeployed YAML change."""
+    base = (stack.env_dir / "dev.yaml").read_text()
+    (stack.env_dir / "dev.yaml").write_text(base + "gateway:\n  max_replicas: 5\n")
+    try:
+        session = stack.session()
+        mark = stack.mark()
+        try:
+            with pytest.raises(AigwError, match="differs from the environment file"):
+                rotate.rotate_gateway_key(
+                    session, Secret("generated", rotate.generate_key()), wait_timeout=5
+                )
+        finally:
+            session.close()
+        assert stack.writes_since(mark) == []
+    finally:
+        (stack.env_dir / "dev.yaml").write_text(base)

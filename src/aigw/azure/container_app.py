@@ -6,16 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from aigw.azure.context import Ctx
+from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.desired import CONFIG_VOLUME, CONTAINER_NAME, Resource
+from aigw.errors import AigwError
 from aigw.plan import ABSENT, Observed, resolve
 from aigw.render import CONFIG_HASH_VAR
+
+
+def _kv_urls(body: dict[str, Any]) -> list[str]:
+    secrets = ((body.get("properties") or {}).get("configuration") or {}).get("secrets") or []
+    return sorted(str(s["keyVaultUrl"]) for s in secrets if s.get("keyVaultUrl"))
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
     ingress = (props.get("configuration") or {}).get("ingress") or {}
     return {
+        "kv_urls": _kv_urls(body),
         "id": body.get("id"),
         "fqdn": ingress.get("fqdn"),
         "latest_revision": props.get("latestRevisionName"),
@@ -34,7 +42,10 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
         if name in m["configFiles"]:
             secrets.append({"name": name, "value": volume_files[name]})
         else:
-            url = f"{str(spec['vaultUri']).rstrip('/')}/secrets/{spec['keyVaultSecret']}"
+            version = spec.get("version")
+            if not isinstance(version, str) or not version:
+                raise RuntimeError(f"the version of Key Vault secret {name} is not known yet")
+            url = f"{str(spec['vaultUri']).rstrip('/')}/secrets/{spec['keyVaultSecret']}/{version}"
             secrets.append({"name": name, "keyVaultUrl": url, "identity": m["identity"]})
     env = [
         {"name": k, "secretRef": v["secretRef"]} if isinstance(v, dict) else {"name": k, "value": v}
@@ -65,6 +76,17 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
                     "allowInsecure": False,
                 },
                 "secrets": secrets,
+                # A private registry: pulled with the app's identity (AcrPull on it).
+                **(
+                    {
+                        "registries": [
+                            {"server": r["server"], "identity": m["identity"]}
+                            for r in m["registries"]
+                        ]
+                    }
+                    if m.get("registries")
+                    else {}
+                ),
             },
             "template": {
                 "containers": [
@@ -110,7 +132,12 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
     for s in conf.get("secrets") or []:
         if s.get("keyVaultUrl"):
             base, _, secret = str(s["keyVaultUrl"]).partition("/secrets/")
-            secrets[s["name"]] = {"keyVaultSecret": secret.split("/")[0], "vaultUri": base + "/"}
+            name, _, version = secret.rstrip("/").partition("/")
+            secrets[s["name"]] = {
+                "keyVaultSecret": name,
+                "vaultUri": base + "/",
+                "version": version or None,
+            }
         else:
             secrets[s["name"]] = {"sha256": env.get(CONFIG_HASH_VAR)}
     identities = list(((body.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
@@ -129,6 +156,10 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
         "ingress": {"external": ingress.get("external"), "targetPort": ingress.get("targetPort")},
         "secrets": secrets,
         "image": c.get("image"),
+        "registries": [
+            {"server": r.get("server"), "identity": lower_id(r.get("identity"))}
+            for r in conf.get("registries") or []
+        ],
         "args": list(c.get("args") or []),
         "env": env,
         "cpu": resources.get("cpu"),
@@ -161,10 +192,33 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
+    """PUT the app. Secrets are app-scoped: when only they changed (a Key Vault reference now
+    names a new version) Azure makes no new revision and running replicas keep the old value
+    until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
+    revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
+    before = dict(ctx.outputs.get("container_app") or {})
     m = resolve(res.managed, ctx.outputs)
     body = build_body(m, ctx.desired.volume_files)
-    poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
-    return _outputs(to_rest(poller.result()))
+    try:
+        poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
+        out = _outputs(to_rest(poller.result()))
+    except Exception as err:
+        if role_wait(err) == ACR_PULL_WAIT and not m.get("registries"):
+            # Not a role still propagating: nobody was given a way to pull (no gateway.registry).
+            raise AigwError(
+                f"container app {res.name}: image {str(m['image']).split('@')[0]} is in a private "
+                "registry and the app has no identity to pull it with",
+                hint="set gateway.registry: {server: <login server>, identity: app} in the "
+                "environment file",
+            ) from None
+        raise
+    same_revision = out["latest_revision"] == before.get("latest_revision")
+    if before.get("id") and same_revision and out["kv_urls"] != before.get("kv_urls"):
+        revision = out["latest_revision"]
+        ctx.report(res.key, f"secrets changed, not the template: restarting revision {revision}")
+        ctx.clients.apps().container_apps_revisions.restart_revision(ctx.rg, res.name, revision)
+        out["restarted"] = revision
+    return out
 
 
 def restart(ctx: Ctx, res: Resource) -> dict[str, Any]:

@@ -27,7 +27,16 @@ class Ctx:
     retry_cap: float = 15.0
     retry_timeout: float = 300.0
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Secret values this run replaced ("gateway_key"...), in memory only: proof the old is refused
+    replaced: dict[str, Secret] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remember_replaced(self, source: str, old: Secret) -> None:
+        from aigw import redact
+
+        redact.register(old.reveal())
+        with self._lock:
+            self.replaced.setdefault(source, old)  # a retried write keeps the first old value
 
     @property
     def rg(self) -> str:

@@ -34,6 +34,51 @@ RETRYABLE: dict[str, str] = {
 }
 
 
+# Container Apps reads every Key Vault reference when the app is PUT and refuses the PUT with
+# this code and text while the app identity may not read the secret yet: its Key Vault Secrets
+# User role is still propagating (microsoft/azure-container-apps#930, #1174, #1159). Only this
+# pairing is waited for; the same code with other text is a template mistake.
+KV_REFERENCE_CODE = "InvalidParameterValueInContainerTemplate"
+KV_REFERENCE_TEXT = "unable to get value using managed identity"
+KV_REFERENCE_WAIT = (
+    "waiting for the app identity's Key Vault Secrets User role to take effect (Azure checks "
+    "the Key Vault references when the container app is saved)"
+)
+
+
+# The same code when the identity may not pull the image from Azure Container Registry yet (its
+# AcrPull still propagating): "... GET https:?scope=repository%3A...%3Apull&service=<x>.azurecr
+# .io: UNAUTHORIZED: authentication required ..." (Azure/container-apps-deploy-action#85,
+# microsoft/azure-container-apps#212).
+ACR_PULL_TEXT = "unauthorized: authentication required"
+ACR_PULL_WAIT = (
+    "waiting for the app identity's AcrPull role on the registry to take effect (Azure checks "
+    "the image pull when the container app is saved)"
+)
+
+
+def _message(err: Any) -> str:
+    return str(getattr(getattr(err, "error", None), "message", None) or err).lower()
+
+
+def role_wait(err: Any) -> str:
+    """Why a container app PUT refusal is the app identity's role still propagating ('' if it
+    is not): a Key Vault reference it cannot read yet, or an ACR image it cannot pull yet."""
+    if error_code(err) != KV_REFERENCE_CODE:
+        return ""
+    message = _message(err)
+    if KV_REFERENCE_TEXT in message:
+        return KV_REFERENCE_WAIT
+    if ACR_PULL_TEXT in message and ".azurecr.io" in message:
+        return ACR_PULL_WAIT
+    return ""
+
+
+def is_kv_reference_wait(err: Any) -> bool:
+    """The container app PUT refused because its identity cannot read a Key Vault secret yet."""
+    return role_wait(err) == KV_REFERENCE_WAIT
+
+
 @dataclass(frozen=True)
 class Fix:
     message: str
@@ -116,6 +161,22 @@ def translate(err: Exception, *, kind: str, name: str) -> AzureError:
         )
     code = error_code(err)
     status = getattr(err, "status_code", 0) or 0
+    if role_wait(err) == ACR_PULL_WAIT:
+        return AzureError(
+            f"the identity of {kind} {name} still may not pull its image [{code}]",
+            hint="check that the app's identity has AcrPull on the registry (gateway.registry), "
+            "then rerun deploy",
+            code=code,
+            status=status,
+        )
+    if is_kv_reference_wait(err):
+        return AzureError(
+            f"the identity of {kind} {name} still may not read its Key Vault secrets [{code}]",
+            hint="check that the identity has Key Vault Secrets User on the vault (and that the "
+            "vault's firewall admits Container Apps), then rerun deploy",
+            code=code,
+            status=status,
+        )
     fix = FIXES.get(code)
     if fix is not None:
         return AzureError(
@@ -146,7 +207,7 @@ def retry_budget(err: Exception) -> int | None:
     if isinstance(err, ServiceRequestError | ServiceResponseError):
         return None  # dropped connection; azure-core does not retry POSTs
     status = getattr(err, "status_code", 0)
-    if error_code(err) in RETRYABLE or status in (429, 503):
+    if error_code(err) in RETRYABLE or status in (429, 503) or role_wait(err):
         return None
     if status in (500, 502, 504):
         return SERVER_ERROR_ATTEMPTS
@@ -185,7 +246,9 @@ def with_retries(
             if limit is not None and attempt > limit:
                 raise
             if on_wait:
+                why = role_wait(err)
                 on_wait(
-                    f"{what}: {error_code(err) or type(err).__name__}, retrying in {delay:.1f}s"
+                    f"{what}: {why or error_code(err) or type(err).__name__}, "
+                    f"retrying in {delay:.1f}s"
                 )
             sleep(delay)

@@ -12,6 +12,7 @@ from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.desired import Resource
+from aigw.errors import AigwError
 from aigw.plan import ABSENT, Observed, resolve
 
 
@@ -19,9 +20,31 @@ def _role_definition_id(ctx: Ctx, guid: str) -> str:
     return f"/subscriptions/{ctx.sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
 
 
+def _scope(ctx: Ctx, res: Resource) -> str:
+    """The assignment's scope; for a registry (`registryServer`), its ARM id found by name."""
+    if "registryServer" not in res.managed:
+        return str(res.managed["scope"])
+    server = str(res.managed["registryServer"])
+    cached = ctx.outputs.get(res.key, {}).get("scope")
+    if cached:
+        return str(cached)
+    name = server.split(".", 1)[0]
+    query = f"resourceType eq 'Microsoft.ContainerRegistry/registries' and name eq '{name}'"
+    found = [r.id for r in ctx.clients.resources().resources.list(filter=query)]
+    if not found:
+        raise AigwError(
+            f"container registry {server} (gateway.registry.server) is not in subscription "
+            f"{ctx.sub}",
+            hint="check the server name, or import the image into a registry of this subscription",
+        )
+    ctx.set_outputs(res.key, {"scope": found[0]})
+    return str(found[0])
+
+
 def observe(ctx: Ctx, res: Resource) -> Observed:
     ops = ctx.clients.authorization().role_assignments
-    found = get_or_none(lambda: ops.get(res.managed["scope"], res.name))
+    scope = _scope(ctx, res)
+    found = get_or_none(lambda: ops.get(scope, res.name))
     if found is None:
         return ABSENT
     props = to_rest(found).get("properties") or {}
@@ -31,6 +54,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
             "principalId": props.get("principalId"),
             "roleDefinitionId": str(props.get("roleDefinitionId", "")).rsplit("/", 1)[-1],
         },
+        outputs={"scope": scope} if "registryServer" in res.managed else {},
     )
 
 
@@ -48,7 +72,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
 
     # PrincipalNotFound (a fresh identity) is retried by apply, like every RETRYABLE error.
     try:
-        ops.create(m["scope"], res.name, body)
+        ops.create(_scope(ctx, res), res.name, body)
     except Exception as err:
         if error_code(err) != "RoleAssignmentExists":
             raise
@@ -58,4 +82,5 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
 
 def delete(ctx: Ctx, res: Resource) -> None:
     ops = ctx.clients.authorization().role_assignments
-    get_or_none(lambda: ops.delete(res.managed["scope"], res.name))
+    scope = _scope(ctx, res)
+    get_or_none(lambda: ops.delete(scope, res.name))

@@ -11,6 +11,7 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
+from aigw.config_load import Secret
 from aigw.desired import Resource
 from aigw.errors import AzureError
 from aigw.plan import Observed
@@ -21,19 +22,22 @@ def _value(ctx: Ctx, res: Resource) -> str | None:
     return secret.reveal() if secret is not None else None
 
 
-def _read(ctx: Ctx, vault_uri: str, name: str, *, probe: bool = False) -> tuple[int, str | None]:
-    """(status, value): 200 with the value, 404, or 403 (no access yet)."""
+def _read(
+    ctx: Ctx, vault_uri: str, name: str, *, probe: bool = False
+) -> tuple[int, str | None, str | None]:
+    """(status, value, version): 200 with the current version, 404, or 403 (no access yet)."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     client = ctx.clients.secrets(vault_uri, probe=probe)
     try:
-        return 200, client.get_secret(name).value
+        secret = client.get_secret(name)
     except ResourceNotFoundError:
-        return 404, None
+        return 404, None, None
     except HttpResponseError as err:
         if err.status_code in (401, 403):
-            return 403, None
+            return 403, None, None
         raise
+    return 200, secret.value, secret.properties.version
 
 
 def observe(
@@ -47,7 +51,7 @@ def observe(
         return Observed(exists=False)
     if wanted is None:
         return Observed(exists=True, value_matches=None)  # nothing to compare with (plan in PR)
-    status, current = _read(ctx, vault_uri, res.name, probe=probe)
+    status, current, version = _read(ctx, vault_uri, res.name, probe=probe)
     if status == 404:
         return Observed(exists=False)
     if status == 403:
@@ -55,7 +59,11 @@ def observe(
         # that stopped before writing it, while the deployer's role was still propagating).
         # Plan a write: ensure waits for access, then writes only if the value differs.
         return Observed(exists=False)
-    return Observed(exists=True, value_matches=hmac.compare_digest(current or "", wanted))
+    return Observed(
+        exists=True,
+        value_matches=hmac.compare_digest(current or "", wanted),
+        outputs={"version": version},  # the container app references exactly this version
+    )
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
@@ -67,7 +75,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     deadline = time.monotonic() + ctx.role_wait_timeout
     delay = 1.0
     while True:
-        status, current = _read(ctx, vault_uri, res.name)
+        status, current, version = _read(ctx, vault_uri, res.name)
         if status != 403:
             break
         if time.monotonic() + delay > deadline:
@@ -81,15 +89,26 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         interrupt.sleep(delay)  # Ctrl-C ends the wait at once
         delay = min(delay * 2, 15.0)
     if status == 200 and hmac.compare_digest(current or "", wanted):
-        return {"changed": False}
+        return {"changed": False, "version": version}
+    if status == 200 and current:
+        # Kept in memory only: deploy proves the gateway refuses it once the new one is served.
+        ctx.remember_replaced(res.managed["source"], Secret(f"previous {res.name}", current))
     client = ctx.clients.secrets(vault_uri)
     # No transport-level retry: each PUT makes a new version, and a PUT whose answer was lost
     # would be sent again blindly. apply retries the whole of ensure instead, which reads the
     # value first and writes only if it still differs.
-    client.set_secret(
+    written = client.set_secret(
         res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
     )
-    return {"changed": True}
+    return {"changed": True, "version": written.properties.version}
+
+
+def current_version(ctx: Ctx, vault_uri: str, name: str) -> str:
+    """The version Key Vault serves for `name` now (what the container app should reference)."""
+    status, _, version = _read(ctx, vault_uri, name)
+    if status != 200 or not version:
+        raise AzureError(f"cannot read the current version of Key Vault secret {name} [{status}]")
+    return version
 
 
 def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:

@@ -16,7 +16,12 @@ from .util import key
 
 
 # ------------------------------------------------------------------------- container apps
-def _kv_error(name: str, identity: str) -> CloudError:
+def kv_error(name: str, identity: str) -> CloudError:
+    # Azure reads every Key Vault reference when the app is PUT and answers 400 while the
+    # identity may not read it yet, e.g. its Key Vault Secrets User role still propagating:
+    # code and message as reported in microsoft/azure-container-apps#930, #1174 and #1159
+    # ("performing CreateOrUpdate: unexpected status 400 ... InvalidParameterValueInContainer
+    # Template"). The delay per principal is rbac.delay_for.
     return CloudError(
         400,
         "InvalidParameterValueInContainerTemplate",
@@ -44,10 +49,10 @@ def resolve_secrets(eng: Engine, st: State, app: dict[str, Any]) -> dict[str, st
             identity = s.get("identity") or "system"
             principal = identity_principal(st, app, identity) if identity != "system" else None
             if principal is None:
-                raise _kv_error(name, identity)
+                raise kv_error(name, identity)
             value, _reason = read_secret_as(eng, st, principal, s["keyVaultUrl"])
             if value is None:
-                raise _kv_error(name, identity)
+                raise kv_error(name, identity)
             out[name] = value
         else:
             out[name] = str(s.get("value", ""))

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from . import (
+    registries,
     routes_appcontainers,
     routes_authorization,
     routes_identity,
@@ -77,6 +79,7 @@ class LocalCloud:
             routes_revisions.router,
             routes_identity.router,
             routes_keyvault.router,
+            registries.router,
         ]
         self.engine.vault_router = routes_secrets.router
         self.engine.open_vault_listener = self._open_vault
@@ -260,6 +263,42 @@ class LocalCloud:
             raise ValueError(f"unknown registration state {state!r}")
         with self.engine.store.write() as st:
             st["providers"][namespace.lower()] = {"namespace": namespace, "state": state}
+
+    def set_propagation_delay(
+        self, seconds: float, *, principal: str | None = None, identities: bool = False
+    ) -> None:
+        """Role propagation of one principal, or of every managed identity (see rbac.delay_for);
+        kept in the state, so a daemon sharing the directory sees it too."""
+        if (principal is None) == (not identities):
+            raise ValueError("give exactly one of principal= or identities=True")
+        with self.engine.store.write() as st:
+            delays = st.setdefault("propagation_delays", {})
+            delays["identities" if identities else str(principal).lower()] = float(seconds)
+
+    def add_registry(self, resource_group: str, name: str, location: str = "eastus") -> str:
+        """A private Azure Container Registry (in its own resource group, made if missing);
+        returns its resource id. Pulls from it need AcrPull (see registries.py)."""
+        with self.engine.store.write() as st:
+            rg = st["resource_groups"].get(resource_group.lower())
+            if rg is None:
+                st["resource_groups"][resource_group.lower()] = {
+                    "id": f"/subscriptions/{st['subscription_id']}/resourceGroups/{resource_group}",
+                    "name": resource_group,
+                    "type": "Microsoft.Resources/resourceGroups",
+                    "location": location,
+                    "tags": {},
+                    "properties": {"provisioningState": "Succeeded"},
+                }
+            body = registries.registry_body(st, resource_group, name, location)
+            body["_created"] = time.time()
+            st["resources"][body["id"].lower()] = body
+            return str(body["id"])
+
+    def set_kv_refresh_seconds(self, seconds: float | None) -> None:
+        """How old an app's copy of a versionless Key Vault reference may get before a replica
+        start reads it again (Azure: 30 minutes; None: that, scaled; see kv_refs)."""
+        with self.engine.store.write() as st:
+            st["kv_refresh_seconds"] = seconds
 
     def deny_deployer_authorization(self, deny: bool = True) -> None:
         with self.engine.store.write() as st:

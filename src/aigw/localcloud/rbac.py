@@ -15,6 +15,7 @@ USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 KV_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 KV_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
 _KV_READ_ACTIONS = [
     "Microsoft.Authorization/*/read",
@@ -71,6 +72,15 @@ BUILT_IN: dict[str, tuple[str, str, list[str], list[str], list[str]]] = {
         [*_KV_READ_ACTIONS, "Microsoft.KeyVault/vaults/secrets/*"],
         [],
         ["Microsoft.KeyVault/vaults/secrets/*"],
+    ),
+    # Built-in role "AcrPull" (learn.microsoft.com/azure/role-based-access-control/built-in-roles
+    # /containers#acrpull): pull artifacts from a container registry.
+    ACR_PULL: (
+        "AcrPull",
+        "acr pull",
+        ["Microsoft.ContainerRegistry/registries/pull/read"],
+        [],
+        [],
     ),
     KV_SECRETS_USER: (
         "Key Vault Secrets User",
@@ -130,11 +140,52 @@ def _grants(patterns: list[str], action: str) -> bool:
     return any(fnmatch.fnmatchcase(a, p.lower()) for p in patterns)
 
 
+def is_managed_identity(st: State, principal_id: str) -> bool:
+    p = st["principals"].get(principal_id.lower()) or st["principals"].get(principal_id) or {}
+    kind = str(p.get("kind", "")).lower()
+    return "managedidentity" in kind or "/userassignedidentities/" in str(p.get("id", "")).lower()
+
+
+def delay_for(st: State, principal_id: str, default: float) -> float:
+    """Seconds before `principal_id`'s new role assignments take effect. Propagation is per
+    principal on Azure: a managed identity can lag behind the deployer (Container Apps then
+    refuses Key Vault references at PUT time: microsoft/azure-container-apps#930, #1174).
+    `st["propagation_delays"]`: principal id -> seconds, or "identities" for every managed
+    identity; anything else uses `default`."""
+    delays = st.get("propagation_delays") or {}
+    if principal_id.lower() in delays:
+        return float(delays[principal_id.lower()])
+    if "identities" in delays and is_managed_identity(st, principal_id):
+        return float(delays["identities"])
+    return default
+
+
 def has_data_action(
     st: State, principal_id: str, resource_id: str, action: str, propagation_delay: float
 ) -> bool:
-    """Does `principal_id` hold a role granting `action` on `resource_id` (or above), in effect?"""
+    """Does `principal_id` hold a role granting `action` on `resource_id` (or above), in effect?
+    `propagation_delay` is the default; delay_for() gives a principal its own."""
+    return _holds(st, principal_id, resource_id, action, propagation_delay, data=True)
+
+
+def has_action(
+    st: State, principal_id: str, resource_id: str, action: str, propagation_delay: float
+) -> bool:
+    """The same for a control-plane action (roles' actions minus notActions)."""
+    return _holds(st, principal_id, resource_id, action, propagation_delay, data=False)
+
+
+def _holds(
+    st: State,
+    principal_id: str,
+    resource_id: str,
+    action: str,
+    propagation_delay: float,
+    *,
+    data: bool,
+) -> bool:
     t = now()
+    propagation_delay = delay_for(st, principal_id, propagation_delay)
     for ra in st["role_assignments"].values():
         props = ra["properties"]
         if props["principalId"].lower() != principal_id.lower():
@@ -144,6 +195,10 @@ def has_data_action(
         if ra["_created"] + propagation_delay > t:
             continue  # Azure RBAC caches: new assignments take a while to take effect
         role = BUILT_IN.get(role_id_from_definition_id(props["roleDefinitionId"]))
-        if role and _grants(role[4], action):
+        if role is None:
+            continue
+        if data and _grants(role[4], action):
+            return True
+        if not data and _grants(role[2], action) and not _grants(role[3], action):
             return True
     return False

@@ -11,9 +11,9 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import lro
+from . import kv_refs, lro, registries
 from .app_ids import APP_PATH, APP_TYPE, NS, app_rid, ops_path
-from .app_spec import build_spec, identity_principal, normalized, resolve_secrets, scaled_to_zero
+from .app_spec import build_spec, identity_principal, normalized, scaled_to_zero
 from .appspec import AppStartError
 from .arm import (
     RG,
@@ -92,7 +92,9 @@ def _apply_app(
             s["value"] = old_secrets[s["name"]].get("value")
     config.setdefault("activeRevisionsMode", "Single")
     config.setdefault("maxInactiveRevisions", 100)
-    resolve_secrets(eng, st, body)  # validation: fails the PUT like Azure does
+    registries.check_pulls(eng, st, body)  # images of a private registry: AcrPull needed
+    # Every reference is read now (fails the PUT like Azure does); the app keeps its copy.
+    body["_kv_cache"] = kv_refs.cache_at_put(eng, st, body, existing, now())
     template = props.setdefault("template", {})
     revisions: list[dict[str, Any]] = list((existing or {}).get("_revisions") or [])
     seq = int((existing or {}).get("_revision_seq") or 0)
@@ -195,7 +197,7 @@ def _provision(eng: Engine, op: dict[str, Any]) -> None:
             return
         app = copy.deepcopy(app)
         try:
-            secrets = resolve_secrets(eng, st, app)
+            secrets, cache = kv_refs.replica_secrets(eng, st, app, now())
         except CloudError as e:
             _fail(eng, op, app["name"], e.message)
             return
@@ -221,6 +223,7 @@ def _provision(eng: Engine, op: dict[str, Any]) -> None:
         r = st["resources"].get(key(op["resource_id"]))
         if r is not None and r.get("_op") == op["id"]:
             props = r["properties"]
+            r["_kv_cache"] = cache
             props["provisioningState"] = "Succeeded"
             props["latestReadyRevisionName"] = props["latestRevisionName"]
             props["runningStatus"] = "Stopped" if scaled_to_zero(r) else "Running"

@@ -8,13 +8,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .app_ids import APP_PATH, APP_TYPE, app_rid
-from .app_spec import build_spec, resolve_secrets, scaled_to_zero
+from .app_spec import build_spec, scaled_to_zero
 from .arm import (
     must_find,
 )
 from .engine import Engine
 from .errors import CloudError
 from .http import Request, Response, Router
+from .kv_refs import replica_secrets
 from .util import iso, key, now
 
 router = Router()
@@ -91,10 +92,14 @@ def restart_revision(eng: Engine, req: Request) -> Response:
         rev["restarted"] = now()
         snapshot = copy.deepcopy(app)
         active = rev["active"]
-        try:
-            secrets = resolve_secrets(eng, st, snapshot) if active and eng.runner else {}
-        except CloudError:
-            secrets = {}
+        secrets: dict[str, str] = {}
+        if active and eng.runner:
+            # The restarted replica gets the app's copy of its Key Vault references (a
+            # versionless one is re-read only on the platform's schedule: see kv_refs).
+            try:
+                secrets, app["_kv_cache"] = replica_secrets(eng, st, snapshot, now())
+            except CloudError:
+                secrets = {}
     if active and eng.runner is not None and not scaled_to_zero(snapshot):
         runner = eng.runner
 

@@ -1,0 +1,109 @@
+"""Issue 11, behaviour 3: the app identity's Key Vault Secrets User role propagates later than
+the deployer's. Azure checks Key Vault references when the container app is PUT and answers
+400 InvalidParameterValueInContainerTemplate ("Unable to get value using Managed identity ...")
+until it has (microsoft/azure-container-apps#930, #1174). aigw waits for exactly that, saying
+what it waits for; the local cloud delays only the identities here, not the deployer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from aigw import workflow
+from aigw.apply import Step
+from aigw.azure import container_app
+from aigw.azure.errors import error_code, retry_budget
+from aigw.plan import Action, Plan, resolve
+
+from .harness import Stack, close_stack, make_stack
+
+DELAY = 3.0
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    s = make_stack(tmp_path, with_gateway=False)
+    try:
+        yield s
+    finally:
+        close_stack(s)
+
+
+def _app_puts(stack: Stack, mark: int) -> list[int]:
+    return [
+        e.status
+        for e in stack.since(mark)
+        if e.method == "PUT" and "/containerApps/" in e.path and "/revisions" not in e.path
+    ]
+
+
+def _all_but_the_app(stack: Stack) -> workflow.Session:
+    """Deploy everything the container app needs, but not the app; the session stays open."""
+    session = stack.session()
+    plan = workflow.make_plan(session)
+    plan = Plan(plan.env, tuple(c for c in plan.changes if c.key != "container_app"))
+    result = workflow.apply(session, plan)
+    assert result.ok, [e.one_line() for e in result.errors]
+    return session
+
+
+def _put_app(session: workflow.Session) -> None:
+    ctx = session.ctx
+    res = session.desired.by_key()["container_app"]
+    body = container_app.build_body(resolve(res.managed, ctx.outputs), session.desired.config_yaml)
+    apps = ctx.clients.apps().container_apps
+    apps.begin_create_or_update(session.desired.resource_group, res.name, body).result()
+
+
+def test_local_cloud_refuses_the_reference_until_the_identity_role_propagates(
+    stack: Stack,
+) -> None:
+    """The emulated behaviour: the deployer's role acts at once, the identity's later, and the
+    app PUT fails with Azure's code and message meanwhile; aigw classes it as worth waiting."""
+    stack.cloud.set_propagation_delay(60.0, identities=True)
+    session = _all_but_the_app(stack)
+    try:
+        with pytest.raises(HttpResponseError) as info:
+            _put_app(session)
+        err = info.value
+        assert err.status_code == 400
+        assert error_code(err) == "InvalidParameterValueInContainerTemplate"
+        assert "Unable to get value using Managed identity" in str(err)
+        assert retry_budget(err) is None  # retried until the (bounded) timeout
+        stack.cloud.set_propagation_delay(0.0, identities=True)
+        _put_app(session)  # propagated: accepted
+    finally:
+        session.close()
+
+
+def test_deploy_waits_for_the_identity_role_and_says_so(stack: Stack) -> None:
+    stack.cloud.set_propagation_delay(DELAY, identities=True)
+    messages: list[str] = []
+
+    def listen(step: Step) -> None:
+        if step.message:
+            messages.append(f"{step.change.key}: {step.message}")
+
+    session = stack.session()
+    mark = stack.mark()
+    t0 = time.monotonic()
+    plan = workflow.make_plan(session)
+    result = workflow.apply(session, plan, listener=listen)
+    seconds = time.monotonic() - t0
+    session.close()
+    assert result.ok, [e.one_line() for e in result.errors]
+    puts = _app_puts(stack, mark)
+    # Refused with Azure's 400 first, then accepted once the role took effect.
+    assert puts[0] == 400 and puts[-1] in (200, 201), puts
+    waits = [m for m in messages if m.startswith("container_app:")]
+    assert waits and all("Key Vault Secrets User" in m for m in waits), messages
+    assert seconds < DELAY + 20
+    print(f"deploy with the identity's role propagating {DELAY}s: {seconds:.1f}s, app PUTs {puts}")
+    # And nothing left to do afterwards.
+    plan2 = workflow.make_plan(stack.session())
+    assert not plan2.has_changes, [c.to_json() for c in plan2.writes]
+    assert {c.key: c.action for c in plan.changes}["container_app"] is Action.create
