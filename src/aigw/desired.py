@@ -110,6 +110,20 @@ def role_assignment_name(scope: str, principal: str, role: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
 
 
+def ip_rules(allowed_ips: list[str]) -> list[dict[str, str]]:
+    """Container Apps ingress IP restrictions for gateway.allowed_ips: Allow rules only (Azure
+    refuses a mix of Allow and Deny; with Allow rules, every other address is denied)."""
+    return [
+        {
+            "name": f"aigw-allow-{i + 1}",
+            "ipAddressRange": cidr,
+            "action": "Allow",
+            "description": "gateway.allowed_ips (aigw)",
+        }
+        for i, cidr in enumerate(allowed_ips)
+    ]
+
+
 def arm_ids(subscription_id: str, rg: str) -> dict[str, str]:
     base = f"/subscriptions/{subscription_id}/resourceGroups/{rg}"
     return {
@@ -260,7 +274,11 @@ def build_desired(
             # ARM ids compare case-insensitively; Azure echoes them in varying case.
             "identity": identity_id.lower(),
             "environmentId": (ids["cae"] + names.container_env).lower(),
-            "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
+            "ingress": {
+                "external": gw.ingress == "external",
+                "targetPort": gw.port,
+                "ipSecurityRestrictions": ip_rules(gw.allowed_ips),
+            },
             "secrets": {
                 GATEWAY_KEY_SECRET: {"keyVaultSecret": GATEWAY_KEY_SECRET, "vaultUri": kv_url},
                 AZURE_OPENAI_KEY_SECRET: {

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import lro
+from . import ingress_rules, lro
 from .app_ids import APP_PATH, APP_TYPE, NS, app_rid, ops_path
 from .app_spec import build_spec, identity_principal, normalized, resolve_secrets, scaled_to_zero
 from .appspec import AppStartError
@@ -87,6 +87,7 @@ def _apply_app(
         or []
     }
     config = props.setdefault("configuration", {})
+    ingress_rules.validate(config.get("ingress"))  # refuses the PUT as Azure does
     for s in config.get("secrets") or []:
         if "value" not in s and not s.get("keyVaultUrl") and s.get("name") in old_secrets:
             s["value"] = old_secrets[s["name"]].get("value")
