@@ -1,0 +1,100 @@
+"""Under the local cloud nothing resolves a name outside this machine: a deploy, `status` while
+the container app is still provisioning, the smoke test and `status` afterwards look up only
+loopback addresses. The stdlib resolver is intercepted (it is not aigw's function): every lookup
+is recorded and a non-loopback one is refused, so none can leave the machine during the test."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aigw import smoke, workflow
+from conftest import GATEWAY_KEY_CANARY
+
+from .harness import Stack, close_stack, copy_envs, make_stack
+
+pytestmark = [pytest.mark.litellm, pytest.mark.slow]
+
+
+def is_loopback(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return host is None
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    seen: list[str] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(host))
+        if not is_loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"test: no lookup of {host!r} here")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield seen
+
+
+def _status(stack: Stack) -> dict[str, Any]:
+    """What `aigw status` computes: outputs, and the gateway's health when there is a URL."""
+    session = stack.session()
+    try:
+        workflow.observe(session)
+        out = workflow.outputs(session)
+    finally:
+        session.close()
+    if out["gateway_url"]:
+        out["health"] = smoke.gateway_health(out["gateway_url"], smoke.verify_for(stack.cloud))
+    return out
+
+
+def test_deploy_status_while_provisioning_smoke_and_status_resolve_only_loopback(
+    tmp_path: Path, lookups: list[str]
+) -> None:
+    stack = make_stack(tmp_path, with_gateway=True)
+    stack.env_dir = copy_envs(tmp_path / "environments")
+    try:
+        result: dict[str, Any] = {}
+        deploy = threading.Thread(target=lambda: result.update(r=stack.deploy()[1]), daemon=True)
+        deploy.start()
+        during: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 240
+        while deploy.is_alive() and time.monotonic() < deadline:
+            out = _status(stack)
+            if out["fqdn"] and out["latest_revision"]:
+                during.append(out)  # the app exists: status while it provisions
+            time.sleep(0.5)
+        deploy.join(timeout=5)
+        assert result["r"].ok, [e.one_line() for e in result["r"].errors]
+        assert during, "status never ran while the container app was provisioning"
+        after = _status(stack)
+        assert after["gateway_url"] and after["health"]["ok"], after
+        checks = smoke.run_smoke(
+            after["gateway_url"],
+            GATEWAY_KEY_CANARY,
+            stack.config(),
+            verify=smoke.verify_for(stack.cloud),
+            timeout=60,
+        )
+        assert all(c.ok for c in checks), [c.to_json() for c in checks if not c.ok]
+        foreign = sorted({h for h in lookups if not is_loopback(h)})
+        assert foreign == [], f"looked up names outside this machine: {foreign}"
+        assert lookups, "the guard saw no lookup at all: it is not in the path"
+    finally:
+        close_stack(stack)
