@@ -20,8 +20,6 @@ from conftest import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
 
-pytestmark = [pytest.mark.litellm, pytest.mark.slow]
-
 
 def is_loopback(host: Any) -> bool:
     if isinstance(host, bytes):
@@ -64,6 +62,8 @@ def _status(stack: Stack) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.litellm
+@pytest.mark.slow
 def test_deploy_status_while_provisioning_smoke_and_status_resolve_only_loopback(
     tmp_path: Path, lookups: list[str]
 ) -> None:
@@ -98,3 +98,53 @@ def test_deploy_status_while_provisioning_smoke_and_status_resolve_only_loopback
         assert lookups, "the guard saw no lookup at all: it is not in the path"
     finally:
         close_stack(stack)
+
+
+@pytest.mark.parametrize(
+    ("fqdn", "local", "url"),
+    [
+        ("127.0.0.1:4711", True, "https://127.0.0.1:4711"),
+        ("localhost:4711", True, "https://localhost:4711"),
+        ("ca.x1.eastus.azurecontainerapps.localhost", True, None),  # provisioning placeholder
+        ("ca.x1.eastus.azurecontainerapps.io", True, None),  # state from an older local cloud
+        ("ca.x1.eastus.azurecontainerapps.io", False, "https://ca.x1.eastus.azurecontainerapps.io"),
+        (None, True, None),
+    ],
+)
+def test_gateway_url_is_loopback_only_under_the_local_cloud(
+    fqdn: str | None, local: bool, url: str | None
+) -> None:
+    from aigw.gateway_url import gateway_url
+
+    assert gateway_url(fqdn, local=local) == url
+
+
+URL_ARG = ("--url", "https://gw.example.invalid")
+
+
+def test_smoke_test_url_off_this_machine_is_refused_under_local_cloud(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ENV_DIR, REPO
+
+    env = {
+        **os.environ,
+        "AIGW_ENV_DIR": str(ENV_DIR),
+        "AIGW_LOCALCLOUD_DIR": str(tmp_path / "cloud"),
+        "AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY,
+        "NO_COLOR": "1",
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "aigw", "smoke-test", "--env", "dev", "--cloud", "local", *URL_ARG],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert r.returncode == 2 and "not on this machine" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "cloud").exists()

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import ingress_rules, lro
-from .app_ids import APP_PATH, APP_TYPE, NS, app_rid, ops_path
+from .app_ids import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
 from .app_spec import build_spec, identity_principal, normalized, resolve_secrets, scaled_to_zero
 from .appspec import AppStartError
 from .arm import (
@@ -127,7 +127,7 @@ def _apply_app(
     ]
     props["workloadProfileName"] = props.get("workloadProfileName") or "Consumption"
     props["eventStreamEndpoint"] = (
-        f"https://{body['location']}.azurecontainerapps.dev/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/containerApps/{name}/eventstream"
+        f"https://{body['location']}.{LOCAL_EVENTS_DOMAIN}/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/containerApps/{name}/eventstream"
     )
     props["provisioningState"] = "InProgress"
     props["runningStatus"] = "Running"
