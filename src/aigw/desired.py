@@ -197,6 +197,14 @@ def build_desired(
             "enableSoftDelete": True,
             "softDeleteRetentionInDays": config.key_vault.soft_delete_retention_days,
             "enablePurgeProtection": config.key_vault.purge_protection,
+            # Stated, not left to the default: the container app reads both keys as Key Vault
+            # references through its identity, and Container Apps is not a Key Vault "trusted
+            # service" (learn.microsoft.com/azure/key-vault/general/network-security;
+            # microsoft/azure-container-apps#1287, #888), so with "Disabled" (private endpoint
+            # only) a consumption environment without VNet + private endpoint cannot resolve
+            # them and provisioning fails (learn.microsoft.com/azure/container-apps/
+            # manage-secrets). Data-plane access stays RBAC-only. README: "Key Vault network".
+            "publicNetworkAccess": "Enabled",
         },
     )
     role_user = Resource(

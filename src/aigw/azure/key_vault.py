@@ -41,6 +41,8 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
             "enableSoftDelete": props.get("enableSoftDelete", True),
             "softDeleteRetentionInDays": props.get("softDeleteRetentionInDays"),
             "enablePurgeProtection": bool(props.get("enablePurgeProtection")),
+            # absent means the default, "enabled"; Azure echoes it in either case
+            "publicNetworkAccess": str(props.get("publicNetworkAccess") or "Enabled").capitalize(),
         },
         tags=body.get("tags") or {},
         outputs=_outputs(body),
@@ -55,7 +57,7 @@ def _properties(m: dict[str, Any]) -> dict[str, Any]:
         "enableRbacAuthorization": True,
         "enableSoftDelete": True,
         "softDeleteRetentionInDays": m["softDeleteRetentionInDays"],
-        "publicNetworkAccess": "Enabled",
+        "publicNetworkAccess": m["publicNetworkAccess"],  # why: desired.py
     }
     if m["enablePurgeProtection"]:
         props["enablePurgeProtection"] = True  # Azure refuses an explicit false
