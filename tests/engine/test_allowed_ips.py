@@ -4,6 +4,7 @@ Azure refuses; bad CIDRs are one-line errors with exit 2 and nothing written."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
+import spec_check
 from aigw import workflow
 from aigw.azure.session import Clients
+from aigw.localcloud.capture import ENV_VAR
 from aigw.plan import Action
 from conftest import FIXTURES, REPO
 
@@ -41,7 +44,11 @@ def _app_rules(stack: Stack, cfg: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rules or []]
 
 
-def test_allowed_ips_plan_deploy_second_plan_empty_then_removed(tmp_path: Path) -> None:
+def test_allowed_ips_plan_deploy_second_plan_empty_then_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    captured = tmp_path / "captured"
+    monkeypatch.setenv(ENV_VAR, str(captured))  # every exchange, for Microsoft's definitions
     stack = make_stack(tmp_path, with_gateway=False)
     try:
         _, first = stack.deploy()
@@ -82,6 +89,26 @@ def test_allowed_ips_plan_deploy_second_plan_empty_then_removed(tmp_path: Path) 
         assert not last.has_changes
     finally:
         close_stack(stack)
+    # The PUTs carrying the rules match the 2026-07-01 definitions (IpSecurityRestrictionRule).
+    files = sorted(captured.glob("*.json"))
+    assert [str(f) for f in spec_check.check_files(files)] == []
+    sent = [json.loads(f.read_text())["liveRequest"] for f in files]
+    bodies = [
+        r["body"]["properties"]["configuration"]["ingress"]
+        for r in sent
+        if r["method"] == "PUT" and "/containerApps/" in r["url"] and r["body"]
+    ]
+    assert any(b.get("ipSecurityRestrictions") for b in bodies), bodies
+    # Negative control: a rule without its required name is a finding.
+    doc = next(
+        json.loads(f.read_text())
+        for f in files
+        if "ipSecurityRestrictions" in f.read_text() and '"PUT"' in f.read_text()
+    )
+    del doc["liveRequest"]["body"]["properties"]["configuration"]["ingress"][
+        "ipSecurityRestrictions"
+    ][0]["name"]
+    assert spec_check.check_exchange("control", doc), "the spec check missed a nameless rule"
 
 
 @pytest.mark.parametrize(
