@@ -96,6 +96,7 @@ def test_deploy_status_while_provisioning_smoke_and_status_resolve_only_loopback
         foreign = sorted({h for h in lookups if not is_loopback(h)})
         assert foreign == [], f"looked up names outside this machine: {foreign}"
         assert lookups, "the guard saw no lookup at all: it is not in the path"
+        print(f"dns: {len(lookups)} lookups, all loopback; {len(during)} status while provisioning")
     finally:
         close_stack(stack)
 
