@@ -72,6 +72,7 @@ def client_config(
 
 
 def _deployed_url(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> str:
+    from aigw.gateway_url import gateway_url
     from aigw.observe import adapter
 
     session = _open(env, env_dir, cloud, subscription)
@@ -81,12 +82,14 @@ def _deployed_url(env: str, env_dir: Path | None, cloud: str, subscription: str 
     finally:
         session.close()
     fqdn = obs.outputs.get("fqdn") if obs.exists else None
-    if not fqdn:
+    url = gateway_url(fqdn, local=session.target.local)
+    if not url:
         raise AigwError(
-            f"the container app {res.name} of {env} is not deployed (or has no FQDN)",
+            f"the container app {res.name} of {env} is not deployed, has no FQDN or is still "
+            "provisioning",
             hint=f"aigw deploy --env {env}, or pass --url",
         )
-    return f"https://{fqdn}"
+    return url
 
 
 def serve(

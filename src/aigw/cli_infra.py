@@ -152,6 +152,11 @@ def smoke_test(
         url = arg_checks.gateway_url(url)  # no key in clear text (issue 17 S5)
     ui = shared.ui(output)
     cfg = load_env(env, env_dir).config
+    if url is not None and cloud == "local":
+        from aigw.gateway_url import is_loopback_url
+
+        if not is_loopback_url(url):  # the local cloud's gateways listen on 127.0.0.1 only
+            raise UserError(f"--url {url!r} is not on this machine (--cloud local): use 127.0.0.1")
     key: Secret | None
     if key_env:
         key = read_secret(key_env, what="the gateway key")
@@ -167,7 +172,8 @@ def smoke_test(
             url = workflow.outputs(session)["gateway_url"]
             if not url:
                 raise AigwError(
-                    f"no gateway found for {env}: the container app does not exist",
+                    f"no gateway found for {env}: the container app does not exist "
+                    "or is still provisioning",
                     hint=f"run aigw deploy --env {env}",
                 )
         if key is None:
@@ -249,6 +255,9 @@ def status(
         health.append(
             smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
         )
+    elif outputs["fqdn"]:  # --cloud local, not running yet: its placeholder is never looked up
+        state = "not serving yet (provisioning; the local cloud gives it 127.0.0.1:<port>)"
+        health.append({"kind": "gateway", "name": outputs["fqdn"], "ok": False, "state": state})
     data = {"env": env, "deployed": deployed, "outputs": outputs, "resources": health}
 
     def text(c: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -41,6 +42,9 @@ _IMAGE_RE = re.compile(
 )
 _ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MEMORY_RE = re.compile(r"(\d+(\.\d+)?)Gi")
+# aigw's own bound on gateway.allowed_ips: Azure documents no number of ingress IP rules
+# (learn.microsoft.com/azure/container-apps/ip-restrictions), so stay well inside it.
+MAX_ALLOWED_IPS = 100
 
 
 def _api_version(value: Any) -> Any:
@@ -92,6 +96,28 @@ def _https_endpoint(value: str) -> str:
     return value.rstrip("/")
 
 
+def _ipv4_cidr(value: Any) -> Any:
+    """An IPv4 address or CIDR block; a bare address means /32. Container Apps ingress rules
+    take IPv4 CIDR only (learn.microsoft.com/azure/container-apps/ip-restrictions)."""
+    if not isinstance(value, str):
+        return value  # pydantic reports the type
+    text = value.strip()
+    if ":" in text:
+        raise ValueError(f"{value!r} is IPv6: Container Apps IP restrictions take IPv4 only")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?", text):
+        raise ValueError(f"{value!r} is not an IPv4 address or CIDR block such as 203.0.113.0/24")
+    try:
+        net = ipaddress.IPv4Network(text if "/" in text else f"{text}/32", strict=False)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a valid IPv4 CIDR block ({e})") from None
+    if str(net) != (text if "/" in text else f"{text}/32"):
+        raise ValueError(
+            f"{value!r} has host bits set: the block it names is {net} (write that, or "
+            f"{text.split('/')[0]}/32 for one address)"
+        )
+    return str(net)
+
+
 def _env_var(value: str) -> str:
     if not _ENV_VAR_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not an environment variable name")
@@ -104,6 +130,7 @@ Int = Annotated[int, Strict()]
 ImageRef = Annotated[str, AfterValidator(_image)]
 HttpsEndpoint = Annotated[str, AfterValidator(_https_endpoint)]
 EnvVarName = Annotated[str, AfterValidator(_env_var)]
+Ipv4Cidr = Annotated[str, BeforeValidator(_ipv4_cidr)]
 
 
 class StrictModel(BaseModel):
@@ -188,6 +215,20 @@ class GatewayConfig(StrictModel):
         default=DEFAULT_GATEWAY_KEY_ENV,
         description="Environment variable holding the gateway key (never the key itself).",
     )
+    allowed_ips: list[Ipv4Cidr] = Field(
+        default_factory=list,
+        max_length=MAX_ALLOWED_IPS,
+        description=f"IPv4 CIDRs allowed to reach the gateway (ingress IP restrictions, at "
+        f"most {MAX_ALLOWED_IPS}); empty: open to all.",
+    )
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _distinct_blocks(cls, value: list[str]) -> list[str]:
+        dupes = sorted({c for c in value if value.count(c) > 1})
+        if dupes:
+            raise ValueError(f"{dupes[0]} is listed twice: list each block once")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> GatewayConfig:

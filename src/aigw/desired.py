@@ -111,6 +111,20 @@ def role_assignment_name(scope: str, principal: str, role: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
 
 
+def ip_rules(allowed_ips: list[str]) -> list[dict[str, str]]:
+    """Container Apps ingress IP restrictions for gateway.allowed_ips: Allow rules only (Azure
+    refuses a mix of Allow and Deny; with Allow rules, every other address is denied)."""
+    return [
+        {
+            "name": f"aigw-allow-{i + 1}",
+            "ipAddressRange": cidr,
+            "action": "Allow",
+            "description": "gateway.allowed_ips (aigw)",
+        }
+        for i, cidr in enumerate(allowed_ips)
+    ]
+
+
 def arm_ids(subscription_id: str, rg: str) -> dict[str, str]:
     base = f"/subscriptions/{subscription_id}/resourceGroups/{rg}"
     return {
@@ -192,6 +206,14 @@ def build_desired(
             "enableSoftDelete": True,
             "softDeleteRetentionInDays": config.key_vault.soft_delete_retention_days,
             "enablePurgeProtection": config.key_vault.purge_protection,
+            # Stated, not left to the default: the container app reads both keys as Key Vault
+            # references through its identity, and Container Apps is not a Key Vault "trusted
+            # service" (learn.microsoft.com/azure/key-vault/general/network-security;
+            # microsoft/azure-container-apps#1287, #888), so with "Disabled" (private endpoint
+            # only) a consumption environment without VNet + private endpoint cannot resolve
+            # them and provisioning fails (learn.microsoft.com/azure/container-apps/
+            # manage-secrets). Data-plane access stays RBAC-only. README: "Key Vault network".
+            "publicNetworkAccess": "Enabled",
         },
     )
     role_user = Resource(
@@ -296,7 +318,11 @@ def build_desired(
             # ARM ids compare case-insensitively; Azure echoes them in varying case.
             "identity": identity_id.lower(),
             "environmentId": (ids["cae"] + names.container_env).lower(),
-            "ingress": {"external": gw.ingress == "external", "targetPort": gw.port},
+            "ingress": {
+                "external": gw.ingress == "external",
+                "targetPort": gw.port,
+                "ipSecurityRestrictions": ip_rules(gw.allowed_ips),
+            },
             # Versioned references: a new secret version changes the app's secret, which the
             # platform must fetch (a versionless one follows on Azure's schedule, up to 30 min:
             # learn.microsoft.com/azure/container-apps/manage-secrets). The version is what

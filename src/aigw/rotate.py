@@ -18,6 +18,7 @@ import httpx
 from aigw import redact
 from aigw.config_load import Secret
 from aigw.errors import AigwError, AzureError, UserError
+from aigw.gateway_url import gateway_url
 from aigw.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.smoke import Check
 
@@ -243,7 +244,7 @@ def rotate_gateway_key(
     ctx = session.ctx
     vault_uri = ctx.output("key_vault", "vault_uri")
     fqdn = ctx.outputs.get("container_app", {}).get("fqdn")
-    rotation.gateway_url = f"https://{fqdn}" if fqdn else None
+    rotation.gateway_url = gateway_url(fqdn, local=session.target.local)
     old_value, rotation.old_version = _current(session, vault_uri)
     if old_value is None:
         given = ctx.secrets.get("gateway_key")

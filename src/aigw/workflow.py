@@ -147,9 +147,12 @@ def outputs(session: Session) -> dict[str, Any]:
     """The scaffold's outputs: gateway URL, FQDN, resource group, vault name."""
     out = session.ctx.outputs
     names = session.config.names()
+    from aigw.gateway_url import gateway_url
+
     fqdn = out.get("container_app", {}).get("fqdn")
     return {
-        "gateway_url": f"https://{fqdn}" if fqdn else None,
+        # --cloud local: only a loopback URL, never a name to look up (None while provisioning)
+        "gateway_url": gateway_url(fqdn, local=session.target.local),
         "fqdn": fqdn,
         "resource_group": names.resource_group,
         "key_vault": names.key_vault,

@@ -23,7 +23,7 @@ def test_deploy_fills_server_side_fields(clients: Clients, runner: FakeRunner) -
     assert s.vault.properties.vault_uri.endswith("/")
     assert s.vault.properties.enable_soft_delete is True
     assert s.env.properties.provisioning_state == "Succeeded"
-    assert s.env.properties.default_domain.endswith(".eastus.azurecontainerapps.io")
+    assert s.env.properties.default_domain.endswith(".eastus.azurecontainerapps.localhost")
     # The shared key is write-only.
     la = s.env.properties.app_logs_configuration.log_analytics_configuration
     assert la.customer_id == s.workspace.properties.customer_id and la.shared_key is None
@@ -116,7 +116,7 @@ def test_without_runner_uses_placeholder_fqdn(tmp_path) -> None:
     with LocalCloud(tmp_path / "c", retry_after=None) as cloud:
         s = deploy(make_clients(cloud))
         fqdn = s.app.properties.configuration.ingress.fqdn
-        assert fqdn.startswith("ca-test.") and fqdn.endswith(f".{LOC}.azurecontainerapps.io")
+        assert fqdn.startswith("ca-test.") and fqdn.endswith(f".{LOC}.azurecontainerapps.localhost")
 
 
 def test_group_delete_cascades(clients: Clients, runner: FakeRunner) -> None:

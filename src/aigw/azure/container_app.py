@@ -52,6 +52,14 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
         for k, v in m["env"].items()
     ]
     port = m["ingress"]["targetPort"]
+    ingress: dict[str, Any] = {
+        "external": m["ingress"]["external"],
+        "targetPort": port,
+        "transport": "auto",
+        "allowInsecure": False,
+    }
+    if m["ingress"]["ipSecurityRestrictions"]:  # a PUT without them removes every rule
+        ingress["ipSecurityRestrictions"] = m["ingress"]["ipSecurityRestrictions"]
     probes = [
         {
             "type": p["type"],
@@ -69,12 +77,7 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
             "environmentId": m["environmentId"],
             "configuration": {
                 "activeRevisionsMode": "Single",
-                "ingress": {
-                    "external": m["ingress"]["external"],
-                    "targetPort": port,
-                    "transport": "auto",
-                    "allowInsecure": False,
-                },
+                "ingress": ingress,
                 "secrets": secrets,
                 # A private registry: pulled with the app's identity (AcrPull on it).
                 **(
@@ -153,7 +156,14 @@ def read_fields(body: dict[str, Any]) -> dict[str, Any]:
         "location": norm_location(body.get("location")),
         "identity": lower_id(identities[0]) if identities else None,
         "environmentId": lower_id(props.get("environmentId") or props.get("managedEnvironmentId")),
-        "ingress": {"external": ingress.get("external"), "targetPort": ingress.get("targetPort")},
+        "ingress": {
+            "external": ingress.get("external"),
+            "targetPort": ingress.get("targetPort"),
+            "ipSecurityRestrictions": [
+                {k: r.get(k) for k in ("name", "ipAddressRange", "action", "description")}
+                for r in ingress.get("ipSecurityRestrictions") or []
+            ],
+        },
         "secrets": secrets,
         "image": c.get("image"),
         "registries": [

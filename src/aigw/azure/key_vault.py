@@ -71,6 +71,8 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
             "enableSoftDelete": props.get("enableSoftDelete", True),
             "softDeleteRetentionInDays": props.get("softDeleteRetentionInDays"),
             "enablePurgeProtection": bool(props.get("enablePurgeProtection")),
+            # absent means the default, "enabled"; Azure echoes it in either case
+            "publicNetworkAccess": str(props.get("publicNetworkAccess") or "Enabled").capitalize(),
         },
         tags=body.get("tags") or {},
         outputs=_outputs(body),
@@ -86,7 +88,7 @@ def _properties(m: dict[str, Any], *, create: bool) -> dict[str, Any]:
         # Required unless createMode is recover (2026-05-15 spec); RBAC mode ignores policies.
         "accessPolicies": [],
         "enableSoftDelete": True,
-        "publicNetworkAccess": "Enabled",
+        "publicNetworkAccess": m["publicNetworkAccess"],  # why: desired.py
     }
     if create:  # fixed at creation: Azure refuses a change (preflight says so in plan)
         props["softDeleteRetentionInDays"] = m["softDeleteRetentionInDays"]

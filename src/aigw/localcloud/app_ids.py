@@ -11,6 +11,10 @@ APP_TYPE = "Microsoft.App/containerApps"
 ENV_PATH = RG + r"/providers/Microsoft.App/managedEnvironments/" + NAME
 APP_PATH = RG + r"/providers/Microsoft.App/containerApps/" + NAME
 LOC_OPS = SUB + r"/providers/Microsoft.App/locations/(?P<loc>[^/]+)"
+# Azure's azurecontainerapps.io / azurecontainerapps.dev, under the reserved .localhost TLD
+# (RFC 6761 section 6.3) so nothing the local cloud hands out resolves outside this machine.
+LOCAL_APPS_DOMAIN = "azurecontainerapps.localhost"
+LOCAL_EVENTS_DOMAIN = "azurecontainerapps-dev.localhost"
 
 
 def env_rid(req: Request) -> str:

@@ -11,8 +11,8 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import kv_refs, lro, registries
-from .app_ids import APP_PATH, APP_TYPE, NS, app_rid, ops_path
+from . import ingress_rules, kv_refs, lro, registries
+from .app_ids import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
 from .app_spec import build_spec, identity_principal, normalized, scaled_to_zero
 from .appspec import AppStartError
 from .arm import (
@@ -87,6 +87,7 @@ def _apply_app(
         or []
     }
     config = props.setdefault("configuration", {})
+    ingress_rules.validate(config.get("ingress"))  # refuses the PUT as Azure does
     for s in config.get("secrets") or []:
         if "value" not in s and not s.get("keyVaultUrl") and s.get("name") in old_secrets:
             s["value"] = old_secrets[s["name"]].get("value")
@@ -128,7 +129,7 @@ def _apply_app(
     ]
     props["workloadProfileName"] = props.get("workloadProfileName") or "Consumption"
     props["eventStreamEndpoint"] = (
-        f"https://{body['location']}.azurecontainerapps.dev/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/containerApps/{name}/eventstream"
+        f"https://{body['location']}.{LOCAL_EVENTS_DOMAIN}/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/containerApps/{name}/eventstream"
     )
     props["provisioningState"] = "InProgress"
     props["runningStatus"] = "Running"

@@ -7,7 +7,17 @@ from typing import Any
 
 from . import engine as engine_mod
 from . import lro
-from .app_ids import APP_TYPE, ENV_PATH, ENV_TYPE, LOC_OPS, NS, env_rid, ops_path
+from .app_ids import (
+    APP_TYPE,
+    ENV_PATH,
+    ENV_TYPE,
+    LOC_OPS,
+    LOCAL_APPS_DOMAIN,
+    LOCAL_EVENTS_DOMAIN,
+    NS,
+    env_rid,
+    ops_path,
+)
 from .arm import (
     RG,
     async_poll,
@@ -80,9 +90,11 @@ def put_env(eng: Engine, req: Request) -> Response:
         if identity:
             body["identity"] = identity
         old = (existing or {}).get("properties", {})
-        domain = (
-            old.get("defaultDomain")
-            or f"{short_suffix(8)}.{body['location']}.azurecontainerapps.io"
+        # Azure: <random>.<region>.azurecontainerapps.io. Here under .localhost (RFC 6761
+        # section 6.3: reserved, never delegated in public DNS), so no name this cloud hands
+        # out can be resolved outside the machine; aigw never looks these up (gateway_url.py).
+        domain = old.get("defaultDomain") or (
+            f"{short_suffix(8)}.{body['location']}.{LOCAL_APPS_DOMAIN}"
         )
         props.update(
             {
@@ -90,7 +102,7 @@ def put_env(eng: Engine, req: Request) -> Response:
                 "staticIp": "127.0.0.1",
                 "zoneRedundant": bool(props.get("zoneRedundant", False)),
                 "infrastructureResourceGroup": f"ME_{req.params['name']}_{req.params['rg']}_{body['location']}",  # noqa: E501
-                "eventStreamEndpoint": f"https://{body['location']}.azurecontainerapps.dev/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/managedEnvironments/{req.params['name']}/eventstream",
+                "eventStreamEndpoint": f"https://{body['location']}.{LOCAL_EVENTS_DOMAIN}/subscriptions/{req.params['sub']}/resourceGroups/{req.params['rg']}/managedEnvironments/{req.params['name']}/eventstream",
                 "customDomainConfiguration": {
                     "customDomainVerificationId": old.get("customDomainConfiguration", {}).get(
                         "customDomainVerificationId"

@@ -311,6 +311,11 @@ def read_secret_as(eng: Engine, st: State, principal: str, url: str) -> tuple[st
     vault = find_vault(st, vault_name) if vault_name else None
     if vault is None:
         return None, "vault not found"
+    if str(vault["properties"].get("publicNetworkAccess", "Enabled")).lower() == "disabled":
+        # Container Apps reads references over the vault's public endpoint and is not a Key
+        # Vault trusted service (learn.microsoft.com/azure/key-vault/general/network-security;
+        # microsoft/azure-container-apps#1287); this cloud has no private endpoints.
+        return None, "public network access is disabled"
     if not allowed(eng, st, vault, principal, rbac.SECRET_GET):
         return None, "forbidden"
     s = st["secrets"].get(vault["name"].lower(), {}).get(name.lower())

@@ -1,0 +1,42 @@
+"""The gateway's URL from its container app's ingress FQDN.
+
+Under the local cloud the gateway runs on this machine, so its URL is a loopback address
+(`127.0.0.1:<port>`). Until the app runs, the local cloud reports a `*.localhost` placeholder
+(RFC 6761 section 6.3: never a public name); aigw never looks such a name up, nor any other
+non-loopback one: no DNS query leaves the machine when `--cloud local`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or `localhost` (resolved from /etc/hosts, never DNS)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    try:
+        return is_loopback_host(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
+def gateway_url(fqdn: str | None, *, local: bool) -> str | None:
+    """`https://<fqdn>`, or None when there is none to call: under the local cloud an FQDN that
+    is not a loopback address means the app is not running yet (it would be looked up in DNS)."""
+    if not fqdn:
+        return None
+    url = f"https://{fqdn}"
+    if local and not is_loopback_url(url):
+        return None
+    return url
