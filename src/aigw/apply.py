@@ -74,7 +74,7 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
 
         # Gone already (an earlier attempt whose answer was lost): what we wanted.
         with contextlib.suppress(ResourceNotFoundError):
-            mod.delete(ctx, res)
+            return dict(mod.delete(ctx, res) or {})  # a kept group says why
         return {}
     if action is Action.purge:
         mod.purge(ctx, res)

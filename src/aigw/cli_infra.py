@@ -199,7 +199,11 @@ def destroy(
             shared.confirm(ui, question, yes, typed=env if protected else None)
             result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
             apply_mod.raise_on_failure(result)
-    ui.result(the_plan.to_json(), lambda c: c.print(report.plan_summary_line(the_plan)))
+    kept = session.ctx.outputs.get("resource_group", {}).get("kept")
+    if kept:  # something foreign appeared in the group after the plan was read
+        ui.warn(kept)
+    data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}
+    ui.result(data, lambda c: c.print(report.plan_summary_line(the_plan)))
     shared.summary(report.plan_markdown(the_plan))
 
 

@@ -204,7 +204,7 @@ def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tupl
     return tuple(sorted(diffs, key=lambda d: d.path))
 
 
-def _ownership_problem(res: Resource, obs: Observed, env: str) -> str:
+def _ownership_problem(res: Resource, obs: Observed, env: str, project: str = "") -> str:
     if not res.owned or not obs.exists:
         return ""
     tags = obs.tags or {}
@@ -215,6 +215,8 @@ def _ownership_problem(res: Resource, obs: Observed, env: str) -> str:
         )
     if tags.get("aigw-env") != env:
         return f"it belongs to aigw environment {tags.get('aigw-env')!r}, not {env!r}"
+    if project and tags.get("aigw-project") != project:
+        return f"it belongs to aigw project {tags.get('aigw-project')!r}, not {project!r}"
     return ""
 
 
@@ -243,7 +245,7 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
     secret_changed = False
     for res in _order(desired.resources):
         obs = observed.get(res.key, ABSENT)
-        change = _plan_one(res, obs, outputs, desired.env)
+        change = _plan_one(res, obs, outputs, desired.env, desired.tags.get("aigw-project", ""))
         if res.kind is Kind.secret and change.action in (Action.create, Action.update):
             secret_changed = True
         changes.append(change)
@@ -261,7 +263,11 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
 
 
 def _plan_one(
-    res: Resource, obs: Observed, outputs: Mapping[str, Mapping[str, Any]], env: str
+    res: Resource,
+    obs: Observed,
+    outputs: Mapping[str, Mapping[str, Any]],
+    env: str,
+    project: str = "",
 ) -> Change:
     def change(
         action: Action, diffs: tuple[FieldDiff, ...] = (), reason: str = "", unsafe: str = ""
@@ -280,7 +286,7 @@ def _plan_one(
                 reason="a soft-deleted vault of this name exists: recover it with its secrets",
             )
         return change(Action.create)
-    unsafe = _ownership_problem(res, obs, env)
+    unsafe = _ownership_problem(res, obs, env, project)
     if unsafe:
         return change(Action.update, unsafe=unsafe)
     if res.kind is Kind.secret:
@@ -329,7 +335,7 @@ def plan_destroy(
             continue
         if not obs.exists:
             continue
-        unsafe = _ownership_problem(res, obs, desired.env)
+        unsafe = _ownership_problem(res, obs, desired.env, desired.tags.get("aigw-project", ""))
         if res.kind is Kind.resource_group and obs.foreign_contents:
             changes.append(
                 Change(
