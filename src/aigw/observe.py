@@ -10,6 +10,7 @@ from azure.core.exceptions import AzureError as AzureSDKError
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.desired import Kind, Resource
+from aigw.owned import other_tags
 from aigw.plan import Observed
 
 
@@ -100,4 +101,8 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
                 ctx.set_outputs(key, obs.outputs)
         for key, fut in later.items():
             observed[key] = fut.result()
+    for res in ctx.desired.resources:
+        seen = observed.get(res.key)
+        if seen is not None and seen.exists and seen.tags and "tags" in res.managed:
+            ctx.set_outputs(res.key, {"other_tags": other_tags(res.managed["tags"], seen.tags)})
     return {r.key: observed[r.key] for r in ctx.desired.resources if r.key in observed}

@@ -14,6 +14,9 @@ from typing import Any
 
 from aigw.desired import KIND_ORDER, SECRET_VALUE, Desired, Kind, Ref, Resource
 from aigw.errors import UnsafePlanError
+from aigw.owned import removed_tags
+
+REMOVED = "(removed)"  # the "after" of a tag the plan removes
 
 
 class Action(StrEnum):
@@ -188,7 +191,8 @@ def resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
 
 
 def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
-    """Differences on managed fields only. Tags: aigw's keys must match; others are left alone."""
+    """Differences on managed fields only. Tags: aigw's keys must match, the ones it set and
+    no longer wants go (aigw.owned.removed_tags); others are left alone."""
     want = _flatten({k: v for k, v in desired.items() if k != "tags"})
     have = _flatten({k: v for k, v in observed.items() if k != "tags"})
     diffs = [
@@ -201,6 +205,9 @@ def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tupl
     for k, v in want_tags.items():
         if have_tags.get(k) != v:
             diffs.append(FieldDiff(f"tags.{k}", have_tags.get(k), v))
+    if "tags" in desired:  # tags aigw set from the YAML earlier and the YAML no longer has
+        for k in removed_tags(want_tags, have_tags):
+            diffs.append(FieldDiff(f"tags.{k}", have_tags[k], REMOVED))
     return tuple(sorted(diffs, key=lambda d: d.path))
 
 

@@ -155,7 +155,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = resolve(res.managed, ctx.outputs)
+    m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     body = build_body(m, ctx.desired.config_yaml)
     poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
     return _outputs(to_rest(poller.result()))

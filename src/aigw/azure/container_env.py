@@ -37,7 +37,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     law = ctx.desired.by_key()["log_analytics"].name
     body = {
         "location": m["location"],

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
 from aigw.config_load import Secret
-from aigw.desired import Desired
+from aigw.desired import Desired, Resource
 
 T = TypeVar("T")
 
@@ -40,6 +40,14 @@ class Ctx:
     def set_outputs(self, key: str, values: dict[str, Any]) -> None:
         with self._lock:
             self.outputs[key] = {**self.outputs.get(key, {}), **values}
+
+    def managed(self, res: Resource) -> dict[str, Any]:
+        """`res.managed` with the tags others set on the resource added (observe records them
+        as `other_tags`): a PUT replaces the whole tag set, and aigw owns only its own tags."""
+        other = self.outputs.get(res.key, {}).get("other_tags")
+        if not other or "tags" not in res.managed:
+            return res.managed
+        return {**res.managed, "tags": {**other, **res.managed["tags"]}}
 
     def output(self, key: str, attr: str) -> Any:
         with self._lock:

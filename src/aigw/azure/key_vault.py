@@ -63,7 +63,7 @@ def _properties(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def ensure(ctx: Ctx, res: Resource, *, recover: bool = False) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     vaults = ctx.clients.keyvault().vaults
     if recover:
         props = {"tenantId": m["tenantId"], "sku": {"family": "A", "name": m["sku"]}}

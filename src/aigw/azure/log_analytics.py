@@ -34,7 +34,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     body = {
         "location": m["location"],
         "tags": m["tags"],

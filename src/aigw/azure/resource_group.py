@@ -34,7 +34,7 @@ def observe(ctx: Ctx, res: Resource, *, contents: bool = False) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, str]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     rg = ctx.clients.resources().resource_groups.create_or_update(
         res.name, {"location": m["location"], "tags": m["tags"]}
     )
