@@ -63,7 +63,7 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     action = change.action
     if action is Action.register:
         return dict(mod.register(ctx, res))
-    if action in (Action.create, Action.update):
+    if action in (Action.create, Action.update, Action.repair):
         return dict(mod.ensure(ctx, res))
     if action is Action.recover:
         return dict(mod.ensure(ctx, res, recover=True))

@@ -17,6 +17,9 @@ from aigw.errors import UnsafePlanError
 from aigw.owned import removed_tags
 
 REMOVED = "(removed)"  # the "after" of a tag the plan removes
+# Terminal provisioning states other than Succeeded: the resource needs another PUT
+# (github.com/Azure/azure-resource-manager-rpc v1.0/async-api-reference.md).
+BROKEN_STATES = ("Failed", "Canceled")
 
 
 class Action(StrEnum):
@@ -25,6 +28,7 @@ class Action(StrEnum):
     recover = "recover"
     register = "register"
     restart = "restart"
+    repair = "repair"  # provisioningState Failed/Canceled: PUT the desired state again
     delete = "delete"
     purge = "purge"
     noop = "no-op"
@@ -296,6 +300,9 @@ def _plan_one(
     unsafe = _ownership_problem(res, obs, env, project)
     if unsafe:
         return change(Action.update, unsafe=unsafe)
+    state = obs.outputs.get("provisioning_state")
+    if state in BROKEN_STATES:
+        return change(Action.repair, reason=f"provisioningState is {state}: PUT it again")
     if res.kind is Kind.secret:
         if obs.value_matches is False:
             return change(

@@ -115,14 +115,15 @@ def open_session(
     return Session(config=config, target=target, desired=desired, ctx=ctx)
 
 
-def observe(session: Session, *, destroy: bool = False) -> dict[str, Observed]:
+def observe(session: Session, *, destroy: bool = False, wait: bool = False) -> dict[str, Observed]:
     from aigw.observe import observe_all
 
-    return observe_all(session.ctx, destroy=destroy)
+    return observe_all(session.ctx, destroy=destroy, wait=wait)
 
 
 def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -> Plan:
-    observed = observe(session, destroy=destroy)
+    # A deploy plan waits for operations still running (e.g. left by a crashed deploy).
+    observed = observe(session, destroy=destroy, wait=not destroy)
     if destroy:
         return plan_destroy(session.desired, observed, purge=purge)
     return plan_deploy(session.desired, observed)

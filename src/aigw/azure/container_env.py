@@ -13,7 +13,11 @@ from aigw.plan import ABSENT, Observed
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
-    return {"id": body.get("id"), "default_domain": props.get("defaultDomain")}
+    return {
+        "id": body.get("id"),
+        "default_domain": props.get("defaultDomain"),
+        "provisioning_state": props.get("provisioningState"),
+    }
 
 
 def observe(ctx: Ctx, res: Resource) -> Observed:

@@ -12,7 +12,11 @@ from aigw.plan import Observed
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
-    return {"id": body.get("id"), "vault_uri": props.get("vaultUri")}
+    return {
+        "id": body.get("id"),
+        "vault_uri": props.get("vaultUri"),
+        "provisioning_state": props.get("provisioningState"),
+    }
 
 
 def observe(ctx: Ctx, res: Resource) -> Observed:
