@@ -58,4 +58,5 @@ def test_a_dead_local_cloud_is_named_within_seconds(stack: FastStack, tmp_path: 
     assert len(errors) == 1, ran.stderr
     assert "local cloud" in errors[0] and "aigw localcloud start" in errors[0], errors[0]
     assert "Traceback" not in ran.stderr and "ServiceRequestError" not in ran.stderr
+    print(f"aigw exited {ended - died[0]:.1f} s after the local cloud died")
     assert ended - died[0] < 20, f"took {ended - died[0]:.1f} s after the cloud died"

@@ -61,10 +61,18 @@ class Ctx:
     ) -> T:
         """`call` until it succeeds or fails for good: the one policy aigw adds on top of
         azure-core for transient errors (azure.errors.RETRYABLE), bounded and jittered."""
+        from aigw.azure import local_gone
         from aigw.azure.errors import is_retryable, retry_budget, with_retries
 
+        def guarded() -> T:
+            try:
+                return call()
+            except Exception as err:
+                local_gone.check(self.clients.target, err)  # a dead local cloud: say so now
+                raise
+
         return with_retries(
-            call,
+            guarded,
             what=what,
             timeout=self.retry_timeout if timeout is None else timeout,
             base=self.retry_base,
