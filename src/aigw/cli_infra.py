@@ -225,9 +225,9 @@ def status(
     if outputs["gateway_url"]:
         from aigw import smoke
 
-        health.append(
-            smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
-        )
+        gateway = smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
+        health = workflow.not_running_unless_answering(health, gateway)
+        health.append(gateway)
     data = {"env": env, "outputs": outputs, "resources": health}
 
     def text(c: Any) -> None:

@@ -174,6 +174,22 @@ def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, An
     return rows
 
 
+def not_running_unless_answering(
+    rows: list[dict[str, Any]], gateway: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The container app's row says Running only if the gateway answers its liveness probe
+    (a restarted local cloud, a crashed replica: Azure may still say Running)."""
+    if gateway.get("ok"):
+        return rows
+    out = []
+    for row in rows:
+        if row["kind"] == "container_app" and row["ok"]:
+            state = str(row["state"]).replace("Running", "not answering")
+            row = {**row, "ok": False, "state": state}
+        out.append(row)
+    return out
+
+
 def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
     """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
     give it this environment's deployments and key, and point the config at it."""

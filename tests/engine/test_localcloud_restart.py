@@ -154,7 +154,7 @@ def test_stop_and_restart_keep_the_gateway_on_its_port(cli: Cli) -> None:
     print(f"gateway answered again {took:.1f} s after the restarted cloud's first command")
     data = cli.status()
     assert _gateway_row(data)["ok"] and "Running" in _app_row(data)["state"], data
-    r = cli("plan", "--env", "dev", "--cloud", "local", "--detailed-exitcode")
+    r = cli("plan", "--env", "dev", "--cloud", "local", "--detailed-exitcode", "-o", "json")
     assert r.returncode == 0, r.stdout + r.stderr
 
 
