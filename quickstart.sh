@@ -30,6 +30,7 @@ $aigw status --env dev --cloud local
 cat <<'MSG'
 
 The gateway runs on the local cloud. Next:
+  eval "$(.venv/bin/aigw localcloud env)"   # trust the local cloud's CA (curl, Python, OpenAI SDK)
   .venv/bin/aigw client-config --env dev --cloud local --client codex   # point a client at it
   .venv/bin/aigw destroy --env dev --cloud local --yes                  # remove it
   .venv/bin/aigw localcloud stop                                        # stop the local cloud

@@ -33,6 +33,7 @@ OWNED = (
     "server.key",
     LOG,
     AOAI_PORT,
+    "ca-bundle.pem",
 )
 
 
@@ -51,6 +52,7 @@ def serve(
     OpenAI emulator, and the real LiteLLM for each container app."""
     from .app_pids import reap_orphans
     from .apprunner import LiteLLMAppRunner
+    from .ca_bundle import write_bundle
     from .cloud import LocalCloud
     from .tls import ensure_certificates
 
@@ -63,6 +65,7 @@ def serve(
     signal.signal(signal.SIGINT, _stop)
     tls = ensure_certificates(state_dir)
     reap_orphans(state_dir / "apps")  # LiteLLM left by a cloud that was killed: frees ports
+    write_bundle(state_dir)  # the CA may be new (reset): keep the shells' bundle in step
     runner = LiteLLMAppRunner(
         state_dir / "apps",
         tls=(tls.cert_file, tls.key_file),
