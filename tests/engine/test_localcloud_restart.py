@@ -158,17 +158,31 @@ def test_stop_and_restart_keep_the_gateway_on_its_port(cli: Cli) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_a_killed_daemon_leaves_no_litellm_behind(cli: Cli) -> None:
+def _kill_daemon(cli: Cli) -> list[int]:
+    """SIGKILL the daemon (no chance to stop its children); return its LiteLLM pids."""
     from aigw.localcloud import daemon
 
     ep = daemon.status(cli.cloud_dir)
-    url = cli.status()["outputs"]["gateway_url"]
-    _wait_answers(url)
     assert ep is not None
     orphans = _litellm_pids_under(cli.cloud_dir)
     assert orphans
-    os.kill(ep.pid, signal.SIGKILL)  # no chance to stop its children
+    os.kill(ep.pid, signal.SIGKILL)
     time.sleep(0.5)
+    assert [p for p in orphans if _alive(p)], "the LiteLLM processes died with the daemon"
+    return orphans
+
+
+def test_a_killed_daemon_leaves_no_litellm_behind(cli: Cli) -> None:
+    url = cli.status()["outputs"]["gateway_url"]
+    _wait_answers(url)
+    # `localcloud stop` after the daemon was killed ends what it left.
+    orphans = _kill_daemon(cli)
+    r = cli("localcloud", "stop")
+    assert r.returncode == 0, r.stderr
+    assert not [p for p in orphans if _alive(p)], "stop left the killed cloud's LiteLLM running"
+    # So does the next start (the port is free again for the restarted revision).
+    _wait_answers(cli.status()["outputs"]["gateway_url"])
+    orphans = _kill_daemon(cli)
     r = cli("localcloud", "start")
     assert r.returncode == 0, r.stderr
     deadline = time.monotonic() + 20
@@ -176,6 +190,16 @@ def test_a_killed_daemon_leaves_no_litellm_behind(cli: Cli) -> None:
         time.sleep(0.2)
     assert not [p for p in orphans if _alive(p)], "the new cloud left the old LiteLLM running"
     assert urlsplit(cli.status()["outputs"]["gateway_url"]).port == urlsplit(url).port
+    _wait_answers(url)
+
+
+def test_the_port_survives_destroy_and_deploy(cli: Cli) -> None:
+    url = cli.status()["outputs"]["gateway_url"]
+    r = cli("destroy", "--env", "dev", "--cloud", "local", "--yes")
+    assert r.returncode == 0, r.stderr
+    r = cli("deploy", "--env", "dev", "--cloud", "local", "--yes", "--no-smoke")
+    assert r.returncode == 0, r.stderr
+    assert cli.status()["outputs"]["gateway_url"] == url
     _wait_answers(url)
     r = cli("localcloud", "stop")
     assert r.returncode == 0
