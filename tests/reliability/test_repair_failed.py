@@ -85,3 +85,25 @@ def test_an_app_that_fails_while_plan_runs_plans_as_a_repair(stack: FastStack) -
     _, result = stack.deploy()
     assert result.ok, [e.one_line() for e in result.errors]
     assert not workflow.make_plan(stack.session()).has_changes
+
+
+def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
+    from aigw.localcloud.endpoint import write_endpoint
+
+    from .cli_support import aigw
+    from .test_secrets_and_destroy import KEYS
+
+    stack.cloud.aoai_url = stack.aoai.url
+    write_endpoint(stack.cloud.state_dir, stack.cloud.endpoint())
+    _, result = stack.deploy()
+    assert result.ok
+    stack.cloud.engine.timing = Timing("realistic", 0.2)  # 6 s: outlasts the CLI's start
+    _put_app_without_waiting(stack)
+    ran = aigw(
+        "plan", "--env", "prod", "--cloud", "local", "--detailed-exitcode",
+        cloud_dir=stack.cloud.state_dir,
+        env={**KEYS, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")},
+    )  # fmt: skip
+    assert ran.code == 0, ran.stderr
+    waits = [ln for ln in ran.stderr.splitlines() if ln.startswith("waiting for container_app")]
+    assert len(waits) == 1 and "InProgress" in waits[0], ran.stderr
