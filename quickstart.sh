@@ -33,6 +33,7 @@ ca=$($aigw localcloud status -o json |
 cat <<MSG
 
 The gateway runs on the local cloud at $url. Use it from any shell in $PWD:
+  eval "\$(.venv/bin/aigw localcloud env)"   # trust the local CA in this shell (curl, Python, OpenAI SDK)
   .venv/bin/aigw key show --env dev --cloud local            # the key's fingerprint (--reveal: the key)
   curl --cacert $ca \\
     -H "Authorization: Bearer \$(.venv/bin/aigw key show --env dev --cloud local --reveal)" \\

@@ -64,7 +64,7 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     action = change.action
     if action is Action.register:
         return dict(mod.register(ctx, res))
-    if action in (Action.create, Action.update):
+    if action in (Action.create, Action.update, Action.repair):
         return dict(mod.ensure(ctx, res))
     if action is Action.recover:
         return dict(mod.ensure(ctx, res, recover=True))
@@ -75,7 +75,7 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
 
         # Gone already (an earlier attempt whose answer was lost): what we wanted.
         with contextlib.suppress(ResourceNotFoundError):
-            mod.delete(ctx, res)
+            return dict(mod.delete(ctx, res) or {})  # a kept group says why
         return {}
     if action is Action.purge:
         mod.purge(ctx, res)

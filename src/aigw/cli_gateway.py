@@ -60,12 +60,22 @@ def client_config(
         raise UserError(f"--url {url!r} must start with https:// (or http:// for aigw serve)")
     rendered = render_client(client.value, cfg, url)
     data = {"env": env, "gateway_url": url, "url_from": source, **rendered.to_json()}
+    notes = list(rendered.notes)
+    if cloud == "local":  # the local gateway's certificate comes from the local cloud's CA
+        from aigw.localcloud.ca_bundle import BUNDLE
+        from aigw.workflow import localcloud_dir
+
+        data["ca_bundle"] = str(localcloud_dir() / BUNDLE)
+        notes.append(
+            f'The local cloud signs the gateway\'s certificate: run eval "$(aigw localcloud env)" '
+            f"in the client's shell first (CA bundle {data['ca_bundle']})."
+        )
 
     def text(console: Any) -> None:
         sys.stdout.write(rendered.text)
         sys.stdout.flush()
         ui.info(f"# {client.value}: {rendered.path}")
-        for note in rendered.notes:
+        for note in notes:
             ui.info(f"# {note}")
 
     ui.result(data, text)

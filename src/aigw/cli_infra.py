@@ -229,7 +229,11 @@ def destroy(
             shared.confirm(ui, question, yes, typed=env if protected else None)
             result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
             apply_mod.raise_on_failure(result)
-    ui.result(the_plan.to_json(), lambda c: c.print(report.plan_summary_line(the_plan)))
+    kept = session.ctx.outputs.get("resource_group", {}).get("kept")
+    if kept:  # something foreign appeared in the group after the plan was read
+        ui.warn(kept)
+    data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}
+    ui.result(data, lambda c: c.print(report.plan_summary_line(the_plan)))
     shared.summary(report.plan_markdown(the_plan))
 
 
@@ -252,9 +256,9 @@ def status(
     if outputs["gateway_url"]:
         from aigw import smoke
 
-        health.append(
-            smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
-        )
+        gateway = smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
+        health = workflow.not_running_unless_answering(health, gateway)
+        health.append(gateway)
     elif outputs["fqdn"]:  # --cloud local, not running yet: its placeholder is never looked up
         state = "not serving yet (provisioning; the local cloud gives it 127.0.0.1:<port>)"
         health.append({"kind": "gateway", "name": outputs["fqdn"], "ok": False, "state": state})

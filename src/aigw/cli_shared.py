@@ -83,8 +83,20 @@ def read_plan(
     from aigw import report, workflow
 
     what = f"reading {len(session.desired.resources)} resources of {session.config.env}"
-    with ui.err.status(what):
-        the_plan = workflow.make_plan(session, destroy=destroy, purge=purge)
+    told: set[str] = set()
+    report_before = session.ctx.report
+
+    def waiting(key: str, message: str) -> None:  # e.g. an app a crashed deploy left updating
+        if message.startswith("waiting for") and key not in told:
+            told.add(key)
+            ui.info(message)
+
+    session.ctx.report = waiting
+    try:
+        with ui.err.status(what):
+            the_plan = workflow.make_plan(session, destroy=destroy, purge=purge)
+    finally:
+        session.ctx.report = report_before
     if show:
         if not ui.is_json:
             report.print_plan(ui.err, the_plan)

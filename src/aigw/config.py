@@ -366,7 +366,15 @@ class EnvConfig(StrictModel):
             )
         if len(self.all_tags()) > 50:
             raise ValueError(
-                f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 3 of its own"
+                f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 4 of its own"
+            )
+        for key, value in self.tags.items():
+            if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
+                raise ValueError(f"tag {key!r} is not a valid Azure tag")
+        if len("/".join(self.tags)) > 256:
+            raise ValueError(
+                "tags: their names together exceed 256 characters (aigw lists them in its tag "
+                "aigw-tags to know which it set); use fewer or shorter tag names"
             )
         try:
             self.names()
@@ -391,12 +399,16 @@ class EnvConfig(StrictModel):
         return self.model_copy(update={"azure_openai": aoai})
 
     def all_tags(self) -> dict[str, str]:
-        """The YAML's tags plus aigw's ownership tags (which win)."""
+        """The YAML's tags plus aigw's ownership tags (which win) and aigw-tags, the list of
+        the YAML's tag names (how a later plan knows which tags aigw set: see aigw.owned)."""
+        from aigw.owned import tag_list
+
         return {
             **self.tags,
             "managed-by": "aigw",
             "aigw-env": self.env,
             "aigw-project": self.project,
+            **tag_list(self.tags),
         }
 
     @property

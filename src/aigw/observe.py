@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 
@@ -10,6 +11,8 @@ from azure.core.exceptions import AzureError as AzureSDKError
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.desired import Kind, Resource
+from aigw.errors import AzureError
+from aigw.owned import other_tags
 from aigw.plan import Observed
 
 
@@ -53,12 +56,37 @@ def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
     return obs
 
 
-def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[str, Observed]:
+# Provisioning states after which nothing more happens by itself (None: the kind has none).
+# Anything else (InProgress, Waiting, Updating, Deleting...) is an operation still running,
+# e.g. one a crashed deploy started: plan waits for it instead of comparing a moving target.
+SETTLED = (None, "Succeeded", "Failed", "Canceled")
+
+
+def _observe_settled(ctx: Ctx, res: Resource, destroy: bool, wait: bool) -> Observed:
+    obs = _observe_one(ctx, res, destroy)
+    deadline = time.monotonic() + ctx.retry_timeout
+    while wait and obs.exists and obs.outputs.get("provisioning_state") not in SETTLED:
+        state = obs.outputs.get("provisioning_state")
+        if time.monotonic() > deadline:
+            raise AzureError(
+                f"{res.kind.value} {res.name} is still {state} after {ctx.retry_timeout:.0f} s",
+                hint="an earlier operation on it has not finished; run the command again later",
+            )
+        ctx.report(res.key, f"waiting for {res.kind.value} {res.name} (provisioningState {state})")
+        time.sleep(ctx.poll_interval)
+        obs = _observe_one(ctx, res, destroy)
+    return obs
+
+
+def observe_all(
+    ctx: Ctx, *, destroy: bool = False, workers: int = 16, wait: bool = False
+) -> dict[str, Observed]:
     """One round of GETs for everything, in parallel. The Key Vault secrets need the vault's
     URI: they are read in the same round at the URI the vault's name predicts, and that answer
     is kept if the vault's GET then reports the same URI; otherwise each is read again as soon
     as the vault's GET answers. Either way a plan costs about one round trip, not two.
 
+    `wait`: a resource still provisioning is read again until its state settles (SETTLED).
     Fills ctx.outputs with what existing resources report (ids, principalId, vaultUri...).
     """
     from aigw.azure import secrets
@@ -79,7 +107,7 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
     probes = {r.key: guesses.submit(secrets.probe, ctx, r, guess) for r in second if guess}
     guesses.shutdown(wait=False)
     with ThreadPoolExecutor(max_workers=min(workers, len(first) + len(second)) or 1) as pool:
-        futures = {r.key: pool.submit(_observe_one, ctx, r, destroy) for r in first}
+        futures = {r.key: pool.submit(_observe_settled, ctx, r, destroy, wait) for r in first}
         later: dict[str, Future[Observed]] = {}
         for res in second:
             for dep in res.depends_on:
@@ -102,4 +130,8 @@ def observe_all(ctx: Ctx, *, destroy: bool = False, workers: int = 16) -> dict[s
             observed[key] = fut.result()
             if observed[key].exists and observed[key].outputs:
                 ctx.set_outputs(key, observed[key].outputs)  # a secret's version
+    for res in ctx.desired.resources:
+        seen = observed.get(res.key)
+        if seen is not None and seen.exists and seen.tags and "tags" in res.managed:
+            ctx.set_outputs(res.key, {"other_tags": other_tags(res.managed["tags"], seen.tags)})
     return {r.key: observed[r.key] for r in ctx.desired.resources if r.key in observed}

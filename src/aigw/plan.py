@@ -14,6 +14,12 @@ from typing import Any
 
 from aigw.desired import KIND_ORDER, SECRET_VALUE, Desired, Kind, Ref, Resource
 from aigw.errors import UnsafePlanError
+from aigw.owned import removed_tags
+
+REMOVED = "(removed)"  # the "after" of a tag the plan removes
+# Terminal provisioning states other than Succeeded: the resource needs another PUT
+# (github.com/Azure/azure-resource-manager-rpc v1.0/async-api-reference.md).
+BROKEN_STATES = ("Failed", "Canceled")
 
 
 class Action(StrEnum):
@@ -22,6 +28,7 @@ class Action(StrEnum):
     recover = "recover"
     register = "register"
     restart = "restart"
+    repair = "repair"  # provisioningState Failed/Canceled: PUT the desired state again
     delete = "delete"
     purge = "purge"
     noop = "no-op"
@@ -188,7 +195,8 @@ def resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
 
 
 def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
-    """Differences on managed fields only. Tags: aigw's keys must match; others are left alone."""
+    """Differences on managed fields only. Tags: aigw's keys must match, the ones it set and
+    no longer wants go (aigw.owned.removed_tags); others are left alone."""
     want = _flatten({k: v for k, v in desired.items() if k != "tags"})
     have = _flatten({k: v for k, v in observed.items() if k != "tags"})
     diffs = [
@@ -201,10 +209,13 @@ def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tupl
     for k, v in want_tags.items():
         if have_tags.get(k) != v:
             diffs.append(FieldDiff(f"tags.{k}", have_tags.get(k), v))
+    if "tags" in desired:  # tags aigw set from the YAML earlier and the YAML no longer has
+        for k in removed_tags(want_tags, have_tags):
+            diffs.append(FieldDiff(f"tags.{k}", have_tags[k], REMOVED))
     return tuple(sorted(diffs, key=lambda d: d.path))
 
 
-def _ownership_problem(res: Resource, obs: Observed, env: str) -> str:
+def _ownership_problem(res: Resource, obs: Observed, env: str, project: str = "") -> str:
     if not res.owned or not obs.exists:
         return ""
     tags = obs.tags or {}
@@ -215,6 +226,8 @@ def _ownership_problem(res: Resource, obs: Observed, env: str) -> str:
         )
     if tags.get("aigw-env") != env:
         return f"it belongs to aigw environment {tags.get('aigw-env')!r}, not {env!r}"
+    if project and tags.get("aigw-project") != project:
+        return f"it belongs to aigw project {tags.get('aigw-project')!r}, not {project!r}"
     return ""
 
 
@@ -243,7 +256,7 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
     written: list[str] = []
     for res in _order(desired.resources):
         obs = observed.get(res.key, ABSENT)
-        change = _plan_one(res, obs, outputs, desired.env)
+        change = _plan_one(res, obs, outputs, desired.env, desired.tags.get("aigw-project", ""))
         if res.kind is Kind.secret and change.action in (Action.create, Action.update):
             written.append(res.name)
             outputs.pop(res.key, None)  # its version is new: known once written
@@ -278,7 +291,11 @@ def _reference_new_versions(app: Change, written: list[str], obs: Observed) -> C
 
 
 def _plan_one(
-    res: Resource, obs: Observed, outputs: Mapping[str, Mapping[str, Any]], env: str
+    res: Resource,
+    obs: Observed,
+    outputs: Mapping[str, Mapping[str, Any]],
+    env: str,
+    project: str = "",
 ) -> Change:
     def change(
         action: Action, diffs: tuple[FieldDiff, ...] = (), reason: str = "", unsafe: str = ""
@@ -297,9 +314,12 @@ def _plan_one(
                 reason="a soft-deleted vault of this name exists: recover it with its secrets",
             )
         return change(Action.create)
-    unsafe = _ownership_problem(res, obs, env)
+    unsafe = _ownership_problem(res, obs, env, project)
     if unsafe:
         return change(Action.update, unsafe=unsafe)
+    state = obs.outputs.get("provisioning_state")
+    if state in BROKEN_STATES:
+        return change(Action.repair, reason=f"provisioningState is {state}: PUT it again")
     if res.kind is Kind.secret:
         if obs.value_matches is False:
             return change(
@@ -346,7 +366,7 @@ def plan_destroy(
             continue
         if not obs.exists:
             continue
-        unsafe = _ownership_problem(res, obs, desired.env)
+        unsafe = _ownership_problem(res, obs, desired.env, desired.tags.get("aigw-project", ""))
         if res.kind is Kind.resource_group and obs.foreign_contents:
             changes.append(
                 Change(

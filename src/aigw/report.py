@@ -23,6 +23,7 @@ ACTION_STYLE = {
     Action.recover: "cyan",
     Action.register: "cyan",
     Action.restart: "magenta",
+    Action.repair: "yellow",
     Action.delete: "red",
     Action.purge: "bold red",
     Action.noop: "dim",

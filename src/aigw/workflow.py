@@ -121,14 +121,15 @@ def open_session(
     return Session(config=config, target=target, desired=desired, ctx=ctx)
 
 
-def observe(session: Session, *, destroy: bool = False) -> dict[str, Observed]:
+def observe(session: Session, *, destroy: bool = False, wait: bool = False) -> dict[str, Observed]:
     from aigw.observe import observe_all
 
-    return observe_all(session.ctx, destroy=destroy)
+    return observe_all(session.ctx, destroy=destroy, wait=wait)
 
 
 def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -> Plan:
-    observed = observe(session, destroy=destroy)
+    # A deploy plan waits for operations still running (e.g. left by a crashed deploy).
+    observed = observe(session, destroy=destroy, wait=not destroy)
     if destroy:
         return plan_destroy(session.desired, observed, purge=purge)
     from aigw import preflight
@@ -192,6 +193,22 @@ def is_deployed(session: Session, observed: dict[str, Observed]) -> bool:
         if res.kind.value != "provider" and obs and obs.exists and not obs.soft_deleted:
             return True
     return False
+
+
+def not_running_unless_answering(
+    rows: list[dict[str, Any]], gateway: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The container app's row says Running only if the gateway answers its liveness probe
+    (a restarted local cloud, a crashed replica: Azure may still say Running)."""
+    if gateway.get("ok"):
+        return rows
+    out = []
+    for row in rows:
+        if row["kind"] == "container_app" and row["ok"]:
+            state = str(row["state"]).replace("Running", "not answering")
+            row = {**row, "ok": False, "state": state}
+        out.append(row)
+    return out
 
 
 def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:

@@ -76,8 +76,9 @@ def test_prod_destroy_needs_the_typed_environment(cloud_dir: Path) -> None:
     from aigw.config_load import load_env
 
     rg = load_env("prod", ENV_DIR).config.names().resource_group
+    tags = {"managed-by": "aigw", "aigw-env": "prod", "aigw-project": "aigateway"}  # all three
     Clients(target).resources().resource_groups.create_or_update(
-        rg, {"location": "southafricanorth", "tags": {"managed-by": "aigw", "aigw-env": "prod"}}
+        rg, {"location": "southafricanorth", "tags": tags}
     )
     r = aigw(cloud_dir, "destroy", "--env", "prod", "--yes")
     assert r.returncode == 2 and "--confirm-env prod" in r.stderr, r.stderr

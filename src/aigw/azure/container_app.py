@@ -207,7 +207,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
     revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
     before = dict(ctx.outputs.get("container_app") or {})
-    m = resolve(res.managed, ctx.outputs)
+    m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     body = build_body(m, ctx.desired.volume_files)
     try:
         poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)

@@ -13,7 +13,11 @@ from aigw.plan import ABSENT, Observed
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
-    return {"id": body.get("id"), "default_domain": props.get("defaultDomain")}
+    return {
+        "id": body.get("id"),
+        "default_domain": props.get("defaultDomain"),
+        "provisioning_state": props.get("provisioningState"),
+    }
 
 
 def observe(ctx: Ctx, res: Resource) -> Observed:
@@ -37,7 +41,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     law = ctx.desired.by_key()["log_analytics"].name
     body = {
         "location": m["location"],

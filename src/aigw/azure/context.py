@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
 from aigw.config_load import Secret
-from aigw.desired import Desired
+from aigw.desired import Desired, Resource
 
 T = TypeVar("T")
 
@@ -50,6 +50,14 @@ class Ctx:
         with self._lock:
             self.outputs[key] = {**self.outputs.get(key, {}), **values}
 
+    def managed(self, res: Resource) -> dict[str, Any]:
+        """`res.managed` with the tags others set on the resource added (observe records them
+        as `other_tags`): a PUT replaces the whole tag set, and aigw owns only its own tags."""
+        other = self.outputs.get(res.key, {}).get("other_tags")
+        if not other or "tags" not in res.managed:
+            return res.managed
+        return {**res.managed, "tags": {**other, **res.managed["tags"]}}
+
     def output(self, key: str, attr: str) -> Any:
         with self._lock:
             value = self.outputs.get(key, {}).get(attr)
@@ -63,10 +71,18 @@ class Ctx:
         """`call` until it succeeds or fails for good: the one policy aigw adds on top of
         azure-core for transient errors (azure.errors.RETRYABLE), bounded and jittered."""
         from aigw import interrupt
+        from aigw.azure import local_gone
         from aigw.azure.errors import is_retryable, retry_budget, with_retries
 
+        def guarded() -> T:
+            try:
+                return call()
+            except Exception as err:
+                local_gone.check(self.clients.target, err)  # a dead local cloud: say so now
+                raise
+
         return with_retries(
-            call,
+            guarded,
             what=what,
             timeout=self.retry_timeout if timeout is None else timeout,
             base=self.retry_base,

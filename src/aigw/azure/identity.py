@@ -34,7 +34,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     ops = ctx.clients.msi().user_assigned_identities
     found = ops.create_or_update(ctx.rg, res.name, {"location": m["location"], "tags": m["tags"]})
     return _outputs(to_rest(found))

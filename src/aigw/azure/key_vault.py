@@ -12,7 +12,11 @@ from aigw.plan import Observed
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
-    return {"id": body.get("id"), "vault_uri": props.get("vaultUri")}
+    return {
+        "id": body.get("id"),
+        "vault_uri": props.get("vaultUri"),
+        "provisioning_state": props.get("provisioningState"),
+    }
 
 
 def _group_of(resource_id: str) -> str:
@@ -98,7 +102,7 @@ def _properties(m: dict[str, Any], *, create: bool) -> dict[str, Any]:
 
 
 def ensure(ctx: Ctx, res: Resource, *, recover: bool = False) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     vaults = ctx.clients.keyvault().vaults
     if recover:
         props = {"tenantId": m["tenantId"], "sku": {"family": "A", "name": m["sku"]}}

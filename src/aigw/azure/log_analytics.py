@@ -12,7 +12,11 @@ from aigw.plan import ABSENT, Observed
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties") or {}
-    return {"id": body.get("id"), "customer_id": props.get("customerId")}
+    return {
+        "id": body.get("id"),
+        "customer_id": props.get("customerId"),
+        "provisioning_state": props.get("provisioningState"),
+    }
 
 
 def observe(ctx: Ctx, res: Resource) -> Observed:
@@ -34,7 +38,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     body = {
         "location": m["location"],
         "tags": m["tags"],

@@ -5,7 +5,14 @@ from __future__ import annotations
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.desired import Resource
+from aigw.owned import foreign_names
 from aigw.plan import ABSENT, Observed
+
+
+def _foreign(ctx: Ctx, name: str) -> tuple[str, ...]:
+    """What the group holds that this environment does not own (all three ownership tags)."""
+    listed = ctx.clients.resources().resources.list_by_resource_group(name)
+    return foreign_names([(str(r.name), r.tags) for r in listed], ctx.desired.tags)
 
 
 def observe(ctx: Ctx, res: Resource, *, contents: bool = False) -> Observed:
@@ -16,11 +23,7 @@ def observe(ctx: Ctx, res: Resource, *, contents: bool = False) -> Observed:
     body = to_rest(rg)
     foreign: tuple[str, ...] = ()
     if contents:
-        foreign = tuple(
-            str(r.name)
-            for r in client.resources.list_by_resource_group(res.name)
-            if (r.tags or {}).get("managed-by") != "aigw"
-        )
+        foreign = _foreign(ctx, res.name)
     return Observed(
         exists=True,
         fields={"location": norm_location(body.get("location"))},
@@ -31,12 +34,25 @@ def observe(ctx: Ctx, res: Resource, *, contents: bool = False) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, str]:
-    m = res.managed
+    m = ctx.managed(res)  # with tags others set kept
     rg = ctx.clients.resources().resource_groups.create_or_update(
         res.name, {"location": m["location"], "tags": m["tags"]}
     )
     return {"id": to_rest(rg).get("id", "")}
 
 
-def delete(ctx: Ctx, res: Resource) -> None:
+def delete(ctx: Ctx, res: Resource) -> dict[str, str]:
+    """Delete the group only if, listed again right now (after aigw's own resources went),
+    it holds nothing foreign: a group DELETE takes everything inside with it, so a resource
+    created after the plan was read must be seen here. Otherwise keep it and say why."""
+    foreign = _foreign(ctx, res.name)
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        shown = ", ".join(foreign[:3]) + more
+        kept = (
+            f"kept resource group {res.name}: it holds {len(foreign)} resource(s) aigw does not "
+            f"own for this environment ({shown}); delete them, then run destroy again"
+        )
+        return {"kept": kept}
     ctx.clients.resources().resource_groups.begin_delete(res.name).result()
+    return {}

@@ -111,7 +111,13 @@ def build_spec(app: dict[str, Any], secrets: dict[str, str]) -> ContainerSpec:
         target_port=int(ingress.get("targetPort") or 80),
         startup_path=_probe_path(c, "Startup", "Liveness"),
         readiness_path=_probe_path(c, "Readiness"),
+        port=_fqdn_port(app.get("_fqdn")),
     )
+
+
+def _fqdn_port(fqdn: str | None) -> int | None:
+    host, _, port = (fqdn or "").rpartition(":")
+    return int(port) if host == "127.0.0.1" and port.isdigit() else None
 
 
 def scaled_to_zero(app: dict[str, Any]) -> bool:

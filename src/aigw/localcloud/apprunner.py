@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,9 @@ import httpx
 from aigw.errors import GatewayError, LiteLLMEnvError
 from aigw.gateway_process import LIVENESS_PATH, GatewayProcess, start_gateway
 from aigw.litellm_env import ensure, is_litellm_image, litellm_version_from_image
+from aigw.localcloud import app_pids
 from aigw.localcloud.appspec import AppStartError, ContainerSpec
+from aigw.localcloud.endpoint import predicted_app_port
 
 Reporter = Callable[[str], None]
 
@@ -107,9 +110,13 @@ class LiteLLMAppRunner:
         except LiteLLMEnvError as exc:
             raise AppStartError(_text(exc)) from exc
         with self._lock:
-            # An app keeps its port across restarts and revisions, as its FQDN does on Azure.
+            # An app keeps its port across restarts, revisions and local-cloud restarts, as its
+            # FQDN does on Azure: the one it had, else the one its name predicts, if free.
             previous = self._apps.get(spec.app_key)
             port = previous.port if previous is not None else self._ports.get(spec.app_key)
+            if port is None:
+                name = spec.app_key.rstrip("/").rsplit("/", 1)[-1]
+                port = next((p for p in (spec.port, predicted_app_port(name)) if _free(p)), None)
             self.stop(spec.app_key)
             app_dir = self.workdir / app_dir_name(spec.app_key)
             files_root = app_dir / "files"
@@ -150,6 +157,7 @@ class LiteLLMAppRunner:
                     raise AppStartError(problem)
             self._apps[spec.app_key] = gateway
             self._ports[spec.app_key] = gateway.port
+            app_pids.record(app_dir, gateway.pid)
             return gateway.url
 
     def stop(self, app_key: str) -> None:
@@ -157,6 +165,7 @@ class LiteLLMAppRunner:
             gateway = self._apps.pop(app_key, None)
         if gateway is not None:
             gateway.stop()
+        app_pids.forget(self.workdir / app_dir_name(app_key))
 
     def stop_all(self) -> None:
         with self._lock:
@@ -185,6 +194,18 @@ def _readiness_problem(url: str, path: str, timeout: float = 10.0) -> str | None
                 last = f"HTTP {status}"
             time.sleep(0.25)
     return f"the readiness probe {path} failed ({last}): the revision is not ready"
+
+
+def _free(port: int | None) -> bool:
+    if not port:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as LiteLLM's server binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _safe(name: str) -> str:

@@ -25,6 +25,7 @@ class ContainerSpec:
     target_port: int = 80
     startup_path: str | None = None
     readiness_path: str | None = None
+    port: int | None = None  # the port it served on before (its FQDN), kept when free
 
 
 class AppStartError(Exception):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,10 @@ app = typer.Typer(
 
 
 def default_state_dir() -> Path:
-    env = os.environ.get("AIGW_LOCALCLOUD_DIR")
-    return Path(env).expanduser() if env else Path("~/.cache/aigw/localcloud").expanduser()
+    """The same folder `--cloud local` uses ($AIGW_LOCALCLOUD_DIR, else the XDG cache)."""
+    from aigw.workflow import localcloud_dir
+
+    return localcloud_dir()
 
 
 StateDir = typer.Option(
@@ -105,6 +106,24 @@ def status(state_dir: Path | None = StateDir, output: str = Output) -> None:
         raise typer.Exit(1)
     _emit(
         output, {"running": True, **asdict(ep)}, f"localcloud running: {ep.arm_url} (pid {ep.pid})"
+    )
+
+
+@app.command("env")
+def env_exports(state_dir: Path | None = StateDir, output: str = Output) -> None:
+    """Print the shell exports that trust the local cloud's CA: eval "$(aigw localcloud env)"."""
+    from .ca_bundle import exports, shell_lines
+
+    _check_output(output)
+    d = state_dir or default_state_dir()
+    values = exports(d)
+    if output == "json":
+        typer.echo(json.dumps({"ca_bundle": values["SSL_CERT_FILE"], "exports": values}, indent=2))
+        return
+    typer.echo(
+        "# the system CAs plus the local cloud's CA, for curl, Python and the OpenAI SDK\n"
+        + shell_lines(values),
+        nl=False,
     )
 
 

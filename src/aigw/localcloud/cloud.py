@@ -27,6 +27,7 @@ from . import (
     routes_revisions,
     routes_secrets,
 )
+from .app_restart import restart_active_apps
 from .appspec import AppRunner
 from .credential import LocalCredential
 from .endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
@@ -141,6 +142,7 @@ class LocalCloud:
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick, daemon=True, name="localcloud-lro")
         self._ticker.start()
+        restart_active_apps(self.engine)  # their processes died with the previous cloud
         write_endpoint(self.state_dir, self.endpoint())
         return self
 

@@ -11,13 +11,18 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aigw
 from aigw.errors import AigwError
 
 from .endpoint import LocalCloudEndpoint, read_endpoint
 
+if TYPE_CHECKING:
+    from .aoai import AzureOpenAIEmulator
+
 LOG = "daemon.log"
+AOAI_PORT = "aoai.port"
 # Files the local cloud owns in its state directory (reset removes exactly these).
 OWNED = (
     "state.json",
@@ -28,6 +33,8 @@ OWNED = (
     "server.pem",
     "server.key",
     LOG,
+    AOAI_PORT,
+    "ca-bundle.pem",
 )
 
 
@@ -66,8 +73,9 @@ def serve(
 ) -> None:
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
     OpenAI emulator, and the real LiteLLM for each container app."""
-    from .aoai import AzureOpenAIEmulator
+    from .app_pids import reap_orphans
     from .apprunner import LiteLLMAppRunner
+    from .ca_bundle import write_bundle
     from .cloud import LocalCloud
     from .tls import ensure_certificates
 
@@ -79,12 +87,16 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     tls = ensure_certificates(state_dir)
+    reap_orphans(state_dir / "apps")  # LiteLLM left by a cloud that was killed: frees ports
+    write_bundle(state_dir)  # the CA may be new (reset): keep the shells' bundle in step
     runner = LiteLLMAppRunner(
         state_dir / "apps",
         tls=(tls.cert_file, tls.key_file),
         reporter=lambda msg: print(msg, flush=True),
     )
-    aoai = AzureOpenAIEmulator(deployments={}).start()
+    # The Azure OpenAI endpoint is in the gateway's config: keep its port across restarts so
+    # a restarted cloud's plan stays empty (its port file, else one derived from the folder).
+    aoai = _start_aoai(state_dir)
     cloud = LocalCloud(
         state_dir,
         latency=latency,
@@ -102,6 +114,31 @@ def serve(
         cloud.stop()
         runner.stop_all()
         aoai.stop()
+
+
+def _start_aoai(state_dir: Path) -> AzureOpenAIEmulator:
+    import hashlib
+
+    from .aoai import AzureOpenAIEmulator
+
+    port_file = state_dir / AOAI_PORT
+    try:
+        last = int(port_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        last = 0
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).digest()
+    derived = 30000 + int.from_bytes(digest[:4], "big") % 2000
+    for port in dict.fromkeys(p for p in (last, derived) if p):
+        try:
+            return _remember(AzureOpenAIEmulator(deployments={}, port=port).start(), port_file)
+        except OSError:
+            continue  # taken: try the next
+    return _remember(AzureOpenAIEmulator(deployments={}).start(), port_file)
+
+
+def _remember(aoai: AzureOpenAIEmulator, port_file: Path) -> AzureOpenAIEmulator:
+    port_file.write_text(aoai.url.rsplit(":", 1)[-1], encoding="utf-8")
+    return aoai
 
 
 def configure_openai(
@@ -191,8 +228,19 @@ def status(state_dir: Path) -> LocalCloudEndpoint | None:
 
 
 def stop(state_dir: Path, timeout: float = 15.0) -> bool:
-    """Stop the running cloud; False if none was running."""
-    ep = read_endpoint(Path(state_dir).expanduser())
+    """Stop the running cloud and the LiteLLM processes it started (also those of a cloud
+    that died without stopping them); False if no cloud was running."""
+    from .app_pids import reap_orphans
+
+    state_dir = Path(state_dir).expanduser()
+    try:
+        return _stop_daemon(state_dir, timeout)
+    finally:
+        reap_orphans(state_dir / "apps")
+
+
+def _stop_daemon(state_dir: Path, timeout: float) -> bool:
+    ep = read_endpoint(state_dir)
     if ep is None:
         return False
     try:

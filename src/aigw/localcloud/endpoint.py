@@ -33,6 +33,15 @@ def predicted_vault_port(name: str) -> int:
     return 20000 + int.from_bytes(digest[:4], "big") % 10000
 
 
+def predicted_app_port(name: str) -> int:
+    """Where a container app's gateway listens when that port is free: derived from the app's
+    name (on Azure its FQDN `<app>.<environment domain>` never changes across revisions), so
+    the URL in client configs survives redeploys and local-cloud restarts. 10000-19999: apart
+    from vaults' ports and below the ephemeral range."""
+    digest = hashlib.sha256(f"app:{name.lower()}".encode()).digest()
+    return 10000 + int.from_bytes(digest[:4], "big") % 10000
+
+
 def write_endpoint(state_dir: Path, ep: LocalCloudEndpoint) -> None:
     path = state_dir / FILE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

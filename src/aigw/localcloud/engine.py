@@ -68,6 +68,7 @@ class Engine:
         self.arm_routers: list[Router] = []
         self.vault_router = Router()
         self._settle_lock = threading.Lock()
+        self._fail_next: set[str] = set()  # resource ids whose next operation fails
         self.runner_lock = threading.RLock()
 
     # ----------------------------------------------------------------- identity of the caller
@@ -102,7 +103,9 @@ class Engine:
                     claimed.append(dict(op))
         for op in claimed:
             fn = lro.FINISHERS.get(op["kind"])
-            if fn is None:
+            if self._take_failure(op):
+                self._fail(op)
+            elif fn is None:
                 self.complete(op["id"])
             elif op["kind"] in lro.SLOW_KINDS:
                 threading.Thread(
@@ -118,6 +121,34 @@ class Engine:
             self.complete(op["id"], {"code": e.code, "message": e.message})
         except Exception as e:  # a bug in a finisher must not leave the operation hanging
             self.complete(op["id"], {"code": "InternalServerError", "message": str(e)})
+
+    def fail_next_operation(self, resource_path: str) -> None:
+        """The "failed" fault: the next operation on this resource will end Failed."""
+        with self._settle_lock:
+            self._fail_next.add(key(resource_path))
+
+    def _take_failure(self, op: dict[str, Any]) -> bool:
+        with self._settle_lock:
+            rid = key(op["resource_id"])
+            if rid in self._fail_next and not op["kind"].endswith(".delete"):
+                self._fail_next.discard(rid)
+                return True
+            return False
+
+    def _fail(self, op: dict[str, Any]) -> None:
+        """End an operation Failed and leave its resource in provisioningState Failed (the
+        terminal state ARM reports after a failed PUT; see faults.py)."""
+        with self.store.write() as st:
+            r = st["resources"].get(key(op["resource_id"]))
+            if r is not None and r.get("_op") == op["id"]:
+                r["properties"]["provisioningState"] = "Failed"
+                for rev in r.get("_revisions") or []:
+                    if rev.get("active"):
+                        rev["state"] = "Failed"
+            lro.finish(
+                st["operations"][op["id"]],
+                {"code": "InjectedFailure", "message": "The operation failed (injected fault)."},
+            )
 
     def complete(self, op_id: str, error: dict[str, Any] | None = None) -> None:
         with self.store.write() as st:

@@ -3,6 +3,11 @@
 Kinds: "429", "500", "503" (an error answer, nothing done), "drop" (the connection closes
 before the request is handled: nothing done), "lost" (the request is handled, then the
 connection closes before the answer: done, but the client cannot know), "latency".
+"failed": the PUT is accepted as usual, then its long-running operation ends Failed and the
+resource stays in provisioningState Failed (ARM: Succeeded, Failed and Canceled are the
+terminal provisioning states, and a failed async operation reports status Failed with an
+error: github.com/Azure/azure-resource-manager-rpc v1.0/async-api-reference.md); a later PUT
+provisions it again.
 
 Rules match "METHOD path-glob" (fnmatch, case-insensitive, e.g. "PUT */vaults/*" or
 "* */secrets/*"). The same seed and the same request sequence give the same faults.
@@ -15,7 +20,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("429", "500", "503", "drop", "lost", "latency")
+KINDS = ("429", "500", "503", "drop", "lost", "latency", "failed")
 
 
 @dataclass

@@ -97,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.latency)
                 continue
             fault_kind = fault.kind
-            if fault.kind == "lost":
+            if fault.kind in ("lost", "failed"):
                 break
             if fault.kind == "drop":
                 self._journal(req, 0, request_id, started, fault_kind)
@@ -115,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             resp = Response(err.status, err.body(), err.headers)
         if resp is None:
+            if fault_kind == "failed":  # accepted as usual; its operation will end Failed
+                engine.fail_next_operation(path)
             try:
                 resp = engine.dispatch(req)
             except CloudError as e:
