@@ -8,6 +8,8 @@ OpenAI emulator, with a canary server on 127.0.0.1 standing for an attacker's:
 - every S1 variant of tests/attacks.py, `--rounds` times: refused (4xx) or not, requests the
   canary received, how many of them carried the Azure OpenAI key;
 - the smoke test's surface scan: paths that answer anything but 404;
+- hostile environment files (a FIFO, /dev/zero, 1 GiB, an alias bomb, a symlink out of the
+  folder): refused, how fast, how much memory;
 - the guard's cost: embeddings latency through the gateway with the guard and with LiteLLM's
   own master-key check only (`--calls` sequential calls each).
 
@@ -146,6 +148,43 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
     return result
 
 
+def hostile_inputs() -> list[tuple[str, str, float, int, str]]:
+    """Issue 17 R6 and S6: what the config loader does with hostile files, each in a child with
+    2 GiB of address space: (case, refused?, seconds, max RSS MiB, the line it printed)."""
+    import shutil
+
+    from reliability.bad_inputs import VALID
+    from reliability.hostile import hostile_folder, mapping_bomb, probe
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="aigw-hostile-") as tmp:
+        d = Path(tmp) / "environments"
+        d.mkdir()
+        for f in common.ENV_DIR.glob("*.yaml"):
+            shutil.copy(f, d / f.name)
+        hostile_folder(d)
+        (d / "bombbase.yaml").write_text("abstract: true\n" + mapping_bomb(8) + VALID)
+        (d / "bomb.yaml").write_text("extends: bombbase.yaml\n" + mapping_bomb(8))
+        outside = Path(tmp) / "secret-base.yaml"
+        outside.write_text("project: leaked-value-0d9e\n")
+        (d / "outside-link.yaml").symlink_to(outside)
+        (d / "outside.yaml").write_text("extends: outside-link.yaml\n")
+        cases = [
+            ("listing environments next to a FIFO, /dev/zero and a 1 GiB file", "nope"),
+            ("a FIFO as the environment file", "fifo"),
+            ("a symlink to /dev/zero as the environment file", "zero"),
+            ("a 1 GiB environment file", "huge"),
+            ("an alias bomb (9^8 values) merged through extends", "bomb"),
+            ("extends through a symlink out of the folder", "outside"),
+        ]
+        for name, env in cases:
+            seconds, rss, line = probe(env, d)
+            refused = line != "ACCEPTED" and "leaked-value" not in line
+            line = line.replace(f"{d}/", "environments/")
+            rows.append((name, "yes" if refused else "NO", seconds, rss, line[:100]))
+    return rows
+
+
 def section(r: dict[str, Any]) -> str:
     rows = r["attacks"]
     surface = r["surface"]
@@ -176,6 +215,14 @@ def section(r: dict[str, Any]) -> str:
             f"{sum(x[3] for x in rows)}.",
             f"Surface scan (the smoke test's, issue 17 S2): {surface.details}"
             f" ({'pass' if surface.ok else 'FAIL'}).",
+            "Hostile environment files (issue 17 R6, S6), each loaded in a child process with "
+            "2 GiB of address space. Before the fix: a FIFO hung the listing, a symlink to "
+            "/dev/zero grew the process to 22.7 GB, a 1 GiB sibling cost 2.1 GB, an alias bomb "
+            "of depth 8 took 24 s and 3.1 GB.",
+            common.table(
+                ["input", "refused", "seconds", "max RSS (MiB)", "what aigw said"],
+                r["hostile"],
+            ),
             f"What the guard costs ({r['calls']} sequential embeddings calls each, alternating "
             "between the two gateways so that both see the same machine load; ms):",
             common.table(["gateway", "p50", "p95"], lat),
@@ -190,8 +237,10 @@ def main() -> int:
     args = ap.parse_args()
     t = time.perf_counter()
     r = run(args.rounds, args.calls)
+    r["hostile"] = hostile_inputs()
     common.write_section("security", "Security probes", section(r), doc=DOC)
     ok = r["surface"].ok and all(x[1] == x[2] and x[3] == 0 for x in r["attacks"])
+    ok = ok and all(row[1] == "yes" for row in r["hostile"])
     print(f"wrote {DOC} in {time.perf_counter() - t:.0f} s; {'ok' if ok else 'FAILURES'}")
     return 0 if ok else 1
 

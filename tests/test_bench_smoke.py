@@ -75,6 +75,10 @@ def test_security_probes_small() -> None:
     import security as bench
 
     r = bench.run(rounds=1, calls=5)
+    r["hostile"] = bench.hostile_inputs()
+    assert all(row[1] == "yes" and row[2] < 5 and row[3] < 400 for row in r["hostile"]), r[
+        "hostile"
+    ]
     assert r["surface"].ok, r["surface"].details
     assert all(
         refused == tries and at_canary == 0 for _, refused, tries, at_canary, _ in r["attacks"]

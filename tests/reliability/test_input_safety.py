@@ -16,6 +16,7 @@ from aigw.locks import environment_lock
 from conftest import ENV_DIR
 
 from .bad_inputs import VALID
+from .hostile import hostile_folder, mapping_bomb, probe
 
 
 def _envs(tmp_path: Path) -> Path:
@@ -120,59 +121,9 @@ def test_lock_scope_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 # ----------------------------------------------------------------- R6: bounded reads
-_PROBE = """
-import resource, sys, time
-resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-from pathlib import Path
-from aigw.config_load import load_env
-from aigw.errors import UserError
-t = time.monotonic()
-try:
-    load_env(sys.argv[1], Path(sys.argv[2]))
-    out = "ACCEPTED"
-except UserError as e:
-    out = e.one_line()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-print(f"{time.monotonic() - t:.2f} {rss} {out}")
-"""
-
-
-def _probe(env: str, directory: Path) -> tuple[float, int, str]:
-    """load_env in a child with 2 GiB of address space and 20 s: (seconds, max RSS MiB, line)."""
-    import subprocess
-    import sys
-
-    from .cli_support import REPO
-
-    try:
-        ran = subprocess.run(
-            [sys.executable, "-c", _PROBE, env, str(directory)],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
-        )
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"load_env({env!r}) still running after 20 s") from None
-    assert ran.returncode == 0, ran.stderr[-800:]
-    seconds, rss, line = ran.stdout.strip().split(" ", 2)
-    return float(seconds), int(rss), line
-
-
-def _hostile_folder(tmp_path: Path) -> Path:
-    import os
-
-    d = _envs(tmp_path)
-    os.mkfifo(d / "fifo.yaml")
-    (d / "zero.yaml").symlink_to("/dev/zero")
-    with open(d / "huge.yaml", "wb") as fh:  # 1 GiB, sparse: costs no disk
-        fh.truncate(1 << 30)
-    return d
-
-
 def test_listing_environments_reads_only_small_regular_files(tmp_path: Path) -> None:
-    d = _hostile_folder(tmp_path)
-    seconds, rss, line = _probe("nope", d)
+    d = hostile_folder(_envs(tmp_path))
+    seconds, rss, line = probe("nope", d)
     assert "unknown environment" in line and "dev, prod, staging" in line, line
     assert "fifo" not in line and "zero" not in line, line
     assert seconds < 5 and rss < 400, (seconds, rss)
@@ -182,35 +133,25 @@ def test_listing_environments_reads_only_small_regular_files(tmp_path: Path) -> 
 def test_an_environment_that_is_not_a_small_regular_file_is_refused_quickly(
     env: str, tmp_path: Path
 ) -> None:
-    d = _hostile_folder(tmp_path)
-    seconds, rss, line = _probe(env, d)
+    d = hostile_folder(_envs(tmp_path))
+    seconds, rss, line = probe(env, d)
     assert line != "ACCEPTED" and f"{env}.yaml" in line, line
     assert seconds < 5 and rss < 400, (seconds, rss)
 
 
 def test_extending_a_huge_file_is_refused_before_reading_it(tmp_path: Path) -> None:
-    d = _hostile_folder(tmp_path)
+    d = hostile_folder(_envs(tmp_path))
     (d / "big.yaml").write_text("extends: huge.yaml\n")
-    seconds, rss, line = _probe("big", d)
+    seconds, rss, line = probe("big", d)
     assert "huge.yaml" in line and "256 KiB" in line, line
     assert seconds < 5 and rss < 400, (seconds, rss)
-
-
-def _mapping_bomb(depth: int) -> str:
-    keys = [f"k{i}" for i in range(9)]
-    lines = ["b0: &b0 {" + ", ".join(f"{k}: 1" for k in keys) + "}"]
-    for level in range(1, depth):
-        inner = ", ".join(f"{k}: *b{level - 1}" for k in keys)
-        lines.append(f"b{level}: &b{level} {{{inner}}}")
-    lines.append(f"x_bomb: *b{depth - 1}")
-    return "\n".join(lines) + "\n"
 
 
 def test_alias_bomb_merged_through_extends_is_refused_quickly(tmp_path: Path) -> None:
     d = tmp_path / "environments"
     d.mkdir()
-    (d / "bombbase.yaml").write_text("abstract: true\n" + _mapping_bomb(8) + VALID)
-    (d / "bomb.yaml").write_text("extends: bombbase.yaml\n" + _mapping_bomb(8))
-    seconds, rss, line = _probe("bomb", d)
+    (d / "bombbase.yaml").write_text("abstract: true\n" + mapping_bomb(8) + VALID)
+    (d / "bomb.yaml").write_text("extends: bombbase.yaml\n" + mapping_bomb(8))
+    seconds, rss, line = probe("bomb", d)
     assert "alias" in line and "bomb" in line, line
     assert seconds < 5 and rss < 400, (seconds, rss)
