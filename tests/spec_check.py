@@ -103,6 +103,7 @@ PATHS = {
     "law-status": SUB
     + r"/providers/Microsoft\.OperationalInsights/locations/[^/]+/operation[sS]tatuses/[^/]+",
     "rg-resources": RG + r"/resources",
+    "app-usages": SUB + r"/providers/Microsoft\.App/locations/[^/]+/usages",
     "uai": RG + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+",
     "ra": r"/.+/providers/Microsoft\.Authorization/roleAssignments/[^/]+",
     "secret": r"/secrets/[^/]+",
@@ -127,6 +128,7 @@ ContainerApps_Delete DELETE ca app - 200+202+204=
 ContainerApps_ListSecrets POST ca-secrets app - 200=SecretsCollection
 ContainerAppsRevisions_ListRevisions GET ca-revisions app - 200=[Revision]
 ContainerAppsRevisions_RestartRevision POST ca-restart app - 200= !DefaultErrorResponse
+Usages_List GET app-usages app - 200=[Usage]
 ManagedEnvironments_Get GET env app - 200=ManagedEnvironment
 ManagedEnvironments_CreateOrUpdate PUT env app ManagedEnvironment 200+201=ManagedEnvironment
 ManagedEnvironments_Delete DELETE env app - 200+202+204=
