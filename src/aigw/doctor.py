@@ -3,7 +3,9 @@
 Read-only (GETs and checkNameAvailability only), a few seconds. Each check gives one finding;
 a problem carries the fix. Checks: who is signed in and as what kind of principal, the
 subscription, provider registration, whether the caller may create role assignments at the
-vault's scope, the vault name's availability, and the location of every resource type.
+vault's scope, the vault name's availability, the location of every resource type, the
+Container Apps environment quota in the region, and whether prod pulls its image anonymously
+from Docker Hub (a warning: printed as WARN, it does not change the exit code).
 """
 
 from __future__ import annotations
@@ -27,15 +29,27 @@ class Finding:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # ok for the exit code, but shown as WARN with its fix
+
+    @property
+    def level(self) -> str:
+        return "fail" if not self.ok else "warn" if self.warn else "ok"
 
     def line(self) -> str:
-        text = f"{'ok  ' if self.ok else 'FAIL'}  {self.check}: {self.detail}"
+        label = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[self.level]
+        text = f"{label}  {self.check}: {self.detail}"
         if self.fix:
             text += f" -> fix: {self.fix}"
         return " ".join(text.split())
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {
+            "check": self.check,
+            "ok": self.ok,
+            "level": self.level,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
 
 
 def _in_scope(target: str, scope: str) -> bool:
@@ -136,10 +150,52 @@ def role_rights(session: Session, principal: str) -> Finding:
     )
 
 
+ENV_QUOTA = (
+    "ManagedEnvironmentCount"  # the one usage Microsoft.App answers per region (Usages_List)
+)
+QUOTA_FIX = (
+    "delete an unused Container Apps environment in {loc}, or request more quota "
+    "(az quota update --resource-name ManagedEnvironmentCount --scope "
+    "/subscriptions/{sub}/providers/Microsoft.App/locations/{loc} --limit-object value=<n>, or "
+    "the portal's Quotas page, provider Azure Container Apps)"
+)
+
+
+def environment_quota(session: Session, exists: bool) -> Finding:
+    """Room for one more Container Apps environment in the region? GET .../Microsoft.App/
+    locations/{location}/usages (Usages_List, 2026-07-01): ManagedEnvironmentCount."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    ctx, loc = session.ctx, session.desired.location
+    check = "environment quota"
+    try:
+        usages = list(ctx.clients.apps().usages.list(loc))
+    except HttpResponseError as err:
+        code = error_code(err) or err.status_code
+        return Finding(check, True, f"not checked in {loc} ({code})")
+    usage = next((u for u in usages if (u.name and u.name.value) == ENV_QUOTA), None)
+    if usage is None:
+        return Finding(check, True, f"not checked: {loc} reports no {ENV_QUOTA}")
+    used, limit = int(usage.current_value), int(usage.limit)
+    detail = f"{used} of {limit} Container Apps environments used in {loc}"
+    if exists:
+        return Finding(check, True, f"{detail} (this one exists)")
+    if used >= limit:
+        return Finding(
+            check,
+            False,
+            f"{detail}: deploy cannot create another",
+            QUOTA_FIX.format(loc=loc, sub=ctx.sub),
+        )
+    return Finding(check, True, detail)
+
+
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
-    from aigw import preflight
-    from aigw.azure import key_vault, providers
+    from aigw import doctor_pull, preflight
+    from aigw.azure import container_env, key_vault, providers
     from aigw.plan import Observed
 
     me, principal, tenant = signed_in(session)
@@ -176,4 +232,18 @@ def run(session: Session) -> list[Finding]:
         else:
             state = "is available"
         findings.append(Finding("vault name", True, f"{vault.name} {state}"))
+    app_registered = observed.get("provider:Microsoft.App")
+    if any(p.field == "location" for p in problems):
+        findings.append(Finding("environment quota", True, "not checked (location)"))
+    elif app_registered is not None and app_registered.fields.get("registrationState") != (
+        "Registered"
+    ):
+        findings.append(Finding("environment quota", True, "not checked (Microsoft.App)"))
+    else:
+        env = next(r for r in desired.resources if r.kind is Kind.container_env)
+        exists = container_env.observe(session.ctx, env).exists
+        findings.append(environment_quota(session, exists))
+    gw = session.config.gateway
+    server = gw.registry.server if gw.registry else None
+    findings.append(doctor_pull.image_pull(session.config.env, gw.image, server))
     return findings

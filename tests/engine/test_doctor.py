@@ -147,7 +147,7 @@ def test_docker_hub_pulls_are_a_warning_for_prod_only() -> None:
     hub = "litellm/litellm:v1.81.15" + digest
     prod = image_pull("prod", hub, None)
     assert prod.ok and prod.level == "warn"
-    assert prod.line().startswith("WARN  image pull: litellm/litellm:v1.81.15 is pulled anon")
+    assert prod.line().startswith("WARN image pull: litellm/litellm:v1.81.15 is pulled anon")
     assert "a warning for prod only" in prod.detail
     assert "gateway.registry" in prod.fix and "az acr import" in prod.fix
     assert prod.to_json()["level"] == "warn" and prod.to_json()["ok"] is True
