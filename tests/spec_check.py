@@ -106,6 +106,8 @@ PATHS = {
     "app-usages": SUB + r"/providers/Microsoft\.App/locations/[^/]+/usages",
     "uai": RG + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+",
     "ra": r"/.+/providers/Microsoft\.Authorization/roleAssignments/[^/]+",
+    "ra-sub": SUB + r"/providers/Microsoft\.Authorization/roleAssignments",
+    "rd": r"/.+/providers/Microsoft\.Authorization/roleDefinitions/[^/]+",
     "secret": r"/secrets/[^/]+",
     "secret-version": r"/secrets/[^/]+(/[^/]*)?",
 }
@@ -155,6 +157,8 @@ UserAssignedIdentities_Delete DELETE uai msi - 200+204=
 RoleAssignments_Get GET ra auth - 200=RoleAssignment
 RoleAssignments_Create PUT ra auth RoleAssignmentCreateParameters 200+201=RoleAssignment
 RoleAssignments_Delete DELETE ra auth - 200=RoleAssignment 204=
+RoleAssignments_ListForSubscription GET ra-sub auth - 200=[RoleAssignment]
+RoleDefinitions_GetById GET rd auth - 200=RoleDefinition
 SetSecret PUT secret secrets SecretSetParameters 200=SecretBundle
 GetSecret GET secret-version secrets - 200=SecretBundle
 DeleteSecret DELETE secret secrets - 200=DeletedSecretBundle

@@ -207,10 +207,13 @@ def test_doctor_environment_quota_full(cloud_dir: Path, tmp_path: Path) -> None:
     print(next(x for x in text.splitlines() if "environment quota" in x))
     assert "FAIL environment quota: 1 of 1" in text and text.strip().endswith("1 problem(s)")
     assert writes(cloud_dir)[mark:] == []
-    usages = [
-        f
-        for f in sorted(captured.glob("*.json"))
-        if urlsplit(json.loads(f.read_text())["liveRequest"]["url"]).path.endswith("/usages")
-    ]
-    assert len(usages) == 3, usages
-    assert spec_check.check_files(usages) == []
+    files = sorted(captured.glob("*.json"))
+    paths = [urlsplit(json.loads(f.read_text())["liveRequest"]["url"]).path for f in files]
+    assert sum(p.endswith("/usages") for p in paths) == 3, paths
+    # Every exchange of three doctor runs against Microsoft's definitions, but the subscription
+    # GET (Microsoft.Resources subscriptions 2022-12-01: no SDK models installed for it).
+    findings = [str(f) for f in spec_check.check_files(files)]
+    print(f"doctor traffic: {len(files)} exchanges, findings: {findings}")
+    assert findings and all(
+        f.endswith(f"no-definition: no operation for GET /subscriptions/{sub}") for f in findings
+    ), findings
