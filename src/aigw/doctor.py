@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aigw.desired import Kind
 
 if TYPE_CHECKING:
+    from aigw.plan import Observed
     from aigw.workflow import Session
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
@@ -192,11 +193,26 @@ def environment_quota(session: Session, exists: bool) -> Finding:
     return Finding(check, True, detail)
 
 
+def _quota_unless_refused(
+    session: Session, observed: dict[str, Observed], problem_fields: list[str]
+) -> Finding:
+    """The quota check, unless the location is refused or Microsoft.App is not registered (its
+    API would answer 409, and the SDK's auto-registration would write)."""
+    from aigw.azure import container_env
+
+    app = observed.get("provider:Microsoft.App")
+    if "location" in problem_fields:
+        return Finding("environment quota", True, "not checked: the location is refused")
+    if app is not None and app.fields.get("registrationState") != "Registered":
+        return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
+    env = next(r for r in session.desired.resources if r.kind is Kind.container_env)
+    return environment_quota(session, container_env.observe(session.ctx, env).exists)
+
+
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
     from aigw import doctor_pull, preflight
-    from aigw.azure import container_env, key_vault, providers
-    from aigw.plan import Observed
+    from aigw.azure import key_vault, providers
 
     me, principal, tenant = signed_in(session)
     findings = [me, subscription(session, tenant)]
@@ -232,17 +248,7 @@ def run(session: Session) -> list[Finding]:
         else:
             state = "is available"
         findings.append(Finding("vault name", True, f"{vault.name} {state}"))
-    app_registered = observed.get("provider:Microsoft.App")
-    if any(p.field == "location" for p in problems):
-        findings.append(Finding("environment quota", True, "not checked (location)"))
-    elif app_registered is not None and app_registered.fields.get("registrationState") != (
-        "Registered"
-    ):
-        findings.append(Finding("environment quota", True, "not checked (Microsoft.App)"))
-    else:
-        env = next(r for r in desired.resources if r.kind is Kind.container_env)
-        exists = container_env.observe(session.ctx, env).exists
-        findings.append(environment_quota(session, exists))
+    findings.append(_quota_unless_refused(session, observed, [p.field for p in problems]))
     gw = session.config.gateway
     server = gw.registry.server if gw.registry else None
     findings.append(doctor_pull.image_pull(session.config.env, gw.image, server))

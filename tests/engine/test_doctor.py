@@ -109,6 +109,7 @@ def test_doctor_names_each_problem_with_its_fix(cloud_dir: Path, tmp_path: Path)
     problems = [x for x in text.stdout.splitlines() if x.startswith("FAIL")]
     assert len(problems) == 3 and all("-> fix: " in x for x in problems)
     assert "Microsoft.App is NotRegistered (deploy registers it" in text.stdout
+    assert "ok environment quota: not checked: the location is refused" in text.stdout
     assert writes(cloud_dir)[mark:] == []
 
 
