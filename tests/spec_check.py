@@ -103,8 +103,11 @@ PATHS = {
     "law-status": SUB
     + r"/providers/Microsoft\.OperationalInsights/locations/[^/]+/operation[sS]tatuses/[^/]+",
     "rg-resources": RG + r"/resources",
+    "app-usages": SUB + r"/providers/Microsoft\.App/locations/[^/]+/usages",
     "uai": RG + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+",
     "ra": r"/.+/providers/Microsoft\.Authorization/roleAssignments/[^/]+",
+    "ra-sub": SUB + r"/providers/Microsoft\.Authorization/roleAssignments",
+    "rd": r"/.+/providers/Microsoft\.Authorization/roleDefinitions/[^/]+",
     "secret": r"/secrets/[^/]+",
     "secret-version": r"/secrets/[^/]+(/[^/]*)?",
 }
@@ -127,6 +130,7 @@ ContainerApps_Delete DELETE ca app - 200+202+204=
 ContainerApps_ListSecrets POST ca-secrets app - 200=SecretsCollection
 ContainerAppsRevisions_ListRevisions GET ca-revisions app - 200=[Revision]
 ContainerAppsRevisions_RestartRevision POST ca-restart app - 200= !DefaultErrorResponse
+Usages_List GET app-usages app - 200=[Usage]
 ManagedEnvironments_Get GET env app - 200=ManagedEnvironment
 ManagedEnvironments_CreateOrUpdate PUT env app ManagedEnvironment 200+201=ManagedEnvironment
 ManagedEnvironments_Delete DELETE env app - 200+202+204=
@@ -153,6 +157,8 @@ UserAssignedIdentities_Delete DELETE uai msi - 200+204=
 RoleAssignments_Get GET ra auth - 200=RoleAssignment
 RoleAssignments_Create PUT ra auth RoleAssignmentCreateParameters 200+201=RoleAssignment
 RoleAssignments_Delete DELETE ra auth - 200=RoleAssignment 204=
+RoleAssignments_ListForSubscription GET ra-sub auth - 200=[RoleAssignment]
+RoleDefinitions_GetById GET rd auth - 200=RoleDefinition
 SetSecret PUT secret secrets SecretSetParameters 200=SecretBundle
 GetSecret GET secret-version secrets - 200=SecretBundle
 DeleteSecret DELETE secret secrets - 200=DeletedSecretBundle

@@ -18,8 +18,9 @@ def doctor(
     cloud: CloudOpt = "azure",
     subscription: SubscriptionOpt = None,
 ) -> None:
-    """Check sign-in, subscription, providers, role rights, vault name and location. Writes
-    nothing; exit 1 if a problem is found."""
+    """Check sign-in, subscription, providers, role rights, vault name, location, the Container
+    Apps environment quota and (prod) anonymous Docker Hub pulls. Writes nothing; exit 1 if a
+    problem is found (a WARN does not count)."""
     from aigw import doctor as checks
 
     ui = shared.ui(output)
@@ -33,7 +34,12 @@ def doctor(
 
     def text(c: Any) -> None:
         for f in findings:
-            c.print(f.line(), markup=False, style=None if f.ok else "red", soft_wrap=True)
+            c.print(
+                f.line(),
+                markup=False,
+                style={"fail": "red", "warn": "yellow"}.get(f.level),
+                soft_wrap=True,
+            )
         c.print(f"{len(problems)} problem(s)" if problems else "ready", markup=False)
 
     ui.result(data, text)

@@ -3,7 +3,9 @@
 Read-only (GETs and checkNameAvailability only), a few seconds. Each check gives one finding;
 a problem carries the fix. Checks: who is signed in and as what kind of principal, the
 subscription, provider registration, whether the caller may create role assignments at the
-vault's scope, the vault name's availability, and the location of every resource type.
+vault's scope, the vault name's availability, the location of every resource type, the
+Container Apps environment quota in the region, and whether prod pulls its image anonymously
+from Docker Hub (a warning: printed as WARN, it does not change the exit code).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aigw.desired import Kind
 
 if TYPE_CHECKING:
+    from aigw.plan import Observed
     from aigw.workflow import Session
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
@@ -27,15 +30,27 @@ class Finding:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # ok for the exit code, but shown as WARN with its fix
+
+    @property
+    def level(self) -> str:
+        return "fail" if not self.ok else "warn" if self.warn else "ok"
 
     def line(self) -> str:
-        text = f"{'ok  ' if self.ok else 'FAIL'}  {self.check}: {self.detail}"
+        label = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[self.level]
+        text = f"{label}  {self.check}: {self.detail}"
         if self.fix:
             text += f" -> fix: {self.fix}"
         return " ".join(text.split())
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {
+            "check": self.check,
+            "ok": self.ok,
+            "level": self.level,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
 
 
 def _in_scope(target: str, scope: str) -> bool:
@@ -136,11 +151,68 @@ def role_rights(session: Session, principal: str) -> Finding:
     )
 
 
+ENV_QUOTA = (
+    "ManagedEnvironmentCount"  # the one usage Microsoft.App answers per region (Usages_List)
+)
+QUOTA_FIX = (
+    "delete an unused Container Apps environment in {loc}, or request more quota "
+    "(az quota update --resource-name ManagedEnvironmentCount --scope "
+    "/subscriptions/{sub}/providers/Microsoft.App/locations/{loc} --limit-object value=<n>, or "
+    "the portal's Quotas page, provider Azure Container Apps)"
+)
+
+
+def environment_quota(session: Session, exists: bool) -> Finding:
+    """Room for one more Container Apps environment in the region? GET .../Microsoft.App/
+    locations/{location}/usages (Usages_List, 2026-07-01): ManagedEnvironmentCount."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    ctx, loc = session.ctx, session.desired.location
+    check = "environment quota"
+    try:
+        usages = list(ctx.clients.apps().usages.list(loc))
+    except HttpResponseError as err:
+        code = error_code(err) or err.status_code
+        return Finding(check, True, f"not checked in {loc} ({code})")
+    usage = next((u for u in usages if (u.name and u.name.value) == ENV_QUOTA), None)
+    if usage is None:
+        return Finding(check, True, f"not checked: {loc} reports no {ENV_QUOTA}")
+    used, limit = int(usage.current_value), int(usage.limit)
+    detail = f"{used} of {limit} Container Apps environments used in {loc}"
+    if exists:
+        return Finding(check, True, f"{detail} (this one exists)")
+    if used >= limit:
+        return Finding(
+            check,
+            False,
+            f"{detail}: deploy cannot create another",
+            QUOTA_FIX.format(loc=loc, sub=ctx.sub),
+        )
+    return Finding(check, True, detail)
+
+
+def _quota_unless_refused(
+    session: Session, observed: dict[str, Observed], problem_fields: list[str]
+) -> Finding:
+    """The quota check, unless the location is refused or Microsoft.App is not registered (its
+    API would answer 409, and the SDK's auto-registration would write)."""
+    from aigw.azure import container_env
+
+    app = observed.get("provider:Microsoft.App")
+    if "location" in problem_fields:
+        return Finding("environment quota", True, "not checked: the location is refused")
+    if app is not None and app.fields.get("registrationState") != "Registered":
+        return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
+    env = next(r for r in session.desired.resources if r.kind is Kind.container_env)
+    return environment_quota(session, container_env.observe(session.ctx, env).exists)
+
+
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
-    from aigw import preflight
+    from aigw import doctor_pull, preflight
     from aigw.azure import key_vault, providers
-    from aigw.plan import Observed
 
     me, principal, tenant = signed_in(session)
     findings = [me, subscription(session, tenant)]
@@ -176,4 +248,8 @@ def run(session: Session) -> list[Finding]:
         else:
             state = "is available"
         findings.append(Finding("vault name", True, f"{vault.name} {state}"))
+    findings.append(_quota_unless_refused(session, observed, [p.field for p in problems]))
+    gw = session.config.gateway
+    server = gw.registry.server if gw.registry else None
+    findings.append(doctor_pull.image_pull(session.config.env, gw.image, server))
     return findings

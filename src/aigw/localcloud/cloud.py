@@ -26,6 +26,7 @@ from . import (
     routes_resources,
     routes_revisions,
     routes_secrets,
+    routes_usages,
 )
 from .app_restart import restart_active_apps
 from .appspec import AppRunner
@@ -81,6 +82,7 @@ class LocalCloud:
             routes_identity.router,
             routes_keyvault.router,
             registries.router,
+            routes_usages.router,
         ]
         self.engine.vault_router = routes_secrets.router
         self.engine.open_vault_listener = self._open_vault
@@ -301,6 +303,12 @@ class LocalCloud:
         start reads it again (Azure: 30 minutes; None: that, scaled; see kv_refs)."""
         with self.engine.store.write() as st:
             st["kv_refresh_seconds"] = seconds
+
+    def set_environment_quota(self, limit: int | None) -> None:
+        """Container Apps environments allowed per region (None: Azure's default, 15; see
+        routes_usages)."""
+        with self.engine.store.write() as st:
+            st[routes_usages.QUOTA_KEY] = limit
 
     def deny_deployer_authorization(self, deny: bool = True) -> None:
         with self.engine.store.write() as st:
