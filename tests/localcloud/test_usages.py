@@ -10,7 +10,7 @@ from azure.core.exceptions import HttpResponseError
 from aigw.localcloud.journal import read_journal
 
 from .conftest import Clients
-from .stack import LOC, deploy
+from .stack import LOC, RG, deploy
 
 
 def _usage(c: Clients, location: str) -> tuple[str, str, float, float]:
@@ -47,3 +47,20 @@ def test_usages_refused_like_other_calls(clients: Clients) -> None:
     refused = seen.index(("GET", "usages", 409))
     assert ("POST", "register", 200) in seen[refused:]
     assert seen[-1] == ("GET", "usages", 200)
+
+
+def test_a_new_environment_beyond_the_quota_is_refused_as_azure_does(clients: Clients) -> None:
+    """MaxNumberOfRegionalEnvironmentsInSubExceeded at PUT, counted per region; an update of an
+    existing environment is not a new one."""
+    stack = deploy(clients)  # one managed environment in LOC
+    clients.cloud.set_environment_quota(1)
+    envs = clients.apps.managed_environments
+    existing = envs.get(RG, stack.env.name)
+    envs.begin_create_or_update(RG, stack.env.name, existing).result()  # an update: fine
+    body = {"location": LOC, "properties": {}}
+    with pytest.raises(HttpResponseError) as err:
+        envs.begin_create_or_update(RG, "second-env", body).result()
+    assert err.value.error is not None
+    assert err.value.error.code == "MaxNumberOfRegionalEnvironmentsInSubExceeded"
+    assert "cannot have more than 1 environments in" in str(err.value)
+    envs.begin_create_or_update(RG, "elsewhere", {**body, "location": "westeurope"}).result()

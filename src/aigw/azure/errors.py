@@ -96,6 +96,11 @@ FIXES: dict[str, Fix] = {
         "the deployer may not use a linked resource of {kind} {name}",
         "grant the deploying principal Contributor on the resource group",
     ),
+    "MaxNumberOfRegionalEnvironmentsInSubExceeded": Fix(
+        "the subscription has no Container Apps environment left in this region for {kind} {name}",
+        "delete an unused environment there or request more quota (az quota update, or the "
+        "portal's Quotas page); aigw doctor --env <env> shows how many are used",
+    ),
     "MissingSubscriptionRegistration": Fix(
         "the subscription is not registered for the provider of {kind} {name}",
         "aigw registers providers itself when allowed; otherwise run "
@@ -112,10 +117,6 @@ FIXES: dict[str, Fix] = {
     "QuotaExceeded": Fix(
         "the subscription's quota is exhausted for {kind} {name}",
         "delete unused resources or request a quota increase in the Azure portal",
-    ),
-    "MaxNumberOfRegionalEnvironmentsInSubExceeded": Fix(
-        "the subscription has too many Container Apps environments in this region for {name}",
-        "delete an unused environment or request a quota increase",
     ),
     "Forbidden": Fix(
         "Key Vault refused access to {name}",

@@ -30,6 +30,7 @@ from .arm import (
 from .engine import Engine, public
 from .errors import CloudError
 from .http import Request, Response, Router
+from .routes_usages import require_environment_slot
 from .state import State
 from .util import guid, key, now, short_suffix
 
@@ -84,6 +85,8 @@ def put_env(eng: Engine, req: Request) -> Response:
         eng.require_group(st, req.params["sub"], req.params["rg"])
         rid = env_rid(req)
         existing = st["resources"].get(key(rid))
+        if existing is None:
+            require_environment_slot(st, req.params["sub"], str(payload.get("location", "")))
         body = build_tracked(req, rid, ENV_TYPE, req.params["name"], payload, existing)
         props = body["properties"]
         identity = fill_identity(st, payload.get("identity"), (existing or {}).get("identity"))

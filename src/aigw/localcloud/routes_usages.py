@@ -19,13 +19,45 @@ from __future__ import annotations
 
 from .app_ids import ENV_TYPE, LOC_OPS, NS
 from .engine import Engine
+from .errors import CloudError
 from .http import Request, Response, Router
 from .locations import require_location
+from .state import State
 from .util import norm_location
 
 router = Router()
 DEFAULT_ENVIRONMENT_QUOTA = 15  # Learn, "Quotas for Azure Container Apps": Environments, Region
 QUOTA_KEY = "managed_environment_quota"
+
+
+def environments_in_region(st: State, sub: str, loc: str) -> int:
+    prefix = f"/subscriptions/{sub}/".lower()
+    return sum(
+        1
+        for k, r in st["resources"].items()
+        if k.startswith(prefix)
+        and r["type"].lower() == ENV_TYPE.lower()
+        and norm_location(r["location"]) == norm_location(loc)
+    )
+
+
+def environment_quota(st: State) -> int:
+    quota = st.get(QUOTA_KEY)
+    return DEFAULT_ENVIRONMENT_QUOTA if quota is None else int(quota)
+
+
+def require_environment_slot(st: State, sub: str, loc: str) -> None:
+    """A new managed environment beyond the region's quota is refused at PUT, with the code
+    and message Azure gives (Azure/terraform-provider-azapi#193 quotes the ARM answer:
+    `MaxNumberOfRegionalEnvironmentsInSubExceeded`, "The subscription '<id>' cannot have more
+    than 1 environments in East US."; microsoft/azure-container-apps#429, #1226)."""
+    limit = environment_quota(st)
+    if environments_in_region(st, sub, loc) >= limit:
+        raise CloudError(
+            400,
+            "MaxNumberOfRegionalEnvironmentsInSubExceeded",
+            f"The subscription '{sub}' cannot have more than {limit} environments in {loc}.",
+        )
 
 
 @router.route("GET", LOC_OPS + r"/usages")
@@ -38,16 +70,8 @@ def list_usages(eng: Engine, req: Request) -> Response:
         # Stricter than Azure (its answer for such a region is not documented): a region
         # without Container Apps is refused as a PUT there would be.
         require_location(ENV_TYPE, loc)
-        prefix = f"/subscriptions/{sub}/".lower()
-        used = sum(
-            1
-            for k, r in st["resources"].items()
-            if k.startswith(prefix)
-            and r["type"].lower() == ENV_TYPE.lower()
-            and norm_location(r["location"]) == loc
-        )
-        quota = st.get(QUOTA_KEY)
-        limit = DEFAULT_ENVIRONMENT_QUOTA if quota is None else int(quota)
+        used = environments_in_region(st, sub, loc)
+        limit = environment_quota(st)
     usage = {
         "unit": "Count",
         "currentValue": used,
