@@ -6,15 +6,22 @@ default cache dir); `litellm_env_for_tests()` finds it there, or creates it on f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import os
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from aigw.config import EnvConfig
+from aigw.gateway_process import GatewayProcess, start_gateway
 from aigw.litellm_env import LiteLLMEnv, ensure
+from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 
 LITELLM_VERSION = "1.81.15"
 IMAGE = f"litellm/litellm:v{LITELLM_VERSION}"
@@ -56,6 +63,51 @@ model_list:
 general_settings:
   master_key: os.environ/LITELLM_GATEWAY_KEY
 """
+
+
+@dataclass
+class RenderedGateway:
+    config: EnvConfig  # pointed at the emulator
+    process: GatewayProcess
+    aoai: AzureOpenAIEmulator
+
+
+@contextlib.contextmanager
+def rendered_gateway(
+    cfg: EnvConfig,
+    workdir: Path,
+    *,
+    gateway_key: str,
+    aoai_key: str,
+    mutate: Callable[[str], str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[RenderedGateway]:
+    """The real LiteLLM serving aigw's rendered config (and guard) for `cfg`, in front of an
+    Azure OpenAI emulator that knows its deployments; `mutate` rewrites the config text."""
+    aoai = AzureOpenAIEmulator(api_key=aoai_key).start()
+    try:
+        aoai.set_deployments(
+            [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+        )
+        cfg = cfg.with_endpoint(aoai.url)
+        rendered = render_gateway(cfg)
+        args = write_files(rendered, workdir / "files")
+        if mutate is not None:
+            config_file = Path(args[args.index("--config") + 1])
+            config_file.write_text(mutate(rendered.config_yaml))
+        env = {
+            **rendered.env,
+            **(environ or {}),
+            GATEWAY_KEY_VAR: gateway_key,
+            AZURE_OPENAI_KEY_VAR: aoai_key,
+        }
+        process = start_gateway(litellm_env_for_tests(), args, env, port=None, workdir=workdir)
+        try:
+            yield RenderedGateway(cfg, process, aoai)
+        finally:
+            process.stop()
+    finally:
+        aoai.stop()
 
 
 # -- watching a process's network connections -----------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,12 +18,10 @@ import pytest
 import attacks
 from aigw.config import EnvConfig
 from aigw.config_load import load_env
-from aigw.gateway_process import GatewayProcess, start_gateway
-from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
-from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway_process import GatewayProcess
 from attacks import Canary
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
-from gateway_fixtures import litellm_env_for_tests
+from gateway_fixtures import rendered_gateway
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
@@ -46,28 +43,18 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    workdir: Path = tmp_path_factory.mktemp("exfil")
-    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
     cfg = load_env("dev", ENV_DIR).config
-    aoai.set_deployments(
-        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
-    )
-    cfg = cfg.with_endpoint(aoai.url)
-    rendered = render_gateway(cfg)
-    args = write_files(rendered, workdir / "files")
-    environ = {
-        **rendered.env,
-        GATEWAY_KEY_VAR: GATEWAY_KEY_CANARY,
-        AZURE_OPENAI_KEY_VAR: AOAI_KEY_CANARY,
-    }
     canary = Canary().start()
-    process = start_gateway(litellm_env_for_tests(), args, environ, port=None, workdir=workdir)
     try:
-        yield Gateway(cfg, process, canary)
+        with rendered_gateway(
+            cfg,
+            tmp_path_factory.mktemp("exfil"),
+            gateway_key=GATEWAY_KEY_CANARY,
+            aoai_key=AOAI_KEY_CANARY,
+        ) as gw:
+            yield Gateway(gw.config, gw.process, canary)
     finally:
-        process.stop()
         canary.close()
-        aoai.stop()
 
 
 def test_no_variant_reaches_a_url_of_the_clients_choosing(gateway: Gateway) -> None:

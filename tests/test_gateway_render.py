@@ -15,11 +15,11 @@ import pytest
 from aigw import smoke
 from aigw.config import EnvConfig
 from aigw.config_load import load_env
-from aigw.gateway_process import GatewayProcess, start_gateway
-from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
-from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway_process import GatewayProcess
+from aigw.localcloud.aoai import AzureOpenAIEmulator
+from aigw.render import render_gateway
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
-from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests
+from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests, rendered_gateway
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
@@ -40,33 +40,23 @@ class Running:
 def _serve(
     env: str, workdir: Path, mutate: Callable[[str], str] = lambda text: text
 ) -> Iterator[Running]:
-    lenv = litellm_env_for_tests()
-    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
-    cfg = load_env(env, ENV_DIR).config
-    aoai.set_deployments(
-        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
-    )
-    cfg = cfg.with_endpoint(aoai.url)
-    rendered = render_gateway(cfg)
-    args = write_files(rendered, workdir / "files")
-    config_file = Path(args[args.index("--config") + 1])
-    config_file.write_text(mutate(rendered.config_yaml))
     trap = ProxyTrap().start()
-    environ = {
-        **rendered.env,
-        **trap.environ(),
-        GATEWAY_KEY_VAR: GATEWAY_KEY_CANARY,
-        AZURE_OPENAI_KEY_VAR: AOAI_KEY_CANARY,
-    }
-    gateway = start_gateway(lenv, args, environ, port=None, workdir=workdir)
-    watcher = ConnectionWatcher(gateway.pid).start()
     try:
-        yield Running(cfg, gateway, aoai, trap, watcher)
+        with rendered_gateway(
+            load_env(env, ENV_DIR).config,
+            workdir,
+            gateway_key=GATEWAY_KEY_CANARY,
+            aoai_key=AOAI_KEY_CANARY,
+            mutate=mutate,
+            environ=trap.environ(),
+        ) as gw:
+            watcher = ConnectionWatcher(gw.process.pid).start()
+            try:
+                yield Running(gw.config, gw.process, gw.aoai, trap, watcher)
+            finally:
+                watcher.stop()
     finally:
-        watcher.stop()
-        gateway.stop()
         trap.stop()
-        aoai.stop()
 
 
 @pytest.fixture(scope="module", params=["dev", "staging", "prod"])
@@ -164,21 +154,10 @@ def test_chat_model_is_identified_no_errors_in_the_log(tmp_path: Path) -> None:
     base = load_env("dev", ENV_DIR).config
     chat = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")
     cfg = base.model_copy(update={"models": [*base.models, chat]})
-    lenv = litellm_env_for_tests()
-    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
-    aoai.set_deployments(
-        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
-    )
-    cfg = cfg.with_endpoint(aoai.url)
-    rendered = render_gateway(cfg)
-    args = write_files(rendered, tmp_path / "files")
-    environ = {
-        **rendered.env,
-        GATEWAY_KEY_VAR: GATEWAY_KEY_CANARY,
-        AZURE_OPENAI_KEY_VAR: AOAI_KEY_CANARY,
-    }
-    gateway = start_gateway(lenv, args, environ, port=None, workdir=tmp_path)
-    try:
+    with rendered_gateway(
+        cfg, tmp_path, gateway_key=GATEWAY_KEY_CANARY, aoai_key=AOAI_KEY_CANARY
+    ) as gw:
+        gateway = gw.process
         with httpx.Client(
             base_url=gateway.url,
             headers={"Authorization": f"Bearer {GATEWAY_KEY_CANARY}"},
@@ -188,9 +167,6 @@ def test_chat_model_is_identified_no_errors_in_the_log(tmp_path: Path) -> None:
             body = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}
             r = c.post("/v1/chat/completions", json=body)
             assert r.status_code == 200, r.text
-    finally:
-        gateway.stop()
-        aoai.stop()
     log = gateway.log_path.read_text(errors="replace")
     assert "Could not identify azure model" not in log
     assert " ERROR" not in log and "Traceback" not in log, log[-3000:]
