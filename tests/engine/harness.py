@@ -3,6 +3,7 @@ LiteLLM running the container app, plus helpers to deploy through aigw's own wor
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from aigw.localcloud.cloud import LocalCloud
 from aigw.localcloud.journal import JournalEntry
 from aigw.localcloud.tls import ensure_certificates
 from aigw.plan import Plan
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
+from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 
 @dataclass
@@ -109,3 +110,21 @@ def copy_envs(dest: Path) -> Path:
     for p in ENV_DIR.glob("*.yaml"):
         shutil.copy(p, dest / p.name)
     return dest
+
+
+def cli_environ(root: Path) -> dict[str, str]:
+    """The environment of an `aigw` subprocess: this checkout's src, a private local cloud under
+    `root`, a copy of the environments, canary keys, no colour, no CI variables."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "src"),
+        "AIGW_LOCALCLOUD_DIR": str(root / "localcloud"),
+        "AIGW_ENV_DIR": str(copy_envs(root / "environments")),
+        "AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY,
+        "AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+    for k in ("AIGW_CLOUD", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        env.pop(k, None)
+    return env

@@ -9,7 +9,6 @@ restart-and-hope serves the old key here as it would on Azure."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import ssl
 import time
@@ -20,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
+from conftest import GATEWAY_KEY_CANARY
 
-from .harness import copy_envs
+from .harness import cli_environ
 from .test_e2e_cli import Runner
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
@@ -34,18 +33,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
 
     root = tmp_path_factory.mktemp("keychange")
     cloud_dir = root / "localcloud"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO / "src"),
-        "AIGW_LOCALCLOUD_DIR": str(cloud_dir),
-        "AIGW_ENV_DIR": str(copy_envs(root / "environments")),
-        "AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY,
-        "AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    for k in ("AIGW_CLOUD", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
-        env.pop(k, None)
+    env = cli_environ(root)
     # Started from this process, so stopping it can reap it (a daemon left to an init that
     # does not reap stays a zombie and stop() would wait for it in vain).
     daemon.ensure_running(cloud_dir)

@@ -25,7 +25,7 @@ import pytest
 
 from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
 
-from .harness import copy_envs
+from .harness import cli_environ
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
@@ -61,18 +61,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
 
     root = tmp_path_factory.mktemp("restart")
     cloud_dir = root / "localcloud"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO / "src"),
-        "AIGW_LOCALCLOUD_DIR": str(cloud_dir),
-        "AIGW_ENV_DIR": str(copy_envs(root / "environments")),
-        "AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY,
-        "AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    for k in ("AIGW_CLOUD", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
-        env.pop(k, None)
+    env = cli_environ(root)
     try:
         yield Cli(env, cloud_dir)
     finally:
