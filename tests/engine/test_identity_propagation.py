@@ -54,7 +54,7 @@ def _all_but_the_app(stack: Stack) -> workflow.Session:
 def _put_app(session: workflow.Session) -> None:
     ctx = session.ctx
     res = session.desired.by_key()["container_app"]
-    body = container_app.build_body(resolve(res.managed, ctx.outputs), session.desired.config_yaml)
+    body = container_app.build_body(resolve(res.managed, ctx.outputs), session.desired.volume_files)
     apps = ctx.clients.apps().container_apps
     apps.begin_create_or_update(session.desired.resource_group, res.name, body).result()
 

@@ -36,6 +36,7 @@ def test_public_network_access_drift_is_planned_and_repaired(tmp_path: Path) -> 
                 "properties": {
                     "tenantId": body["properties"]["tenantId"],
                     "sku": {"family": "A", "name": "standard"},
+                    "accessPolicies": [],  # required unless createMode is recover
                     "publicNetworkAccess": "Disabled",
                 },
             },

@@ -52,7 +52,7 @@ def _put_app_without_waiting(stack: FastStack) -> None:
     workflow.observe(session)
     res = session.desired.by_key()["container_app"]
     body = container_app.build_body(
-        resolve(res.managed, session.ctx.outputs), session.desired.config_yaml
+        resolve(res.managed, session.ctx.outputs), session.desired.volume_files
     )
     apps = session.ctx.clients.apps().container_apps
     apps.begin_create_or_update(session.ctx.rg, res.name, body)  # never waited for
