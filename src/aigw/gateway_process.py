@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -164,8 +164,10 @@ def start_gateway(
     startup_timeout: float = 60.0,
     health_path: str = LIVENESS_PATH,
     log_name: str = "litellm.log",
+    on_spawn: Callable[[int], None] | None = None,
 ) -> GatewayProcess:
     """Start `litellm <args> --port <port> --host 127.0.0.1` and wait until it is live.
+    `on_spawn(pid)` is called as soon as the process exists (before it is live).
 
     `tls` is (certificate, key) in PEM: the proxy then serves HTTPS. Every value of `environ`
     is treated as a secret and redacted from log tails in errors. Raises GatewayError with the
@@ -207,6 +209,8 @@ def start_gateway(
         process, url=f"{scheme}://127.0.0.1:{port}", port=port, log_path=log_path, secrets=secrets
     )
     try:
+        if on_spawn is not None:
+            on_spawn(process.pid)
         _wait_live(gateway, health_path, startup_timeout)
     except BaseException:
         gateway.stop(timeout=5)

@@ -147,17 +147,20 @@ class LiteLLMAppRunner:
                     startup_timeout=self.startup_timeout,
                     health_path=spec.startup_path or LIVENESS_PATH,
                     log_name=f"litellm-{_safe(spec.revision)}.log",
+                    # Recorded at once: a cloud killed while this one starts must not leave it.
+                    on_spawn=lambda pid: app_pids.record(app_dir, pid),
                 )
             except GatewayError as exc:
+                app_pids.forget(app_dir)
                 raise AppStartError(_text(exc)) from exc
             if spec.readiness_path:
                 problem = _readiness_problem(gateway.url, spec.readiness_path)
                 if problem:
                     gateway.stop()
+                    app_pids.forget(app_dir)
                     raise AppStartError(problem)
             self._apps[spec.app_key] = gateway
             self._ports[spec.app_key] = gateway.port
-            app_pids.record(app_dir, gateway.pid)
             return gateway.url
 
     def stop(self, app_key: str) -> None:
