@@ -83,7 +83,10 @@ def available_envs(env_dir: Path) -> list[str]:
     if not env_dir.is_dir():
         return []
     out = []
+    root = env_dir.resolve()
     for p in sorted(env_dir.glob("*.yaml")):
+        if not p.resolve().is_relative_to(root):
+            continue  # a symlink out of the folder is not an environment (S6): not even read
         try:
             head = _read_bounded(p, 4096).decode("utf-8", errors="replace")
         except (OSError, ValueError):

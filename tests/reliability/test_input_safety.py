@@ -129,6 +129,16 @@ def test_listing_environments_reads_only_small_regular_files(tmp_path: Path) -> 
     assert seconds < 5 and rss < 400, (seconds, rss)
 
 
+def test_listing_leaves_out_symlinks_out_of_the_folder(tmp_path: Path) -> None:
+    from aigw.config_load import available_envs
+
+    d = _envs(tmp_path)
+    (tmp_path / "elsewhere.yaml").write_text("project: outside\n")
+    (d / "outside.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    (d / "inside.yaml").symlink_to(d / "dev.yaml")
+    assert available_envs(d) == ["dev", "inside", "prod", "staging"]
+
+
 @pytest.mark.parametrize("env", ["fifo", "zero", "huge"])
 def test_an_environment_that_is_not_a_small_regular_file_is_refused_quickly(
     env: str, tmp_path: Path
