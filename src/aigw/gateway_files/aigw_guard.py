@@ -148,17 +148,17 @@ def _forbidden(key: str) -> bool:
 
 def _keys_and_values(data: Mapping[str, Any], where: str) -> Refusal | None:
     for key, value in data.items():
+        # The client's own key names are echoed (and logged by LiteLLM): shortened.
+        name = f"{where}{str(key)[:64]}"
         if not isinstance(key, str) or _forbidden(key):
             return Refusal(
                 400,
-                f"'{where}{key}' is not accepted by this gateway: upstream, credential and "
+                f"'{name}' is not accepted by this gateway: upstream, credential and "
                 "routing settings are the gateway's own",
-                param=f"{where}{key}",
+                param=name,
             )
         if key not in CONTENT_KEYS and isinstance(value, str) and ENV_REFERENCE in value:
-            return Refusal(
-                400, f"'{where}{key}' may not reference the environment", f"{where}{key}"
-            )
+            return Refusal(400, f"'{name}' may not reference the environment", name)
     return None
 
 
