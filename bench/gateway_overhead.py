@@ -132,8 +132,8 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
     from aigw import litellm_env
     from aigw.config_load import load_env
     from aigw.gateway_process import start_gateway
-    from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
     from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+    from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("prod", common.ENV_DIR).config
     aoai = AzureOpenAIEmulator(

@@ -20,8 +20,8 @@ from pathlib import Path
 from aigw.config import EnvConfig
 from aigw.gateway_process import GatewayProcess, start_gateway
 from aigw.litellm_env import LiteLLMEnv, ensure
-from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
 LITELLM_VERSION = "1.81.15"
 IMAGE = f"litellm/litellm:v{LITELLM_VERSION}"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from aigw.gateway_process import GatewayProcess
-from aigw.localcloud.aoai import AzureOpenAIEmulator, embedding_for
-from aigw.localcloud.apprunner import LiteLLMAppRunner, app_dir_name, rewrite_paths
-from aigw.localcloud.appspec import AppStartError, ContainerSpec
+from aigw.localcloud_runner import LiteLLMAppRunner, app_dir_name, rewrite_paths
+from aigw_localcloud.aoai import AzureOpenAIEmulator, embedding_for
+from aigw_localcloud.app_runner import AppStartError, ContainerSpec
 from gateway_fixtures import (
     AZURE_KEY,
     CODEX_DEPLOYMENT,

@@ -16,8 +16,8 @@ from aigw import smoke
 from aigw.config import EnvConfig
 from aigw.config_load import load_env
 from aigw.gateway_process import GatewayProcess
-from aigw.localcloud.aoai import AzureOpenAIEmulator
 from aigw.render import render_gateway
+from aigw_localcloud.aoai import AzureOpenAIEmulator
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests, rendered_gateway
 

@@ -17,8 +17,8 @@ import pytest
 
 from aigw import serve, smoke
 from aigw.config_load import Secret, load_env
-from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw.render import GATEWAY_KEY_VAR
+from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
@@ -30,7 +30,7 @@ def _cmd(*args: str) -> list[str]:
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    from aigw.localcloud import daemon
+    from aigw import localcloud_daemon as daemon
 
     cloud_dir = tmp_path / "localcloud"
     env = {

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     pass
 from aigw import cli_doctor, cli_gateway, cli_infra, cli_init, cli_key
 from aigw import cli_shared as shared
+from aigw.cli_localcloud import app as localcloud_app
 from aigw.cli_shared import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.formats import OutputFormat
 from aigw.help_format import WholeSummaryGroup
-from aigw.localcloud.cli import app as localcloud_app
 
 app = typer.Typer(
     name="aigw",

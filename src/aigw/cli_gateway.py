@@ -62,8 +62,8 @@ def client_config(
     data = {"env": env, "gateway_url": url, "url_from": source, **rendered.to_json()}
     notes = list(rendered.notes)
     if cloud == "local":  # the local gateway's certificate comes from the local cloud's CA
-        from aigw.localcloud.ca_bundle import BUNDLE
         from aigw.workflow import localcloud_dir
+        from aigw_localcloud.ca_bundle import BUNDLE
 
         data["ca_bundle"] = str(localcloud_dir() / BUNDLE)
         notes.append(

@@ -28,8 +28,8 @@ def localcloud_dir() -> Path:
 def local_target(state_dir: Path | None = None) -> Target:
     """The local cloud (started if needed): its ARM URL, CA and a static-token credential."""
     from aigw.azure.session import Target
-    from aigw.localcloud.credential import LocalCredential, token_kind
-    from aigw.localcloud.daemon import ensure_running
+    from aigw.localcloud_daemon import ensure_running
+    from aigw_localcloud.credential import LocalCredential, token_kind
 
     directory = state_dir or localcloud_dir()
     ep = ensure_running(directory)
@@ -214,7 +214,7 @@ def not_running_unless_answering(
 def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
     """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
     give it this environment's deployments and key, and point the config at it."""
-    from aigw.localcloud.daemon import configure_openai
+    from aigw.localcloud_daemon import configure_openai
 
     key = secrets.get("azure_openai_key")
     url = configure_openai(

@@ -14,11 +14,11 @@ from aigw.apply import ApplyResult
 from aigw.azure.session import Target
 from aigw.config import EnvConfig
 from aigw.config_load import Secret, load_env
-from aigw.localcloud.aoai import AzureOpenAIEmulator, Deployment
-from aigw.localcloud.cloud import LocalCloud
-from aigw.localcloud.journal import JournalEntry
-from aigw.localcloud.tls import ensure_certificates
 from aigw.plan import Plan
+from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw_localcloud.cloud import LocalCloud
+from aigw_localcloud.journal import JournalEntry
+from aigw_localcloud.tls import ensure_certificates
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 
@@ -89,7 +89,7 @@ def make_stack(root: Path, *, with_gateway: bool, **cloud_kwargs: Any) -> Stack:
     runner = None
     tls = ensure_certificates(root / "cloud")
     if with_gateway:
-        from aigw.localcloud.apprunner import LiteLLMAppRunner
+        from aigw.localcloud_runner import LiteLLMAppRunner
 
         runner = LiteLLMAppRunner(root / "apps", tls=(tls.cert_file, tls.key_file))
     cloud = LocalCloud(root / "cloud", app_runner=runner, **cloud_kwargs)

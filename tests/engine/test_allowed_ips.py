@@ -17,8 +17,8 @@ from azure.core.exceptions import HttpResponseError
 import spec_check
 from aigw import workflow
 from aigw.azure.session import Clients
-from aigw.localcloud.capture import ENV_VAR
 from aigw.plan import Action
+from aigw_localcloud.capture import ENV_VAR
 from conftest import FIXTURES, REPO
 
 from .harness import Stack, close_stack, make_stack

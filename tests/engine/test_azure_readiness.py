@@ -14,7 +14,7 @@ from aigw import workflow
 from aigw.config import EnvConfig
 from aigw.desired import KEY_VAULT_SECRETS_OFFICER
 from aigw.errors import UserError
-from aigw.localcloud.capture import ENV_VAR as CAPTURE_VAR
+from aigw_localcloud.capture import ENV_VAR as CAPTURE_VAR
 
 from .harness import Stack, close_stack, make_stack
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw.localcloud import daemon
-from aigw.localcloud.journal import read_journal
+from aigw import localcloud_daemon as daemon
+from aigw_localcloud.journal import read_journal
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from aigw import localcloud_daemon as daemon
 from aigw.config_load import load_env
-from aigw.localcloud import daemon
-from aigw.localcloud.journal import read_journal
-from aigw.localcloud.state import StateStore
+from aigw_localcloud.journal import read_journal
+from aigw_localcloud.state import StateStore
 from conftest import ENV_DIR, REPO
 
 

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    from aigw.localcloud import daemon
+    from aigw import localcloud_daemon as daemon
 
     root = tmp_path_factory.mktemp("keychange")
     cloud_dir = root / "localcloud"

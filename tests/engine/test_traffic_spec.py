@@ -20,7 +20,7 @@ import pytest
 import spec_check
 from aigw import rotate, workflow
 from aigw.config_load import Secret
-from aigw.localcloud.capture import ENV_VAR
+from aigw_localcloud.capture import ENV_VAR
 
 from .harness import close_stack, copy_envs, make_stack
 

@@ -17,8 +17,8 @@ from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aigw.localcloud.cloud import LocalCloud
-from aigw.localcloud.credential import LocalCredential
+from aigw_localcloud.cloud import LocalCloud
+from aigw_localcloud.credential import LocalCredential
 
 from .fake_runner import FakeRunner
 

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from aigw.localcloud.appspec import AppStartError, ContainerSpec
+from aigw_localcloud.app_runner import AppStartError, ContainerSpec
 
 
 class _Quiet(BaseHTTPRequestHandler):

@@ -9,7 +9,7 @@ import pytest
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from aigw.localcloud.cloud import LocalCloud
+from aigw_localcloud.cloud import LocalCloud
 
 from .conftest import KV_ADMIN, SECRETS_OFFICER, SECRETS_USER, Clients, make_clients
 from .stack import LOC, RG, app_body, deploy

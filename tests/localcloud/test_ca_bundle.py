@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw.localcloud.ca_bundle import system_ca_file
-from aigw.localcloud.cloud import LocalCloud
+from aigw_localcloud.ca_bundle import system_ca_file
+from aigw_localcloud.cloud import LocalCloud
 from conftest import REPO
 
 

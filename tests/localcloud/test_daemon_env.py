@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw.localcloud import daemon
+from aigw import localcloud_daemon as daemon
 from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 CANARIES = {

@@ -109,7 +109,7 @@ def test_restart_scale_to_zero_and_delete(clients: Clients, runner: FakeRunner) 
 
 
 def test_without_runner_uses_placeholder_fqdn(tmp_path) -> None:
-    from aigw.localcloud.cloud import LocalCloud
+    from aigw_localcloud.cloud import LocalCloud
 
     from .conftest import make_clients
 

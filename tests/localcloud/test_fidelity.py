@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from aigw.localcloud.cloud import LocalCloud
-from aigw.localcloud.credential import LocalCredential
+from aigw_localcloud.cloud import LocalCloud
+from aigw_localcloud.credential import LocalCredential
 
 from .conftest import SECRETS_OFFICER, make_clients
 

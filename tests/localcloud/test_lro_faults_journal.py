@@ -9,9 +9,9 @@ import pytest
 import requests
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-from aigw.localcloud.cloud import LocalCloud
-from aigw.localcloud.credential import LocalCredential
-from aigw.localcloud.journal import is_write, read_journal
+from aigw_localcloud.cloud import LocalCloud
+from aigw_localcloud.credential import LocalCredential
+from aigw_localcloud.journal import is_write, read_journal
 
 from .conftest import make_clients
 from .stack import LOC, RG, deploy

@@ -21,7 +21,7 @@ import requests
 from aigw import workflow
 from aigw.apply import raise_on_failure
 from aigw.config_load import Secret, load_env
-from aigw.localcloud.journal import is_write
+from aigw_localcloud.journal import is_write
 
 GATEWAY_KEY = os.environ["AIGW_GATEWAY_KEY"]
 AOAI_KEY = os.environ["AIGW_AZURE_OPENAI_API_KEY"]

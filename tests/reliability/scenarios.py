@@ -23,8 +23,8 @@ from typing import Any
 from aigw import workflow
 from aigw.azure.session import Target
 from aigw.errors import AigwError
-from aigw.localcloud.cloud import LocalCloud
 from aigw.plan import Plan
+from aigw_localcloud.cloud import LocalCloud
 from engine.harness import Stack, close_stack, make_stack
 
 ENV = "prod"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aigw import workflow
-from aigw.localcloud.endpoint import write_endpoint
 from aigw.plan import Action
+from aigw_localcloud.endpoint import write_endpoint
 
 from .cli_support import aigw
 from .scenarios import FastStack, fresh_stack

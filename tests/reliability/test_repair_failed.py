@@ -11,8 +11,8 @@ import pytest
 
 from aigw import report, workflow
 from aigw.azure import container_app
-from aigw.localcloud.lro import Timing
 from aigw.plan import resolve
+from aigw_localcloud.lro import Timing
 
 from .scenarios import FastStack, fresh_stack
 
@@ -88,7 +88,7 @@ def test_an_app_that_fails_while_plan_runs_plans_as_a_repair(stack: FastStack) -
 
 
 def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
-    from aigw.localcloud.endpoint import write_endpoint
+    from aigw_localcloud.endpoint import write_endpoint
 
     from .cli_support import aigw
     from .test_secrets_and_destroy import KEYS

@@ -1,4 +1,8 @@
-"""`python -m aigw.localcloud serve --state-dir D`: run the local cloud in the foreground."""
+"""`python -m aigw_localcloud serve --state-dir D`: run the local cloud in the foreground.
+
+Alone it runs no container app (no runner); `python -m aigw.localcloud_daemon serve` is the
+same command with aigw's LiteLLM runner injected.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from .daemon import RunnerFactory
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aigw.localcloud")
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    prog: str = "python -m aigw_localcloud",
+    runner_factory: RunnerFactory | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(prog=prog)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="run the local cloud in the foreground")
     s.add_argument("--state-dir", type=Path, required=True)
@@ -23,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         scale=args.scale,
         propagation_delay=args.propagation_delay,
+        runner_factory=runner_factory,
     )
     return 0
 

@@ -7,15 +7,15 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app_ids import APP_PATH, APP_TYPE, app_rid
-from .app_spec import build_spec, scaled_to_zero
+from .app_container import build_spec, scaled_to_zero
 from .arm import (
     must_find,
 )
-from .engine import Engine
+from .core import Engine
 from .errors import CloudError
 from .http import Request, Response, Router
 from .kv_refs import replica_secrets
+from .microsoft_app import APP_PATH, APP_TYPE, app_rid
 from .util import iso, key, now
 
 router = Router()

@@ -12,9 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import ingress_rules, kv_refs, lro, registries
-from .app_ids import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
-from .app_spec import build_spec, identity_principal, normalized, scaled_to_zero
-from .appspec import AppStartError
+from .app_container import build_spec, identity_principal, normalized, scaled_to_zero
+from .app_runner import AppStartError
 from .arm import (
     RG,
     build_tracked,
@@ -22,11 +21,12 @@ from .arm import (
     must_find,
     put_resource,
 )
-from .engine import Engine, public
+from .core import Engine, public
 from .errors import CloudError
 from .http import Request, Response, Router
-from .routes_managedenvs import fill_identity
-from .routes_secrets import read_secret_as
+from .microsoft_app import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
+from .routes_container_env import fill_identity
+from .routes_kv_secrets import read_secret_as
 from .state import State
 from .util import key, now
 

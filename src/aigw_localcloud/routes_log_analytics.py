@@ -6,7 +6,7 @@ import base64
 import os
 from typing import Any
 
-from . import engine as engine_mod
+from . import core as engine_mod
 from . import lro
 from .arm import (
     NAME,
@@ -21,7 +21,7 @@ from .arm import (
     put_resource,
     resource_id,
 )
-from .engine import Engine
+from .core import Engine
 from .http import Request, Response, Router
 from .util import guid, iso, key, now
 

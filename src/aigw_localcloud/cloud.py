@@ -17,22 +17,22 @@ from typing import Any
 
 from . import (
     registries,
-    routes_appcontainers,
-    routes_authorization,
+    routes_container_app,
+    routes_container_env,
     routes_identity,
-    routes_keyvault,
-    routes_loganalytics,
-    routes_managedenvs,
+    routes_key_vault,
+    routes_kv_secrets,
+    routes_log_analytics,
     routes_resources,
     routes_revisions,
-    routes_secrets,
+    routes_role_assignment,
     routes_usages,
 )
 from .app_restart import restart_active_apps
-from .appspec import AppRunner
+from .app_runner import AppRunner
+from .core import Engine
 from .credential import LocalCredential
 from .endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
-from .engine import Engine
 from .faults import Faults
 from .journal import Journal
 from .lro import Timing
@@ -73,18 +73,18 @@ class LocalCloud:
             journal=self.journal,
         )
         self.engine.arm_routers = [
-            routes_authorization.router,
+            routes_role_assignment.router,
             routes_resources.router,
-            routes_loganalytics.router,
-            routes_managedenvs.router,
-            routes_appcontainers.router,
+            routes_log_analytics.router,
+            routes_container_env.router,
+            routes_container_app.router,
             routes_revisions.router,
             routes_identity.router,
-            routes_keyvault.router,
+            routes_key_vault.router,
             registries.router,
             routes_usages.router,
         ]
-        self.engine.vault_router = routes_secrets.router
+        self.engine.vault_router = routes_kv_secrets.router
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
         self._arm_port = arm_port

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .arm import NAME, RG, build_tracked, list_of, must_find, ok, put_resource, resource_id
-from .engine import Engine
+from .core import Engine
 from .http import Request, Response, Router
 from .util import guid, key, now
 

@@ -12,10 +12,10 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app_ids import APP_TYPE
-from .app_spec import build_spec, resolve_secrets, scaled_to_zero
-from .engine import Engine
+from .app_container import build_spec, resolve_secrets, scaled_to_zero
+from .core import Engine
 from .errors import CloudError
+from .microsoft_app import APP_TYPE
 from .util import key
 
 

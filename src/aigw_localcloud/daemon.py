@@ -9,17 +9,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import aigw
-from aigw.errors import AigwError
 
 from .endpoint import LocalCloudEndpoint, read_endpoint
 
 if TYPE_CHECKING:
     from .aoai import AzureOpenAIEmulator
+    from .app_runner import AppRunner
+
+# Builds the runner of the container apps: (apps folder, (TLS cert, key), reporter) -> runner.
+# aigw injects its LiteLLM runner (aigw.localcloud_daemon); this package knows no app image.
+RunnerFactory = Callable[[Path, tuple[Path, Path], Callable[[str], None]], "AppRunner"]
 
 LOG = "daemon.log"
 AOAI_PORT = "aoai.port"
@@ -38,8 +40,23 @@ OWNED = (
 )
 
 
-class LocalCloudError(AigwError):
-    """The local cloud could not be started, stopped or reset."""
+class LocalCloudError(Exception):
+    """The local cloud could not be started, stopped or reset.
+
+    The same shape as aigw.errors.AigwError (message, hint, exit_code, one_line), copied here
+    because this package imports nothing from aigw; aigw.localcloud_daemon translates it.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return " ".join(text.split())
 
 
 # The daemon outlives the command that starts it: it gets only what it needs, never that
@@ -70,11 +87,11 @@ def serve(
     latency: str = "instant",
     scale: float = 1.0,
     propagation_delay: float = 0.0,
+    runner_factory: RunnerFactory | None = None,
 ) -> None:
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
-    OpenAI emulator, and the real LiteLLM for each container app."""
+    OpenAI emulator, and the apps through `runner_factory`'s runner (none: apps do not run)."""
     from .app_pids import reap_orphans
-    from .apprunner import LiteLLMAppRunner
     from .ca_bundle import write_bundle
     from .cloud import LocalCloud
     from .tls import ensure_certificates
@@ -89,10 +106,14 @@ def serve(
     tls = ensure_certificates(state_dir)
     reap_orphans(state_dir / "apps")  # LiteLLM left by a cloud that was killed: frees ports
     write_bundle(state_dir)  # the CA may be new (reset): keep the shells' bundle in step
-    runner = LiteLLMAppRunner(
-        state_dir / "apps",
-        tls=(tls.cert_file, tls.key_file),
-        reporter=lambda msg: print(msg, flush=True),
+    runner = (
+        runner_factory(
+            state_dir / "apps",
+            (tls.cert_file, tls.key_file),
+            lambda msg: print(msg, flush=True),
+        )
+        if runner_factory is not None
+        else None
     )
     # The Azure OpenAI endpoint is in the gateway's config: keep its port across restarts so
     # a restarted cloud's plan stays empty (its port file, else one derived from the folder).
@@ -112,7 +133,8 @@ def serve(
             pass
     finally:
         cloud.stop()
-        runner.stop_all()
+        if runner is not None:
+            runner.stop_all()
         aoai.stop()
 
 
@@ -166,20 +188,22 @@ def ensure_running(
     scale: float = 1.0,
     propagation_delay: float = 0.0,
     timeout: float = 30.0,
+    module: str = "aigw_localcloud",
 ) -> LocalCloudEndpoint:
-    """Return the running cloud's endpoint, starting a detached one first if needed."""
+    """Return the running cloud's endpoint, starting a detached one first if needed:
+    `python -m <module> serve ...` (aigw passes the module that injects its app runner)."""
     state_dir = Path(state_dir).expanduser()
     ep = read_endpoint(state_dir)
     if ep is not None:
         return ep
     state_dir.mkdir(parents=True, exist_ok=True)
     env = daemon_environment(os.environ)
-    src = str(Path(aigw.__file__).resolve().parents[1])
+    src = str(Path(__file__).resolve().parents[1])  # the folder holding this package
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     cmd = [
         sys.executable,
         "-m",
-        "aigw.localcloud",
+        module,
         "serve",
         "--state-dir",
         str(state_dir),

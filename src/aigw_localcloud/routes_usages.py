@@ -17,11 +17,11 @@ trial and student subscriptions: one environment), so a test sets it with
 
 from __future__ import annotations
 
-from .app_ids import ENV_TYPE, LOC_OPS, NS
-from .engine import Engine
+from .core import Engine
 from .errors import CloudError
 from .http import Request, Response, Router
 from .locations import require_location
+from .microsoft_app import ENV_TYPE, LOC_OPS, NS
 from .state import State
 from .util import norm_location
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import engine as engine_mod
+from . import core as engine_mod
 from . import lro
 from .arm import (
     NAME,
@@ -18,7 +18,7 @@ from .arm import (
     put_resource,
     resource_id,
 )
-from .engine import Engine, public
+from .core import Engine, public
 from .errors import CloudError
 from .http import Request, Response, Router
 from .state import State

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import lro
 from .arm import RG, SUB, location_poll
-from .engine import Engine, public
+from .core import Engine, public
 from .errors import CloudError, group_not_found
 from .http import Request, Response, Router
 from .locations import locations_of, require_group_location
@@ -172,7 +172,7 @@ def delete_scope_contents(eng: Engine, st: State, scope: str) -> list[str]:
 
     Vaults are soft-deleted (as Azure does when their group goes), role assignments in scope go.
     """
-    from .routes_keyvault import soft_delete_vault
+    from .routes_key_vault import soft_delete_vault
 
     apps: list[str] = []
     for k in [k for k in st["resources"] if id_in_scope(k, scope)]:

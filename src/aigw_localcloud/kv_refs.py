@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .app_spec import kv_error, resolve_secrets
-from .engine import Engine
-from .routes_secrets import read_secret_as
+from .app_container import kv_error, resolve_secrets
+from .core import Engine
+from .routes_kv_secrets import read_secret_as
 from .state import State
 
 REFRESH_SECONDS = 30 * 60.0
@@ -43,7 +43,7 @@ def _refs(app: dict[str, Any]) -> list[dict[str, Any]]:
 def cache_at_put(
     eng: Engine, st: State, app: dict[str, Any], existing: dict[str, Any] | None, t: float
 ) -> dict[str, Any]:
-    """Check every reference (a PUT fails while one cannot be read, see app_spec.kv_error) and
+    """Check every reference (a PUT fails while one cannot be read, see app_container.kv_error) and
     return the app's copy: kept for unchanged references, fetched for new or changed ones."""
     values = resolve_secrets(eng, st, app)
     old = (existing or {}).get("_kv_cache") or {}
@@ -66,7 +66,7 @@ def replica_secrets(
     eng: Engine, st: State, app: dict[str, Any], t: float
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """(secret name -> value, the app's updated copy) for a replica starting now."""
-    from .app_spec import identity_principal
+    from .app_container import identity_principal
 
     cache = dict(app.get("_kv_cache") or {})
     period = refresh_seconds(eng, st)

@@ -5,9 +5,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import engine as engine_mod
+from . import core as engine_mod
 from . import lro
-from .app_ids import (
+from .arm import (
+    RG,
+    async_poll,
+    build_tracked,
+    list_of,
+    location_poll,
+    must_find,
+    put_resource,
+)
+from .core import Engine, public
+from .errors import CloudError
+from .http import Request, Response, Router
+from .microsoft_app import (
     APP_TYPE,
     ENV_PATH,
     ENV_TYPE,
@@ -18,18 +30,6 @@ from .app_ids import (
     env_rid,
     ops_path,
 )
-from .arm import (
-    RG,
-    async_poll,
-    build_tracked,
-    list_of,
-    location_poll,
-    must_find,
-    put_resource,
-)
-from .engine import Engine, public
-from .errors import CloudError
-from .http import Request, Response, Router
 from .routes_usages import require_environment_slot
 from .state import State
 from .util import guid, key, now, short_suffix

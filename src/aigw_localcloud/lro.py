@@ -17,7 +17,7 @@ from .state import State
 from .util import guid, iso, now
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .core import Engine
 
 # Seconds real Azure typically takes (measured orders of magnitude, not exact figures).
 REALISTIC_SECONDS: dict[str, float] = {

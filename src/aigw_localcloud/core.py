@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import lro
-from .appspec import AppRunner
+from .app_runner import AppRunner
 from .capture import Capture
 from .errors import CloudError, group_not_found
 from .faults import Faults

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import CloudError
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .core import Engine
 
 
 @dataclass

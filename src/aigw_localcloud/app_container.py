@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .appspec import AppStartError, ContainerSpec
-from .engine import Engine
+from .app_runner import AppStartError, ContainerSpec
+from .core import Engine
 from .errors import CloudError
-from .routes_secrets import read_secret_as
+from .routes_kv_secrets import read_secret_as
 from .state import State
 from .util import key
 

@@ -1,4 +1,4 @@
-"""`aigw localcloud start|stop|status|reset` (the lead mounts `app` under the main CLI)."""
+"""`aigw localcloud start|stop|status|reset` (aigw.cli mounts `app` under the main CLI)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def start(
     output: str = Output,
 ) -> None:
     """Start the local cloud in the background (no-op if it already runs)."""
-    from .daemon import LocalCloudError, ensure_running
+    from aigw.localcloud_daemon import LocalCloudError, ensure_running
 
     _check_output(output)
     if latency not in ("instant", "realistic"):
@@ -78,8 +78,8 @@ def start(
 @app.command()
 def stop(state_dir: Path | None = StateDir, output: str = Output) -> None:
     """Stop the background local cloud."""
-    from .daemon import LocalCloudError
-    from .daemon import stop as stop_cloud
+    from aigw.localcloud_daemon import LocalCloudError
+    from aigw.localcloud_daemon import stop as stop_cloud
 
     _check_output(output)
     try:
@@ -97,7 +97,7 @@ def stop(state_dir: Path | None = StateDir, output: str = Output) -> None:
 @app.command()
 def status(state_dir: Path | None = StateDir, output: str = Output) -> None:
     """Show whether the local cloud runs and where. Exit code 1 when it does not."""
-    from .daemon import status as cloud_status
+    from aigw.localcloud_daemon import status as cloud_status
 
     _check_output(output)
     ep = cloud_status(state_dir or default_state_dir())
@@ -112,7 +112,7 @@ def status(state_dir: Path | None = StateDir, output: str = Output) -> None:
 @app.command("env")
 def env_exports(state_dir: Path | None = StateDir, output: str = Output) -> None:
     """Print the shell exports that trust the local cloud's CA: eval "$(aigw localcloud env)"."""
-    from .ca_bundle import exports, shell_lines
+    from aigw_localcloud.ca_bundle import exports, shell_lines
 
     _check_output(output)
     d = state_dir or default_state_dir()
@@ -130,8 +130,8 @@ def env_exports(state_dir: Path | None = StateDir, output: str = Output) -> None
 @app.command()
 def reset(state_dir: Path | None = StateDir, output: str = Output) -> None:
     """Stop the local cloud and delete its state (resources, secrets, journal, CA)."""
-    from .daemon import LocalCloudError
-    from .daemon import reset as reset_cloud
+    from aigw.localcloud_daemon import LocalCloudError
+    from aigw.localcloud_daemon import reset as reset_cloud
 
     _check_output(output)
     d = state_dir or default_state_dir()

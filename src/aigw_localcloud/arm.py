@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import Engine, public
+from .core import Engine, public
 from .errors import CloudError, not_found
 from .http import Request, Response
 from .locations import require_location

@@ -11,10 +11,10 @@ import re
 from typing import Any
 
 from . import rbac
-from .engine import Engine, decode_token
+from .core import Engine, decode_token
 from .errors import CloudError
 from .http import Request, Response, Router
-from .routes_keyvault import find_vault
+from .routes_key_vault import find_vault
 from .state import State
 from .util import hex_id, now
 

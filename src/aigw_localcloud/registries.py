@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import quote
 
 from . import rbac
-from .app_spec import identity_principal
-from .engine import Engine, public
+from .app_container import identity_principal
+from .core import Engine, public
 from .errors import CloudError
 from .http import Request, Response, Router
 from .state import State

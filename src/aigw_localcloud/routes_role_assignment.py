@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any
 
-from .engine import Engine
+from .core import Engine
 from .errors import CloudError
 from .http import Request, Response, Router
 from .rbac import BUILT_IN, role_definition, role_id_from_definition_id

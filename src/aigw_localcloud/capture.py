@@ -2,7 +2,7 @@
 format Microsoft's `oav validate-traffic` reads, to check the emulator against the REST specs.
 
 Secret material is masked before anything is written: the Authorization header, Key Vault
-secret values, shared keys and container-app secret values (see aigw.logs.redact_http).
+secret values, shared keys and container-app secret values (`_redact`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,23 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from aigw.logs import redact_http
+# A copy of the pattern masks of aigw.logs.redact_http (this package imports nothing from
+# aigw): bearer tokens, the Authorization header and the JSON fields that carry keys or secret
+# values. The daemon is its own process, so aigw's registry of known secret values was empty
+# here anyway; these field masks are what hid them.
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_FIELDS = re.compile(
+    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|password|secret|key)"'
+    r'\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
+_AUTH_HEADER = re.compile(r"(?i)('authorization'\s*:\s*)'[^']*'")
+
+
+def _redact(text: str) -> str:
+    text = _BEARER.sub(r"\1***", text)
+    text = _AUTH_HEADER.sub(r"\1'***'", text)
+    return _SECRET_FIELDS.sub(r'\1"***"', text)
+
 
 ENV_VAR = "AIGW_LOCALCLOUD_CAPTURE"
 _MASKED_HEADERS = {"authorization", "cookie", "set-cookie", "api-key"}
@@ -25,7 +41,7 @@ def _body(raw: bytes | str | None) -> Any:
     if not raw:
         return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    text = redact_http(text)
+    text = _redact(text)
     try:
         return json.loads(text)
     except ValueError:
