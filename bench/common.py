@@ -140,7 +140,7 @@ class Stack:
         )
 
     def config(self, env: str = "prod") -> Any:
-        from aigw.config_load import load_env
+        from aigw.config.load import load_env
         from aigw_localcloud.aoai import Deployment
 
         cfg = load_env(env, self.env_dir).config
@@ -150,7 +150,7 @@ class Stack:
         return cfg.with_endpoint(self.aoai.url)
 
     def secrets(self) -> dict[str, Any]:
-        from aigw.config_load import Secret
+        from aigw.config.load import Secret
 
         return {
             "gateway_key": Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY),
@@ -158,7 +158,7 @@ class Stack:
         }
 
     def session(self, env: str = "prod", config: Any = None) -> Any:
-        from aigw import workflow
+        from aigw.engine import workflow
 
         return workflow.open_session(
             config or self.config(env), self.target(), secrets=self.secrets(), role_wait_timeout=60

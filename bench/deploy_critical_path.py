@@ -60,7 +60,7 @@ def critical_path(desired: Any, scale: float) -> tuple[float, list[str], dict[st
 
 
 def deploy_once(scale: float) -> dict[str, Any]:
-    from aigw import workflow
+    from aigw.engine import workflow
 
     with (
         tempfile.TemporaryDirectory(prefix="aigw-bench-") as tmp,

@@ -129,10 +129,15 @@ def _timed_calls(
 
 
 def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
-    from aigw import litellm_env
-    from aigw.config_load import load_env
-    from aigw.gateway_process import start_gateway
-    from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+    from aigw.config.load import load_env
+    from aigw.gateway import venv as litellm_env
+    from aigw.gateway.config import (
+        AZURE_OPENAI_KEY_VAR,
+        GATEWAY_KEY_VAR,
+        render_gateway,
+        write_files,
+    )
+    from aigw.gateway.process import start_gateway
     from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("prod", common.ENV_DIR).config

@@ -33,8 +33,8 @@ def _label(entry: Any, arm_host: str) -> str:
 
 def warm_imports() -> float:
     """Import every adapter and SDK once (a CLI pays this once per run; reported apart)."""
-    from aigw.desired import Kind
-    from aigw.observe import adapter
+    from aigw.engine.desired import Kind
+    from aigw.engine.observe import adapter
 
     t = time.perf_counter()
     for kind in Kind:
@@ -52,8 +52,8 @@ def warm_imports() -> float:
 
 def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
     """Median seconds of each resource's read on its own, in a fresh session."""
-    from aigw.desired import Kind
-    from aigw.observe import _observe_one
+    from aigw.engine.desired import Kind
+    from aigw.engine.observe import _observe_one
 
     out: dict[str, list[float]] = collections.defaultdict(list)
     for _ in range(reps):
@@ -82,7 +82,7 @@ def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
 
 
 def measure(reps: int, network_delay: float) -> dict[str, Any]:
-    from aigw import workflow
+    from aigw.engine import workflow
 
     with (
         tempfile.TemporaryDirectory(prefix="aigw-bench-") as tmp,

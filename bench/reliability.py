@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from aigw.azure.errors import RETRYABLE, SERVER_ERROR_ATTEMPTS  # noqa: E402
-from aigw.config_load import load_env  # noqa: E402
+from aigw.config.load import load_env  # noqa: E402
 from aigw.errors import UserError  # noqa: E402
 from reliability.bad_inputs import KNOWN_GAPS, VALID, corpus  # noqa: E402
 from reliability.scenarios import (  # noqa: E402
@@ -154,7 +154,7 @@ def main() -> int:
         + "".join(f"\n- {r.name} seed {r.seed}: {r.errors[:1]} {r.diffs[:2]}" for r in failures),
         "",
         "Concurrent deploys: `aigw deploy`, `destroy` and `rotate-key` take a lock per "
-        "environment on the machine (aigw.locks), so a second deploy waits, plans again and "
+        "environment on the machine (aigw.engine.locks), so a second deploy waits, plans again and "
         "finds nothing to do; across machines the deploy workflow's concurrency group does the "
         "same. Without any lock (two plans made on the empty cloud, then applied together), "
         f"{conc_secret_versions} of {len(conc)} runs left one extra version of a Key Vault "

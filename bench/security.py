@@ -33,16 +33,16 @@ DOC = common.REPO / "docs" / "reliability.md"
 
 
 def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
-    from aigw import litellm_env
-    from aigw.config_load import load_env
-    from aigw.gateway_process import start_gateway
-    from aigw.render import (
+    from aigw.config.load import load_env
+    from aigw.gateway import venv as litellm_env
+    from aigw.gateway.config import (
         AZURE_OPENAI_KEY_VAR,
         GATEWAY_KEY_VAR,
         GUARD_HOOK,
         render_gateway,
         write_files,
     )
+    from aigw.gateway.process import start_gateway
 
     cfg = load_env("dev", common.ENV_DIR).config.with_endpoint(aoai_url)
     rendered = render_gateway(cfg)
@@ -112,8 +112,8 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
     import httpx
 
     import attacks
-    from aigw import smoke
-    from aigw.config_load import load_env
+    from aigw.config.load import load_env
+    from aigw.gateway import smoke
     from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("dev", common.ENV_DIR).config

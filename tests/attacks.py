@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR
 
 AOAI_ENV = f"os.environ/{AZURE_OPENAI_KEY_VAR}"
 GATEWAY_ENV = f"os.environ/{GATEWAY_KEY_VAR}"

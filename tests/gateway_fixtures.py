@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aigw.config import EnvConfig
-from aigw.gateway_process import GatewayProcess, start_gateway
-from aigw.litellm_env import LiteLLMEnv, ensure
-from aigw.render import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.config.model import EnvConfig
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway.process import GatewayProcess, start_gateway
+from aigw.gateway.venv import LiteLLMEnv, ensure
 from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
 LITELLM_VERSION = "1.81.15"

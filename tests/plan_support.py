@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from aigw.config_load import load_env, merge
-from aigw.desired import Desired, Kind, build_desired
-from aigw.plan import Observed, resolve
+from aigw.config.load import load_env, merge
+from aigw.engine.desired import Desired, Kind, build_desired
+from aigw.engine.plan import Observed, resolve
 from conftest import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"

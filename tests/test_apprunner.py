@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from aigw.gateway_process import GatewayProcess
-from aigw.localcloud_runner import LiteLLMAppRunner, app_dir_name, rewrite_paths
+from aigw.gateway.local_runner import LiteLLMAppRunner, app_dir_name, rewrite_paths
+from aigw.gateway.process import GatewayProcess
 from aigw_localcloud.aoai import AzureOpenAIEmulator, embedding_for
 from aigw_localcloud.app_runner import AppStartError, ContainerSpec
 from gateway_fixtures import (

@@ -59,7 +59,7 @@ def test_help_imports_no_azure_module() -> None:
 
 @pytest.mark.litellm
 def test_gateway_overhead_small() -> None:
-    from aigw import litellm_env
+    from aigw.gateway import venv as litellm_env
 
     if litellm_env.find("1.81.15") is None:
         pytest.skip("the LiteLLM 1.81.15 environment is not built (aigw litellm ensure)")

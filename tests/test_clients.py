@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from aigw.clients import CLIENTS, api_base, render_client
-from aigw.config import EnvConfig, ModelKind
-from aigw.config_load import load_env
+from aigw.clients.settings import CLIENTS, api_base, render_client
+from aigw.config.load import load_env
+from aigw.config.model import EnvConfig, ModelKind
 from conftest import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 URL = "https://pvc-dev-aigateway-ca-san.example.southafricanorth.azurecontainerapps.io"
@@ -29,7 +29,7 @@ def cfg() -> EnvConfig:
 
 
 def _with_chat_model(cfg: EnvConfig) -> EnvConfig:
-    from aigw.config import ModelConfig
+    from aigw.config.model import ModelConfig
 
     extra = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")
     return cfg.model_copy(update={"models": [*cfg.models, extra]})
@@ -178,11 +178,12 @@ def test_cli_client_config_bad_input(canary_env: dict[str, str]) -> None:
 
 def test_help_imports_no_azure_sdk() -> None:
     code = (
-        "import sys; from aigw.cli import app; "
+        "import sys; from aigw.cli.app import app; "
         "from typer.testing import CliRunner; r = CliRunner().invoke(app, ['--help']); "
         "assert 'rotate-key' in r.output and 'client-config' in r.output, r.output; "
-        "bad = [m for m in sys.modules if m.startswith(('azure', 'aigw.azure', 'aigw.serve', "
-        "'aigw.rotate', 'aigw.clients'))]; assert not bad, bad"
+        "bad = [m for m in sys.modules if m.startswith(('azure', 'aigw.azure', "
+        "'aigw.gateway.serve', 'aigw.engine.rotate', 'aigw.clients.settings'))]; "
+        "assert not bad, bad"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     r = subprocess.run(

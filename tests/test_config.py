@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw.config import EnvConfig, ModelKind
-from aigw.config_load import load_env, merge, read_secret
+from aigw.config.load import load_env, merge, read_secret
+from aigw.config.model import EnvConfig, ModelKind
 from aigw.errors import ConfigError, MissingSecretError, UserError
 from conftest import ENV_DIR, FIXTURES
 

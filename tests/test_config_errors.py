@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw.config_load import load_env
+from aigw.config.load import load_env
 from aigw.errors import ConfigError
 from conftest import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 

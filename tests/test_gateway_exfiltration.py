@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 import attacks
-from aigw.config import EnvConfig
-from aigw.config_load import load_env
-from aigw.gateway_process import GatewayProcess
+from aigw.config.load import load_env
+from aigw.config.model import EnvConfig
+from aigw.gateway.process import GatewayProcess
 from attacks import Canary
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from gateway_fixtures import rendered_gateway

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from aigw.errors import GatewayError
-from aigw.gateway_process import log_tail, redact, start_gateway, strip_options
+from aigw.gateway.process import log_tail, redact, start_gateway, strip_options
 from gateway_fixtures import litellm_env_for_tests
 
 

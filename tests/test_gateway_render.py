@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aigw import smoke
-from aigw.config import EnvConfig
-from aigw.config_load import load_env
-from aigw.gateway_process import GatewayProcess
-from aigw.render import render_gateway
+from aigw.config.load import load_env
+from aigw.config.model import EnvConfig
+from aigw.gateway import smoke
+from aigw.gateway.config import render_gateway
+from aigw.gateway.process import GatewayProcess
 from aigw_localcloud.aoai import AzureOpenAIEmulator
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests, rendered_gateway
@@ -149,7 +149,7 @@ def test_openai_sdk_stream_helper_works_through_the_gateway(running: Running) ->
 def test_chat_model_is_identified_no_errors_in_the_log(tmp_path: Path) -> None:
     """Issue 12 item 9: a chat model gets base_model; LiteLLM then logs no 'Could not identify
     azure model' and no error for a chat call."""
-    from aigw.config import ModelConfig, ModelKind
+    from aigw.config.model import ModelConfig, ModelKind
 
     base = load_env("dev", ENV_DIR).config
     chat = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")

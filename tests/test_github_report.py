@@ -1,4 +1,4 @@
-"""aigw.github: Markdown tables, workflow-command escaping, job summary, redaction."""
+"""aigw.output.github: Markdown tables, workflow-command escaping, job summary, redaction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from aigw import github
+from aigw.output import github
 
 CANARY = "canary-Zq7|x:y,%0A\nsecond-line-9f3"
 

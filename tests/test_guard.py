@@ -1,4 +1,4 @@
-"""aigw's guard (src/aigw/gateway_files/aigw_guard.py) on plain data: each rule, and what it
+"""aigw's guard (src/aigw/gateway/files/aigw_guard.py) on plain data: each rule, and what it
 lets through. The same module runs inside the real LiteLLM in tests/test_gateway_exfiltration.py.
 """
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aigw.gateway_files.aigw_guard import check_request, key_matches, path_allowed
+from aigw.gateway.files.aigw_guard import check_request, key_matches, path_allowed
 
 MODELS = ("gpt-5.3-codex", "text-embedding-3-large")
 

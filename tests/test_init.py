@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw.config_load import load_env
-from aigw.schema import env_file_schema
+from aigw.config.load import load_env
+from aigw.config.schema import env_file_schema
 
 ENDPOINT = "https://contoso-ai-weu.openai.azure.com"
 
@@ -102,7 +102,7 @@ def test_init_bad_input_is_one_line_exit_2_nothing_written(
 
 
 def test_init_pins_the_image_this_repository_runs() -> None:
-    from aigw.init_envs import DEFAULT_IMAGE
+    from aigw.config.init_envs import DEFAULT_IMAGE
     from conftest import ENV_DIR
 
     assert load_env("dev", ENV_DIR).config.gateway.image == DEFAULT_IMAGE

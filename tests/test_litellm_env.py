@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from aigw import litellm_env
 from aigw.errors import LiteLLMEnvError
-from aigw.litellm_env import (
+from aigw.gateway import venv as litellm_env
+from aigw.gateway.venv import (
     MARKER_NAME,
     cache_dir,
     check_version,

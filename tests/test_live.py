@@ -78,7 +78,7 @@ def test_live_deploy_smoke_destroy(tmp_path: Path) -> None:
 
 def test_throwaway_environments_rename_every_resource(tmp_path: Path) -> None:
     """The copy validates and shares no resource name with the real environments."""
-    from aigw.config_load import load_env
+    from aigw.config.load import load_env
 
     env_dir = throwaway_environments(tmp_path, "aigwlive0a1b2c")
     for env in ("dev", "staging", "prod"):

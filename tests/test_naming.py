@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from aigw.config import EnvConfig
-from aigw.naming import RULES, compose, derive_names
-from aigw.regions import REGIONS
+from aigw.config.model import EnvConfig
+from aigw.config.naming import RULES, compose, derive_names
+from aigw.config.regions import REGIONS
 
 IMAGE = (
     "litellm/litellm:v1.81.15"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from aigw.desired import Kind
+from aigw.engine.desired import Kind
+from aigw.engine.plan import Action, Observed, Plan, plan_deploy, plan_destroy
 from aigw.errors import UnsafePlanError
-from aigw.plan import Action, Observed, Plan, plan_deploy, plan_destroy
 from conftest import FIXTURES
 from plan_support import apply_patch, deployed, desired_for
 

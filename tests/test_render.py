@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from aigw.config_load import load_env
-from aigw.render import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
+from aigw.config.load import load_env
+from aigw.gateway.config import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
 from conftest import ENV_DIR
 
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from aigw import report
-from aigw.plan import plan_deploy
-from aigw.ui import UI
+from aigw.engine.plan import plan_deploy
+from aigw.output import report
+from aigw.output.ui import UI
 from plan_support import deployed, desired_for
 
 NEW_MODEL = {"alias": "gpt-4.1-mini", "kind": "chat", "api_version": "2024-10-21"}

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aigw import serve, smoke
-from aigw.config_load import Secret, load_env
-from aigw.render import GATEWAY_KEY_VAR
+from aigw.config.load import Secret, load_env
+from aigw.gateway import serve, smoke
+from aigw.gateway.config import GATEWAY_KEY_VAR
 from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
@@ -30,7 +30,7 @@ def _cmd(*args: str) -> list[str]:
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    from aigw import localcloud_daemon as daemon
+    from aigw.engine import localcloud as daemon
 
     cloud_dir = tmp_path / "localcloud"
     env = {

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aigw.config_load import load_env
+from aigw.config.load import load_env
 from conftest import ENV_DIR
 
 
 def test_smoke_test_calls_a_bounded_number_of_models() -> None:
     """Issue 17 R13: 1000 models must not mean 1000+ billable calls; every kind stays covered."""
-    from aigw.config import ModelConfig, ModelKind
-    from aigw.smoke import DEFAULT_MAX_MODELS, models_to_call
+    from aigw.config.model import ModelConfig, ModelKind
+    from aigw.gateway.smoke import DEFAULT_MAX_MODELS, models_to_call
 
     base = load_env("dev", ENV_DIR).config
     many = [

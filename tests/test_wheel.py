@@ -32,4 +32,6 @@ def test_wheel_installs_into_a_clean_venv_and_runs(tmp_path: Path) -> None:
     assert list((tmp_path / "out" / "dist").glob("*.tar.gz")), "no sdist"
     # The aigw that ran is the installed one, not this checkout's source tree.
     site = tmp_path / "out" / "venv" / "lib"
-    assert list(site.glob("python3*/site-packages/aigw/cli.py"))
+    assert list(site.glob("python3*/site-packages/aigw/cli/app.py"))
+    assert list(site.glob("python3*/site-packages/aigw/gateway/files/aigw_guard.py"))
+    assert list(site.glob("python3*/site-packages/aigw_localcloud/daemon.py"))

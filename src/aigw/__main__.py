@@ -1,4 +1,4 @@
-from aigw.cli import main
+from aigw.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 """`python -m aigw_localcloud serve --state-dir D`: run the local cloud in the foreground.
 
-Alone it runs no container app (no runner); `python -m aigw.localcloud_daemon serve` is the
+Alone it runs no container app (no runner); `python -m aigw.engine.localcloud serve` is the
 same command with aigw's LiteLLM runner injected.
 """
 

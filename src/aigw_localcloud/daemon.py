@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .app_runner import AppRunner
 
 # Builds the runner of the container apps: (apps folder, (TLS cert, key), reporter) -> runner.
-# aigw injects its LiteLLM runner (aigw.localcloud_daemon); this package knows no app image.
+# aigw injects its LiteLLM runner (aigw.engine.localcloud); this package knows no app image.
 RunnerFactory = Callable[[Path, tuple[Path, Path], Callable[[str], None]], "AppRunner"]
 
 LOG = "daemon.log"
@@ -44,7 +44,7 @@ class LocalCloudError(Exception):
     """The local cloud could not be started, stopped or reset.
 
     The same shape as aigw.errors.AigwError (message, hint, exit_code, one_line), copied here
-    because this package imports nothing from aigw; aigw.localcloud_daemon translates it.
+    because this package imports nothing from aigw; aigw.engine.localcloud translates it.
     """
 
     exit_code = 1

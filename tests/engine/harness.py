@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aigw import workflow
-from aigw.apply import ApplyResult
 from aigw.azure.session import Target
-from aigw.config import EnvConfig
-from aigw.config_load import Secret, load_env
-from aigw.plan import Plan
+from aigw.config.load import Secret, load_env
+from aigw.config.model import EnvConfig
+from aigw.engine import workflow
+from aigw.engine.apply import ApplyResult
+from aigw.engine.plan import Plan
 from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.journal import JournalEntry
@@ -89,7 +89,7 @@ def make_stack(root: Path, *, with_gateway: bool, **cloud_kwargs: Any) -> Stack:
     runner = None
     tls = ensure_certificates(root / "cloud")
     if with_gateway:
-        from aigw.localcloud_runner import LiteLLMAppRunner
+        from aigw.gateway.local_runner import LiteLLMAppRunner
 
         runner = LiteLLMAppRunner(root / "apps", tls=(tls.cert_file, tls.key_file))
     cloud = LocalCloud(root / "cloud", app_runner=runner, **cloud_kwargs)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw import localcloud_daemon as daemon
+from aigw.engine import localcloud as daemon
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from test_workflows import run_action_step
 

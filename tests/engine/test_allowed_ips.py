@@ -15,9 +15,9 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 import spec_check
-from aigw import workflow
 from aigw.azure.session import Clients
-from aigw.plan import Action
+from aigw.engine import workflow
+from aigw.engine.plan import Action
 from aigw_localcloud.capture import ENV_VAR
 from conftest import FIXTURES, REPO
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from aigw import workflow
-from aigw.config import EnvConfig
-from aigw.desired import KEY_VAULT_SECRETS_OFFICER
+from aigw.config.model import EnvConfig
+from aigw.engine import workflow
+from aigw.engine.desired import KEY_VAULT_SECRETS_OFFICER
 from aigw.errors import UserError
 from aigw_localcloud.capture import ENV_VAR as CAPTURE_VAR
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw import localcloud_daemon as daemon
+from aigw.engine import localcloud as daemon
 from aigw_localcloud.journal import read_journal
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
@@ -69,11 +69,11 @@ def test_no_confirmation_without_a_terminal_means_nothing_written(cloud_dir: Pat
 def test_prod_destroy_needs_the_typed_environment(cloud_dir: Path) -> None:
     # Something of prod's must exist for destroy to have work: its resource group is enough.
     assert aigw(cloud_dir, "plan", "--env", "prod").returncode == 0
-    from aigw import workflow
+    from aigw.engine import workflow
 
     target = workflow.local_target(cloud_dir)
     from aigw.azure.session import Clients
-    from aigw.config_load import load_env
+    from aigw.config.load import load_env
 
     rg = load_env("prod", ENV_DIR).config.names().resource_group
     tags = {"managed-by": "aigw", "aigw-env": "prod", "aigw-project": "aigateway"}  # all three

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aigw import workflow
-from aigw.apply import raise_on_failure
+from aigw.engine import workflow
+from aigw.engine.apply import raise_on_failure
+from aigw.engine.plan import Action
 from aigw.errors import AzureError, UserError
-from aigw.plan import Action
 
 from .harness import Stack, close_stack, make_stack
 

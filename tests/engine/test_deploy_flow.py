@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from aigw import rotate, smoke, workflow
-from aigw.plan import Action
+from aigw.engine import rotate, workflow
+from aigw.engine.plan import Action
+from aigw.gateway import smoke
 from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aigw import localcloud_daemon as daemon
-from aigw.config_load import load_env
+from aigw.config.load import load_env
+from aigw.engine import localcloud as daemon
 from aigw_localcloud.journal import read_journal
 from aigw_localcloud.state import StateStore
 from conftest import ENV_DIR, REPO
@@ -114,7 +114,7 @@ def test_doctor_names_each_problem_with_its_fix(cloud_dir: Path, tmp_path: Path)
 
 
 def test_which_assignment_scopes_cover_the_vault() -> None:
-    from aigw.doctor import _in_scope
+    from aigw.engine.doctor import _in_scope
 
     vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
     assert _in_scope(vault, "/subscriptions/S")
@@ -127,7 +127,7 @@ def test_which_assignment_scopes_cover_the_vault() -> None:
 
 
 def test_docker_hub_pulls_are_a_warning_for_prod_only() -> None:
-    from aigw.doctor_pull import image_pull, is_docker_hub, registry_host
+    from aigw.engine.doctor_pull import image_pull, is_docker_hub, registry_host
 
     digest = "@sha256:" + "a" * 64
     for image in (

@@ -52,7 +52,7 @@ class Runner:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    from aigw import localcloud_daemon as daemon
+    from aigw.engine import localcloud as daemon
 
     root = tmp_path_factory.mktemp("e2e")
     cloud_dir = root / "localcloud"

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from aigw import workflow
-from aigw.apply import Step
 from aigw.azure import container_app
 from aigw.azure.errors import error_code, retry_budget
-from aigw.plan import Action, Plan, resolve
+from aigw.engine import workflow
+from aigw.engine.apply import Step
+from aigw.engine.plan import Action, Plan, resolve
 
 from .harness import Stack, close_stack, make_stack
 

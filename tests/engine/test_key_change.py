@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    from aigw import localcloud_daemon as daemon
+    from aigw.engine import localcloud as daemon
 
     root = tmp_path_factory.mktemp("keychange")
     cloud_dir = root / "localcloud"

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from aigw import smoke, workflow
+from aigw.engine import workflow
+from aigw.gateway import smoke
 from conftest import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
@@ -115,7 +116,7 @@ def test_deploy_status_while_provisioning_smoke_and_status_resolve_only_loopback
 def test_gateway_url_is_loopback_only_under_the_local_cloud(
     fqdn: str | None, local: bool, url: str | None
 ) -> None:
-    from aigw.gateway_url import gateway_url
+    from aigw.gateway.url import gateway_url
 
     assert gateway_url(fqdn, local=local) == url
 

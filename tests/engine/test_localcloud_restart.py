@@ -57,7 +57,7 @@ class Cli:
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    from aigw import localcloud_daemon as daemon
+    from aigw.engine import localcloud as daemon
 
     root = tmp_path_factory.mktemp("restart")
     cloud_dir = root / "localcloud"
@@ -149,7 +149,7 @@ def test_stop_and_restart_keep_the_gateway_on_its_port(cli: Cli) -> None:
 
 def _kill_daemon(cli: Cli) -> list[int]:
     """SIGKILL the daemon (no chance to stop its children); return its LiteLLM pids."""
-    from aigw import localcloud_daemon as daemon
+    from aigw.engine import localcloud as daemon
 
     ep = daemon.status(cli.cloud_dir)
     assert ep is not None

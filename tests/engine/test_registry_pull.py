@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from aigw import workflow
-from aigw.apply import Step, raise_on_failure
-from aigw.config import EnvConfig
-from aigw.config_load import load_env
+from aigw.config.load import load_env
+from aigw.config.model import EnvConfig
+from aigw.engine import workflow
+from aigw.engine.apply import Step, raise_on_failure
 from aigw.errors import AigwError
 
 from .harness import Stack, close_stack, make_stack

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from aigw import workflow
 from aigw.azure.session import Clients
-from aigw.plan import Action
+from aigw.engine import workflow
+from aigw.engine.plan import Action
 
 from .harness import close_stack, make_stack
 

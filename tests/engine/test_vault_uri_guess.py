@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aigw import workflow
+from aigw.engine import workflow
 from aigw_localcloud.endpoint import predicted_vault_port
 
 from .harness import close_stack, make_stack

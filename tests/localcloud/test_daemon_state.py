@@ -8,8 +8,8 @@ import sys
 
 from typer.testing import CliRunner
 
-from aigw import localcloud_daemon as daemon
-from aigw.cli_localcloud import app as cli_app
+from aigw.cli.localcloud import app as cli_app
+from aigw.engine import localcloud as daemon
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.endpoint import read_endpoint
 

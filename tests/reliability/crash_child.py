@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from aigw import workflow
-from aigw.apply import raise_on_failure
-from aigw.config_load import Secret, load_env
+from aigw.config.load import Secret, load_env
+from aigw.engine import workflow
+from aigw.engine.apply import raise_on_failure
 from aigw_localcloud.journal import is_write
 
 GATEWAY_KEY = os.environ["AIGW_GATEWAY_KEY"]

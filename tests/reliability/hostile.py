@@ -12,7 +12,7 @@ _PROBE = """
 import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from pathlib import Path
-from aigw.config_load import load_env
+from aigw.config.load import load_env
 from aigw.errors import UserError
 t = time.monotonic()
 try:

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aigw import workflow
 from aigw.azure.session import Target
+from aigw.engine import workflow
+from aigw.engine.plan import Plan
 from aigw.errors import AigwError
-from aigw.plan import Plan
 from aigw_localcloud.cloud import LocalCloud
 from engine.harness import Stack, close_stack, make_stack
 
@@ -375,7 +375,7 @@ def concurrent_run(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from aigw.locks import environment_lock
+    from aigw.engine.locks import environment_lock
 
     run = RunResult("concurrent-locked" if locked else "concurrent", seed)
     started = time.monotonic()

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aigw.config_load import load_env
+from aigw.config.load import load_env
 from aigw.errors import UserError
 from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 

@@ -46,7 +46,8 @@ def test_weak_gateway_key_is_refused_before_any_azure_call(key: str, tmp_path: P
 
 
 def test_every_secret_is_redacted_whatever_its_length() -> None:
-    from aigw import gateway_process, redact
+    from aigw import redact
+    from aigw.gateway import process as gateway_process
 
     redact.register("q7z")
     assert "q7z" not in redact.redact("key=q7z;")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw import workflow
-from aigw.plan import Action
+from aigw.engine import workflow
+from aigw.engine.plan import Action
 from aigw_localcloud.endpoint import write_endpoint
 
 from .cli_support import aigw

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from aigw.config_load import load_env
+from aigw.config.load import load_env
+from aigw.engine.locks import environment_lock
 from aigw.errors import AigwError, UserError
-from aigw.locks import environment_lock
 from conftest import ENV_DIR
 
 from .bad_inputs import VALID
@@ -130,7 +130,7 @@ def test_listing_environments_reads_only_small_regular_files(tmp_path: Path) -> 
 
 
 def test_listing_leaves_out_symlinks_out_of_the_folder(tmp_path: Path) -> None:
-    from aigw.config_load import available_envs
+    from aigw.config.load import available_envs
 
     d = _envs(tmp_path)
     (tmp_path / "elsewhere.yaml").write_text("project: outside\n")

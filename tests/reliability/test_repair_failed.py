@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aigw import report, workflow
 from aigw.azure import container_app
-from aigw.plan import resolve
+from aigw.engine import workflow
+from aigw.engine.plan import resolve
+from aigw.output import report
 from aigw_localcloud.lro import Timing
 
 from .scenarios import FastStack, fresh_stack

@@ -82,8 +82,8 @@ def test_no_canary_anywhere_across_every_command(stack: FastStack, tmp_path: Pat
 
 
 def test_destroy_leaves_foreign_and_untagged_resources(stack: FastStack, tmp_path: Path) -> None:
-    from aigw import workflow
-    from aigw.plan import Action
+    from aigw.engine import workflow
+    from aigw.engine.plan import Action
 
     _, result = stack.deploy()
     assert result.ok

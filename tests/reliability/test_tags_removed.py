@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aigw import workflow
-from aigw.desired import Kind
-from aigw.plan import Action
+from aigw.engine import workflow
+from aigw.engine.desired import Kind
+from aigw.engine.plan import Action
 
 from .scenarios import FastStack, fresh_stack
 

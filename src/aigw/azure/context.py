@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
-from aigw.config_load import Secret
-from aigw.desired import Desired, Resource
+from aigw.config.load import Secret
+from aigw.engine.desired import Desired, Resource
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.desired import Resource
+from aigw.engine.desired import Resource
+from aigw.engine.plan import ABSENT, Observed
 from aigw.owned import foreign_names
-from aigw.plan import ABSENT, Observed
 
 
 def _foreign(ctx: Ctx, name: str) -> tuple[str, ...]:

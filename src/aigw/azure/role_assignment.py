@@ -11,9 +11,9 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
-from aigw.desired import Resource
+from aigw.engine.desired import Resource
+from aigw.engine.plan import ABSENT, Observed, resolve
 from aigw.errors import AigwError
-from aigw.plan import ABSENT, Observed, resolve
 
 
 def _role_definition_id(ctx: Ctx, guid: str) -> str:

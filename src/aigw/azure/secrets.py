@@ -11,10 +11,10 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
-from aigw.config_load import Secret
-from aigw.desired import Resource
+from aigw.config.load import Secret
+from aigw.engine.desired import Resource
+from aigw.engine.plan import Observed
 from aigw.errors import AzureError
-from aigw.plan import Observed
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:

@@ -1,0 +1,2 @@
+"""The command line: `app` (the typer root and `main`), shared options, one module per
+command group."""

@@ -1,0 +1,291 @@
+"""The infrastructure commands: plan, deploy, smoke-test, destroy, status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from aigw.cli import options as shared
+from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
+from aigw.errors import AigwError, UserError
+from aigw.output.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from aigw.output.ui import UI
+
+
+def plan(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 0: no changes, 2: changes, 1: error."),
+    ] = False,
+) -> None:
+    """Show what deploy would change. Writes nothing."""
+    from aigw.output import report
+
+    ui = shared.ui(output)
+    session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
+    if any(v is None for v in session.ctx.secrets.values()):
+        ui.info("note: a key's environment variable is not set: Key Vault values not compared")
+    the_plan = shared.read_plan(ui, session)
+    ui.result(the_plan.to_json(), lambda c: report.print_plan(c, the_plan))
+    shared.summary(report.plan_markdown(the_plan))
+    if detailed_exitcode and the_plan.has_changes:
+        raise typer.Exit(2)
+
+
+def deploy(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking (CI).")] = False,
+    plan_checksum: Annotated[
+        str | None,
+        typer.Option("--plan-checksum", help="Refuse unless the plan matches this reviewed one."),
+    ] = None,
+    no_smoke: Annotated[bool, typer.Option("--no-smoke", help="Skip the smoke test.")] = False,
+) -> None:
+    """Make Azure match the environment file, then smoke-test the gateway."""
+    from aigw.cli import arg_checks
+    from aigw.engine import apply as apply_mod
+    from aigw.engine import workflow
+    from aigw.errors import AigwError
+    from aigw.output import report
+
+    plan_checksum = arg_checks.plan_checksum(plan_checksum)  # before any read (issue 17 R4)
+    ui = shared.ui(output)
+    session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=True)
+    result = None
+    with shared.locked(ui, session):
+        the_plan = shared.read_plan(ui, session, show=True)
+        if plan_checksum is not None and plan_checksum != the_plan.checksum:
+            raise AigwError(
+                f"the plan changed since it was reviewed: checksum {the_plan.checksum}, "
+                f"expected {plan_checksum}",
+                hint="run aigw plan again and review it",
+            )
+        if the_plan.has_changes:
+            shared.confirm(ui, f"Apply {len(the_plan.writes)} change(s) to {env}?", yes)
+            result = shared.apply_with_view(ui, session, the_plan, f"deploying {env}")
+            shared.summary(report.plan_markdown(the_plan))
+            apply_mod.raise_on_failure(result)
+    outputs = workflow.outputs(session)
+    smoke_rows: list[dict[str, Any]] = []
+    if not no_smoke:
+        smoke_rows = _smoke(ui, session, outputs)
+    data = {
+        "env": env,
+        "plan": the_plan.to_json(),
+        "applied": bool(result),
+        "outputs": outputs,
+        "smoke": smoke_rows,
+    }
+    ui.result(data, lambda c: c.print(report.outputs_table(outputs, f"{env} outputs")))
+    shared.summary(report.outputs_markdown(outputs, f"aigw deploy: {env}"))
+    if smoke_rows and not all(r["ok"] for r in smoke_rows):
+        raise AigwError("the smoke test failed: see the table above")
+
+
+def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    from aigw.gateway import smoke
+    from aigw.output import report
+
+    url = outputs.get("gateway_url")
+    if not url:
+        raise AigwError("the container app reports no FQDN: cannot smoke-test the gateway")
+    key = session.ctx.secrets.get("gateway_key")
+    verify = smoke.verify_for(session.target)
+    checks: list[smoke.Check] = []
+    old = session.ctx.replaced.get("gateway_key")  # this deploy changed the key
+    if key and old:
+        from aigw.engine.rotate import wait_for_switch
+
+        switched = wait_for_switch(
+            url, key.reveal(), old.reveal(), verify=verify, timeout=300, on_wait=ui.info
+        )
+        checks.append(switched)
+    if all(c.ok for c in checks):
+        checks += smoke.run_smoke(
+            url, key.reveal() if key else None, session.config, verify=verify, on_wait=ui.info
+        )
+    rows = [c.to_json() for c in checks]
+    if not ui.is_json:
+        ui.err.print(report.checks_table(rows, f"smoke test {url}"))
+    shared.summary(report.checks_markdown(rows, f"aigw smoke-test: {session.config.env}"))
+    return rows
+
+
+def smoke_test(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Gateway URL [default: read from Azure].")
+    ] = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option("--key-env", help="Env var with the gateway key [default: the YAML's]."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for a cold start.")
+    ] = 180.0,
+    all_models: Annotated[
+        bool,
+        typer.Option(
+            "--all-models",
+            help="Call every model (billable); by default at most 5, one of each kind first.",
+        ),
+    ] = False,
+) -> None:
+    """Prove the live gateway works: auth on, models answer. Exit 1 on any failure."""
+    from aigw.cli import arg_checks
+    from aigw.config.load import Secret, load_env, read_secret
+    from aigw.engine import workflow
+    from aigw.gateway import smoke
+    from aigw.output import report
+
+    if url is not None:
+        url = arg_checks.gateway_url(url)  # no key in clear text (issue 17 S5)
+    ui = shared.ui(output)
+    cfg = load_env(env, env_dir).config
+    if url is not None and cloud == "local":
+        from aigw.gateway.url import is_loopback_url
+
+        if not is_loopback_url(url):  # the local cloud's gateways listen on 127.0.0.1 only
+            raise UserError(f"--url {url!r} is not on this machine (--cloud local): use 127.0.0.1")
+    key: Secret | None
+    if key_env:
+        key = read_secret(key_env, what="the gateway key")
+    else:
+        key = workflow.read_secrets(cfg, required=False)["gateway_key"]
+    verify: Any = True
+    if url is None or key is None:
+        session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
+        cfg = session.config
+        verify = smoke.verify_for(session.target)
+        if url is None:
+            workflow.observe(session)
+            url = workflow.outputs(session)["gateway_url"]
+            if not url:
+                raise AigwError(
+                    f"no gateway found for {env}: the container app does not exist "
+                    "or is still provisioning",
+                    hint=f"run aigw deploy --env {env}",
+                )
+        if key is None:
+            key = session.ctx.secrets.get("gateway_key") or workflow.gateway_key_from_vault(session)
+    checks = smoke.run_smoke(
+        url,
+        key.reveal() if key else None,
+        cfg,
+        verify=verify,
+        timeout=timeout,
+        on_wait=ui.info,
+        max_models=None if all_models else smoke.DEFAULT_MAX_MODELS,
+    )
+    rows = [c.to_json() for c in checks]
+    ui.result(
+        {"env": env, "url": url, "ok": all(r["ok"] for r in rows), "checks": rows},
+        lambda c: c.print(report.checks_table(rows, f"smoke test {url}")),
+    )
+    shared.summary(report.checks_markdown(rows, f"aigw smoke-test: {env}"))
+    if not all(r["ok"] for r in rows):
+        failed = ", ".join(r["name"] for r in rows if not r["ok"])
+        raise AigwError(f"smoke test failed: {failed}")
+
+
+def destroy(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (CI).")] = False,
+    confirm_env: Annotated[
+        str | None, typer.Option("--confirm-env", help="Required with --yes for prod.")
+    ] = None,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also purge the soft-deleted vault (unrecoverable).")
+    ] = False,
+) -> None:
+    """Delete what aigw made for this environment (tags checked), in reverse order."""
+    from aigw.cli import arg_checks
+    from aigw.engine import apply as apply_mod
+    from aigw.output import report
+
+    arg_checks.confirm_env(confirm_env, env)  # issue 17 R3
+    ui = shared.ui(output)
+    session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
+    with shared.locked(ui, session):
+        the_plan = shared.read_plan(ui, session, show=True, destroy=True, purge=purge)
+        if the_plan.has_changes:
+            protected = env == "prod" or session.config.key_vault.purge_protection
+            if yes and protected and confirm_env != env:
+                raise UserError(f"destroying {env} needs --confirm-env {env} together with --yes")
+            question = f"Delete {len(the_plan.writes)} resource(s) of {env}?"
+            shared.confirm(ui, question, yes, typed=env if protected else None)
+            result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
+            apply_mod.raise_on_failure(result)
+    kept = session.ctx.outputs.get("resource_group", {}).get("kept")
+    if kept:  # something foreign appeared in the group after the plan was read
+        ui.warn(kept)
+    data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}
+    ui.result(data, lambda c: c.print(report.plan_summary_line(the_plan)))
+    shared.summary(report.plan_markdown(the_plan))
+
+
+def status(
+    env: EnvOpt,
+    env_dir: EnvDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+    cloud: CloudOpt = "azure",
+    subscription: SubscriptionOpt = None,
+) -> None:
+    """The gateway's outputs and the health of every resource. Writes nothing."""
+    from aigw.engine import workflow
+    from aigw.output import report
+
+    ui = shared.ui(output)
+    session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
+    observed = workflow.observe(session)
+    outputs = workflow.outputs(session)
+    health = workflow.health(session, observed)
+    deployed = workflow.is_deployed(session, observed)
+    if outputs["gateway_url"]:
+        from aigw.gateway import smoke
+
+        gateway = smoke.gateway_health(outputs["gateway_url"], smoke.verify_for(session.target))
+        health = workflow.not_running_unless_answering(health, gateway)
+        health.append(gateway)
+    elif outputs["fqdn"]:  # --cloud local, not running yet: its placeholder is never looked up
+        state = "not serving yet (provisioning; the local cloud gives it 127.0.0.1:<port>)"
+        health.append({"kind": "gateway", "name": outputs["fqdn"], "ok": False, "state": state})
+    data = {"env": env, "deployed": deployed, "outputs": outputs, "resources": health}
+
+    def text(c: Any) -> None:
+        if not deployed:
+            c.print(report.not_deployed_line(env, outputs, health), markup=False)
+            return
+        c.print(report.outputs_table(outputs, f"{env} outputs"))
+        c.print(report.health_table(health))
+
+    ui.result(data, text)
+    shared.summary(report.outputs_markdown(outputs, f"aigw status: {env}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)
+    app.command()(deploy)
+    app.command("smoke-test")(smoke_test)
+    app.command()(destroy)
+    app.command()(status)

@@ -1,0 +1,1 @@
+"""Coding clients that use the gateway (settings for each)."""

@@ -1,0 +1,419 @@
+"""Environment configuration: the pydantic model of an environment file (pure, no I/O).
+
+Loading files (YAML, `extends`, error locations) lives in `aigw.config.load`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
+
+from aigw.config.naming import Names, NamingError, derive_names
+from aigw.config.regions import REGIONS
+
+DEFAULT_GATEWAY_KEY_ENV = "AIGW_GATEWAY_KEY"
+DEFAULT_AZURE_OPENAI_KEY_ENV = "AIGW_AZURE_OPENAI_API_KEY"
+# The scaffold's CI secrets, accepted as fallbacks so existing pipelines keep working.
+SCAFFOLD_FALLBACK_ENV = {
+    DEFAULT_GATEWAY_KEY_ENV: "TF_VAR_gateway_key",
+    DEFAULT_AZURE_OPENAI_KEY_ENV: "TF_VAR_azure_openai_api_key",
+}
+
+_API_VERSION_RE = re.compile(r"(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)")
+_IMAGE_RE = re.compile(
+    r"(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+_ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MEMORY_RE = re.compile(r"(\d+(\.\d+)?)Gi")
+# aigw's own bound on gateway.allowed_ips: Azure documents no number of ingress IP rules
+# (learn.microsoft.com/azure/container-apps/ip-restrictions), so stay well inside it.
+MAX_ALLOWED_IPS = 100
+
+
+def _api_version(value: Any) -> Any:
+    if isinstance(value, _dt.date):
+        raise ValueError(
+            f"is a date, not a string: YAML reads an unquoted {value.isoformat()} as a date; "
+            f"quote it: '{value.isoformat()}'"
+        )
+    if isinstance(value, str) and not _API_VERSION_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an Azure OpenAI api-version: use YYYY-MM-DD, "
+            "YYYY-MM-DD-preview, 'preview', 'latest' or 'v1'"
+        )
+    if isinstance(value, str) and value[:1].isdigit():
+        try:
+            _dt.date.fromisoformat(value[:10])
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date: use an existing api-version") from None
+    return value
+
+
+def _image(value: str) -> str:
+    m = _IMAGE_RE.fullmatch(value)
+    if not m or not m.group("tag") or not m.group("digest"):
+        raise ValueError(
+            f"{value!r} is not a pinned image reference: use repo:tag@sha256:<64 hex digest> "
+            "(a tag alone can move under you)"
+        )
+    return value
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _https_endpoint(value: str) -> str:
+    m = re.fullmatch(r"https://([A-Za-z0-9.-]+)(?::(\d{1,5}))?/?", value)
+    if not m:
+        if value.startswith("http://"):
+            raise ValueError(f"{value!r} must use https://")
+        raise ValueError(
+            f"{value!r} must be a bare https endpoint such as "
+            "https://<resource>.openai.azure.com (no path: LiteLLM adds /openai itself)"
+        )
+    host, port = m.group(1), m.group(2)
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(part) for part in host.split(".")):
+        raise ValueError(f"{value!r}: {host!r} is not a host name")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r}: port {port} is not between 1 and 65535")
+    return value.rstrip("/")
+
+
+def _ipv4_cidr(value: Any) -> Any:
+    """An IPv4 address or CIDR block; a bare address means /32. Container Apps ingress rules
+    take IPv4 CIDR only (learn.microsoft.com/azure/container-apps/ip-restrictions)."""
+    if not isinstance(value, str):
+        return value  # pydantic reports the type
+    text = value.strip()
+    if ":" in text:
+        raise ValueError(f"{value!r} is IPv6: Container Apps IP restrictions take IPv4 only")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?", text):
+        raise ValueError(f"{value!r} is not an IPv4 address or CIDR block such as 203.0.113.0/24")
+    try:
+        net = ipaddress.IPv4Network(text if "/" in text else f"{text}/32", strict=False)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a valid IPv4 CIDR block ({e})") from None
+    if str(net) != (text if "/" in text else f"{text}/32"):
+        raise ValueError(
+            f"{value!r} has host bits set: the block it names is {net} (write that, or "
+            f"{text.split('/')[0]}/32 for one address)"
+        )
+    return str(net)
+
+
+def _env_var(value: str) -> str:
+    if not _ENV_VAR_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an environment variable name")
+    return value
+
+
+ApiVersion = Annotated[str, BeforeValidator(_api_version)]
+# YAML 1.1 reads `yes`/`no` as booleans and pydantic would take True as 1: numbers must be numbers.
+Int = Annotated[int, Strict()]
+ImageRef = Annotated[str, AfterValidator(_image)]
+HttpsEndpoint = Annotated[str, AfterValidator(_https_endpoint)]
+EnvVarName = Annotated[str, AfterValidator(_env_var)]
+Ipv4Cidr = Annotated[str, BeforeValidator(_ipv4_cidr)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class ModelKind(StrEnum):
+    responses = "responses"
+    embeddings = "embeddings"
+    chat = "chat"
+
+
+class ModelConfig(StrictModel):
+    """One model the gateway serves: a client-facing alias routed to an Azure deployment."""
+
+    alias: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
+        description="Model name clients ask for (e.g. gpt-5.3-codex).",
+    )
+    kind: ModelKind = Field(description="responses (codex models), embeddings, or chat.")
+    deployment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="Azure OpenAI deployment name; defaults to the alias.",
+    )
+    api_version: ApiVersion = Field(description="Azure OpenAI api-version, quoted.")
+    dimensions: Int | None = Field(
+        default=None, gt=0, le=16384, description="Embedding vector size (embeddings only)."
+    )
+
+    @model_validator(mode="after")
+    def _dimensions_for_embeddings(self) -> ModelConfig:
+        if self.kind is ModelKind.embeddings and self.dimensions is None:
+            raise ValueError("embeddings models need 'dimensions' (e.g. 3072)")
+        if self.kind is not ModelKind.embeddings and self.dimensions is not None:
+            raise ValueError(f"'dimensions' applies to embeddings models, not {self.kind.value}")
+        return self
+
+    @property
+    def deployment_name(self) -> str:
+        return self.deployment or self.alias
+
+
+class AzureOpenAIConfig(StrictModel):
+    endpoint: HttpsEndpoint = Field(description="Bare Azure OpenAI endpoint (https, no path).")
+    api_key_env: EnvVarName = Field(
+        default=DEFAULT_AZURE_OPENAI_KEY_ENV,
+        description="Environment variable holding the Azure OpenAI key (never the key itself).",
+    )
+
+
+class RegistryConfig(StrictModel):
+    server: str = Field(
+        pattern=r"^[a-z0-9]{5,50}\.azurecr\.io$",  # ACR names: 5-50 letters/digits
+        description="Login server of a private Azure Container Registry, e.g. myacr.azurecr.io.",
+    )
+    identity: Literal["app"] = Field(
+        default="app", description="Pull with the gateway's identity (aigw grants it AcrPull)."
+    )
+
+
+class GatewayConfig(StrictModel):
+    image: ImageRef = Field(description="LiteLLM image, repo:tag@sha256:digest.")
+    registry: RegistryConfig | None = Field(
+        default=None,
+        description="Pull the image from this private registry (a mirror), not anonymously.",
+    )
+    port: Int = Field(default=4000, ge=1, le=65535, description="Port LiteLLM listens on.")
+    ingress: Literal["external", "internal"] = Field(
+        default="external", description="external: reachable from the internet (HTTPS only)."
+    )
+    cpu: Annotated[float, Strict()] = Field(
+        default=0.5, ge=0.25, le=4.0, description="vCPU per replica."
+    )
+    memory: str = Field(default="1Gi", description="Memory per replica, e.g. 1Gi (2 x cpu).")
+    min_replicas: Int = Field(
+        default=0, ge=0, le=300, description="0 allows scale to zero (cold starts); prod: 1."
+    )
+    max_replicas: Int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
+    workers: Int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
+    key_env: EnvVarName = Field(
+        default=DEFAULT_GATEWAY_KEY_ENV,
+        description="Environment variable holding the gateway key (never the key itself).",
+    )
+    allowed_ips: list[Ipv4Cidr] = Field(
+        default_factory=list,
+        max_length=MAX_ALLOWED_IPS,
+        description=f"IPv4 CIDRs allowed to reach the gateway (ingress IP restrictions, at "
+        f"most {MAX_ALLOWED_IPS}); empty: open to all.",
+    )
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _distinct_blocks(cls, value: list[str]) -> list[str]:
+        dupes = sorted({c for c in value if value.count(c) > 1})
+        if dupes:
+            raise ValueError(f"{dupes[0]} is listed twice: list each block once")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> GatewayConfig:
+        if self.registry and not self.image.startswith(self.registry.server + "/"):
+            raise ValueError(
+                f"image {self.image.split('@')[0]!r} is not in registry {self.registry.server}: "
+                f"import it there and write image: {self.registry.server}/<repo>:<tag>@sha256:..."
+            )
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas})"
+            )
+        if round(self.cpu * 4) != self.cpu * 4:
+            raise ValueError(f"cpu {self.cpu} must be a multiple of 0.25")
+        m = _MEMORY_RE.fullmatch(self.memory)
+        if not m:
+            raise ValueError(f"memory {self.memory!r} must look like 1Gi or 0.5Gi")
+        if abs(float(m.group(1)) - 2 * self.cpu) > 1e-9:
+            raise ValueError(
+                f"memory {self.memory} does not match cpu {self.cpu}: Container Apps "
+                f"(consumption) needs memory = 2 x cpu, i.e. {2 * self.cpu:g}Gi"
+            )
+        return self
+
+    @property
+    def litellm_version(self) -> str | None:
+        m = re.search(r":(?:main-)?v?(\d+\.\d+\.\d+)", self.image)
+        return m.group(1) if m else None
+
+
+class KeyVaultConfig(StrictModel):
+    # Strict: 'yes' or 1 must not turn on a setting that cannot be undone.
+    purge_protection: Annotated[bool, Strict()] = Field(
+        default=False, description="Refuse purge for the retention period (prod: true)."
+    )
+    soft_delete_retention_days: Int = Field(
+        default=90, ge=7, le=90, description="Days a deleted vault stays recoverable."
+    )
+    name_suffix: str | None = Field(
+        default=None,
+        pattern=r"^(auto|[a-z0-9]{1,6})$",
+        description="Vault names are global: 'auto' (stable hash) or up to 6 lowercase alnum.",
+    )
+
+
+# aigw's own tags; tag names are case-insensitive on Azure, so none may be set again in any case.
+OWN_TAGS = ("managed-by", "aigw-env", "aigw-project")
+# "Tag names can't contain these characters: <, >, %, &, \, ?, /" and the prefixes microsoft,
+# azure and windows are reserved: learn.microsoft.com/azure/azure-resource-manager/management/
+# tag-resources#limitations. Names are case-insensitive there too (same page).
+_RESERVED_TAG_PREFIXES = ("microsoft", "azure", "windows")
+
+
+def _check_tag(key: str, value: str) -> None:
+    if not key.strip():
+        raise ValueError("a tag name is empty: give every tag a name")
+    if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
+        raise ValueError(f"tag {key!r} is not a valid Azure tag")
+    if key.lower().startswith(_RESERVED_TAG_PREFIXES):
+        raise ValueError(
+            f"tag {key!r}: names starting with microsoft, azure or windows are reserved by Azure"
+        )
+    if key.lower() in OWN_TAGS:
+        raise ValueError(
+            f"tag {key!r} is aigw's own (tag names are case-insensitive): use another name"
+        )
+
+
+class EnvConfig(StrictModel):
+    """One environment (dev, staging, prod...) after `extends` is merged."""
+
+    env: str = Field(pattern=r"^[a-z][a-z0-9]{0,11}$", description="Environment name.")
+    project: str = Field(
+        pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+        min_length=2,
+        max_length=24,
+        description="Project name used in resource names.",
+    )
+    location: str = Field(description="Azure region, e.g. southafricanorth.")
+    location_short: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9]{1,5}$", description="Short region code."
+    )
+    name_prefix: str = Field(
+        default="pvc", pattern=r"^[a-z][a-z0-9]{0,7}$", description="First segment of names."
+    )
+    subscription_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+        description="Azure subscription (else --subscription or AZURE_SUBSCRIPTION_ID).",
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
+    azure_openai: AzureOpenAIConfig = Field(description="The Azure OpenAI resource behind it.")
+    gateway: GatewayConfig = Field(description="The LiteLLM container app.")
+    key_vault: KeyVaultConfig = Field(
+        default_factory=KeyVaultConfig, description="The vault holding the two keys."
+    )
+    models: list[ModelConfig] = Field(min_length=1, description="Models the gateway serves.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _location_short_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("location_short") is None:
+            short = REGIONS.get(str(data.get("location", "")))
+            if short:
+                data = {**data, "location_short": short}
+        return data
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            _check_tag(key, tag_value)
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            close = difflib.get_close_matches(value, list(REGIONS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "e.g. southafricanorth, eastus2"
+            raise ValueError(f"{value!r} is not an Azure region name ({hint})")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> EnvConfig:
+        aliases = [m.alias for m in self.models]
+        dupes = sorted({a for a in aliases if aliases.count(a) > 1})
+        if dupes:
+            raise ValueError(f"duplicate model alias {dupes[0]!r}: aliases must be unique")
+        embed_versions = {m.api_version for m in self.models if m.kind is ModelKind.embeddings}
+        if len(embed_versions) > 1:
+            raise ValueError(
+                "embeddings models must share one api_version (LiteLLM 1.81 takes it from "
+                f"--api_version for all of them); found {sorted(embed_versions)}"
+            )
+        if len(self.all_tags()) > 50:
+            raise ValueError(
+                f"{len(self.tags)} tags: Azure allows 50 per resource, and aigw adds 4 of its own"
+            )
+        for key, value in self.tags.items():
+            if len(key) > 512 or len(value) > 256 or any(c in key for c in "<>%&\\?/"):
+                raise ValueError(f"tag {key!r} is not a valid Azure tag")
+        if len("/".join(self.tags)) > 256:
+            raise ValueError(
+                "tags: their names together exceed 256 characters (aigw lists them in its tag "
+                "aigw-tags to know which it set); use fewer or shorter tag names"
+            )
+        try:
+            self.names()
+        except NamingError as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    def names(self) -> Names:
+        assert self.location_short is not None
+        return derive_names(
+            prefix=self.name_prefix,
+            env=self.env,
+            project=self.project,
+            location=self.location,
+            location_short=self.location_short,
+            vault_name_suffix=self.key_vault.name_suffix,
+        )
+
+    def with_endpoint(self, endpoint: str) -> EnvConfig:
+        """A copy served by another Azure OpenAI endpoint (the local emulator)."""
+        aoai = self.azure_openai.model_copy(update={"endpoint": endpoint})
+        return self.model_copy(update={"azure_openai": aoai})
+
+    def all_tags(self) -> dict[str, str]:
+        """The YAML's tags plus aigw's ownership tags (which win) and aigw-tags, the list of
+        the YAML's tag names (how a later plan knows which tags aigw set: see aigw.owned)."""
+        from aigw.owned import tag_list
+
+        return {
+            **self.tags,
+            "managed-by": "aigw",
+            "aigw-env": self.env,
+            "aigw-project": self.project,
+            **tag_list(self.tags),
+        }
+
+    @property
+    def embeddings_api_version(self) -> str | None:
+        for m in self.models:
+            if m.kind is ModelKind.embeddings:
+                return m.api_version
+        return None

@@ -1,0 +1,255 @@
+"""`aigw doctor`: is this principal, subscription and region ready for a first deploy?
+
+Read-only (GETs and checkNameAvailability only), a few seconds. Each check gives one finding;
+a problem carries the fix. Checks: who is signed in and as what kind of principal, the
+subscription, provider registration, whether the caller may create role assignments at the
+vault's scope, the vault name's availability, the location of every resource type, the
+Container Apps environment quota in the region, and whether prod pulls its image anonymously
+from Docker Hub (a warning: printed as WARN, it does not change the exit code).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aigw.engine.desired import Kind
+
+if TYPE_CHECKING:
+    from aigw.engine.plan import Observed
+    from aigw.engine.workflow import Session
+
+ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
+SUBSCRIPTION_API = "2022-12-01"  # Microsoft.Resources/stable/2022-12-01/subscriptions.json
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warn: bool = False  # ok for the exit code, but shown as WARN with its fix
+
+    @property
+    def level(self) -> str:
+        return "fail" if not self.ok else "warn" if self.warn else "ok"
+
+    def line(self) -> str:
+        label = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[self.level]
+        text = f"{label}  {self.check}: {self.detail}"
+        if self.fix:
+            text += f" -> fix: {self.fix}"
+        return " ".join(text.split())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "ok": self.ok,
+            "level": self.level,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
+def _in_scope(target: str, scope: str) -> bool:
+    """Does an assignment at `scope` cover `target`? Management groups listed for a
+    subscription are the ones above it, so they cover everything in it."""
+    t, s = target.lower().rstrip("/"), scope.lower().rstrip("/")
+    if s.startswith("/providers/microsoft.management/managementgroups/"):
+        return True
+    return s == "" or t == s or t.startswith(s + "/")
+
+
+def _grants(permissions: list[Any], action: str) -> bool:
+    a = action.lower()
+    for perm in permissions:
+        allowed = any(fnmatch.fnmatchcase(a, x.lower()) for x in perm.actions or [])
+        denied = any(fnmatch.fnmatchcase(a, x.lower()) for x in perm.not_actions or [])
+        if allowed and not denied:
+            return True
+    return False
+
+
+def signed_in(session: Session) -> tuple[Finding, str, str]:
+    from aigw.azure.session import whoami_kind
+
+    oid, tid, kind = whoami_kind(session.target)
+    what = kind or "a principal of unknown kind (the token has no idtyp)"
+    return Finding("signed in", True, f"{what} {oid} in tenant {tid}"), oid, tid
+
+
+def subscription(session: Session, tenant: str) -> Finding:
+    from azure.core.rest import HttpRequest
+
+    sub = session.target.subscription_id
+    client = session.ctx.clients.resources()
+    resp = client.send_request(
+        HttpRequest("GET", f"/subscriptions/{sub}?api-version={SUBSCRIPTION_API}")
+    )
+    fix = "pass --subscription, set subscription_id in the YAML or AZURE_SUBSCRIPTION_ID"
+    if resp.status_code != 200:
+        return Finding(
+            "subscription", False, f"{sub} is not visible (HTTP {resp.status_code})", fix
+        )
+    body = resp.json()
+    if body.get("state") != "Enabled":
+        return Finding("subscription", False, f"{sub} is {body.get('state')}", fix)
+    if str(body.get("tenantId", tenant)).lower() != tenant.lower():
+        return Finding(
+            "subscription",
+            False,
+            f"{sub} belongs to tenant {body.get('tenantId')}, the token to {tenant}",
+            "sign in to the subscription's tenant (az login --tenant ...)",
+        )
+    return Finding("subscription", True, f"{sub} ({body.get('displayName')}) is Enabled")
+
+
+def role_rights(session: Session, principal: str) -> Finding:
+    """May `principal` create role assignments at the vault's scope? Its assignments at or
+    above that scope (assignedTo, so group memberships count), their roles' actions."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    ctx = session.ctx
+    vault = next(r for r in session.desired.resources if r.kind is Kind.key_vault)
+    scope = f"/subscriptions/{ctx.sub}/resourceGroups/{ctx.rg}/providers/Microsoft.KeyVault/vaults/{vault.name}"  # noqa: E501
+    auth = ctx.clients.authorization()
+    try:
+        found = list(
+            auth.role_assignments.list_for_subscription(filter=f"assignedTo('{principal}')")
+        )
+    except HttpResponseError as err:
+        return Finding(
+            "role assignments",
+            False,
+            f"cannot read the role assignments of {principal}: "
+            f"{error_code(err) or err.status_code}",
+            "the deployer needs at least Reader on the subscription",
+        )
+    for ra in found:
+        if not _in_scope(scope, ra.scope or ""):
+            continue
+        role = auth.role_definitions.get_by_id(ra.role_definition_id)
+        if _grants(list(role.permissions or []), ROLE_ASSIGNMENT_WRITE):
+            return Finding(
+                "role assignments",
+                True,
+                f"may create them at the vault's scope ({role.role_name} at {ra.scope})",
+            )
+    return Finding(
+        "role assignments",
+        False,
+        f"the signed-in principal may not create role assignments at {scope} (deploy assigns "
+        "Key Vault Secrets User to the app and Secrets Officer to itself)",
+        f"ask an Owner for 'Role Based Access Control Administrator' or 'User Access "
+        f"Administrator' on /subscriptions/{ctx.sub}/resourceGroups/{ctx.rg} or above "
+        f"(az role assignment create --assignee {principal} --role 'User Access Administrator' "
+        f"--scope /subscriptions/{ctx.sub})",
+    )
+
+
+ENV_QUOTA = (
+    "ManagedEnvironmentCount"  # the one usage Microsoft.App answers per region (Usages_List)
+)
+QUOTA_FIX = (
+    "delete an unused Container Apps environment in {loc}, or request more quota "
+    "(az quota update --resource-name ManagedEnvironmentCount --scope "
+    "/subscriptions/{sub}/providers/Microsoft.App/locations/{loc} --limit-object value=<n>, or "
+    "the portal's Quotas page, provider Azure Container Apps)"
+)
+
+
+def environment_quota(session: Session, exists: bool) -> Finding:
+    """Room for one more Container Apps environment in the region? GET .../Microsoft.App/
+    locations/{location}/usages (Usages_List, 2026-07-01): ManagedEnvironmentCount."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    ctx, loc = session.ctx, session.desired.location
+    check = "environment quota"
+    try:
+        usages = list(ctx.clients.apps().usages.list(loc))
+    except HttpResponseError as err:
+        code = error_code(err) or err.status_code
+        return Finding(check, True, f"not checked in {loc} ({code})")
+    usage = next((u for u in usages if (u.name and u.name.value) == ENV_QUOTA), None)
+    if usage is None:
+        return Finding(check, True, f"not checked: {loc} reports no {ENV_QUOTA}")
+    used, limit = int(usage.current_value), int(usage.limit)
+    detail = f"{used} of {limit} Container Apps environments used in {loc}"
+    if exists:
+        return Finding(check, True, f"{detail} (this one exists)")
+    if used >= limit:
+        return Finding(
+            check,
+            False,
+            f"{detail}: deploy cannot create another",
+            QUOTA_FIX.format(loc=loc, sub=ctx.sub),
+        )
+    return Finding(check, True, detail)
+
+
+def _quota_unless_refused(
+    session: Session, observed: dict[str, Observed], problem_fields: list[str]
+) -> Finding:
+    """The quota check, unless the location is refused or Microsoft.App is not registered (its
+    API would answer 409, and the SDK's auto-registration would write)."""
+    from aigw.azure import container_env
+
+    app = observed.get("provider:Microsoft.App")
+    if "location" in problem_fields:
+        return Finding("environment quota", True, "not checked: the location is refused")
+    if app is not None and app.fields.get("registrationState") != "Registered":
+        return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
+    env = next(r for r in session.desired.resources if r.kind is Kind.container_env)
+    return environment_quota(session, container_env.observe(session.ctx, env).exists)
+
+
+def run(session: Session) -> list[Finding]:
+    """Every check, in order. Nothing is written."""
+    from aigw.azure import key_vault, providers
+    from aigw.engine import doctor_pull, preflight
+
+    me, principal, tenant = signed_in(session)
+    findings = [me, subscription(session, tenant)]
+    desired = session.desired
+    observed: dict[str, Observed] = {}
+    for res in desired.resources:
+        if res.kind is Kind.provider:
+            obs = providers.observe(session.ctx, res)
+            observed[res.key] = obs
+            state = obs.fields.get("registrationState")
+            detail = f"{res.name} is {state}"
+            if state != "Registered":
+                detail += " (deploy registers it: Contributor may)"
+            findings.append(Finding("provider", True, detail))
+    findings.append(role_rights(session, principal))
+    vault = next(r for r in desired.resources if r.kind is Kind.key_vault)
+    obs = key_vault.observe(session.ctx, vault)
+    observed[vault.key] = obs
+    problems = preflight.problems(desired, observed)
+    for p in problems:
+        findings.append(Finding(p.field or "environment file", False, p.message, p.hint or ""))
+    if not any(p.field == "location" for p in problems):
+        findings.append(
+            Finding("location", True, f"{desired.location} offers every resource type aigw uses")
+        )
+    if not any(p.field.startswith("key_vault") for p in problems):
+        if obs.exists:
+            state = "exists in this resource group"
+        elif obs.soft_deleted:
+            state = "is soft-deleted here (deploy recovers it)"
+        elif obs.outputs.get("name_available") is None:
+            state = "not checked (Microsoft.KeyVault is not registered yet)"
+        else:
+            state = "is available"
+        findings.append(Finding("vault name", True, f"{vault.name} {state}"))
+    findings.append(_quota_unless_refused(session, observed, [p.field for p in problems]))
+    gw = session.config.gateway
+    server = gw.registry.server if gw.registry else None
+    findings.append(doctor_pull.image_pull(session.config.env, gw.image, server))
+    return findings

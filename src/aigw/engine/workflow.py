@@ -1,0 +1,243 @@
+"""The workflows behind plan, deploy, destroy and status: config -> desired -> observe -> plan
+-> apply. No rendering here (the CLI does that) and no SDK import at module level."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aigw.config.load import Secret, read_secret
+from aigw.config.model import EnvConfig
+from aigw.engine.desired import Desired, build_desired
+from aigw.engine.plan import Observed, Plan, plan_deploy, plan_destroy
+from aigw.errors import UserError
+
+if TYPE_CHECKING:
+    from aigw.azure.context import Ctx
+    from aigw.azure.session import Target
+    from aigw.engine.apply import ApplyResult, Listener
+
+
+def localcloud_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aigw" / "localcloud"
+    return Path(os.environ.get("AIGW_LOCALCLOUD_DIR", default)).expanduser()
+
+
+def local_target(state_dir: Path | None = None) -> Target:
+    """The local cloud (started if needed): its ARM URL, CA and a static-token credential."""
+    from aigw.azure.session import Target
+    from aigw.engine.localcloud import ensure_running
+    from aigw_localcloud.credential import LocalCredential, token_kind
+
+    directory = state_dir or localcloud_dir()
+    ep = ensure_running(directory)
+    # The local cloud's deployer principal (Owner of its subscription), unless a test asks
+    # to act as somebody else.
+    principal = os.environ.get("AIGW_LOCALCLOUD_PRINCIPAL") or ep.deployer_principal_id
+    cred = LocalCredential(principal, ep.tenant_id, token_kind(directory, principal))
+    return Target(
+        subscription_id=ep.subscription_id,
+        credential=cred,
+        tenant_id=ep.tenant_id,
+        base_url=ep.arm_url,
+        ca_file=Path(ep.ca_file),
+        local=True,
+        polling_interval=0.2,
+    )
+
+
+def make_target(config: EnvConfig, *, cloud: str, subscription: str | None, debug: bool) -> Target:
+    if cloud == "local":
+        target = local_target()
+        target.debug_http = debug
+        return target
+    if cloud != "azure":
+        raise UserError(f"unknown --cloud {cloud!r}", hint="use azure or local")
+    from aigw.azure.session import azure_target
+
+    return azure_target(subscription or config.subscription_id, debug_http=debug)
+
+
+def read_secrets(config: EnvConfig, *, required: bool) -> dict[str, Secret | None]:
+    """Both keys from their environment variables; when not required, missing ones are None
+    (plan in a pull request has no secrets: values are then not compared)."""
+    out: dict[str, Secret | None] = {}
+    for key, var, what in (
+        ("gateway_key", config.gateway.key_env, "the gateway key"),
+        ("azure_openai_key", config.azure_openai.api_key_env, "the Azure OpenAI key"),
+    ):
+        try:
+            out[key] = read_secret(var, what=what)
+        except UserError:
+            if required:
+                raise
+            out[key] = None
+    gateway_key = out["gateway_key"]
+    if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
+        from aigw.gateway.key_strength import check_gateway_key
+
+        check_gateway_key(gateway_key.reveal(), gateway_key.source)
+    return out
+
+
+@dataclass
+class Session:
+    config: EnvConfig
+    target: Target
+    desired: Desired
+    ctx: Ctx
+
+    def close(self) -> None:
+        self.ctx.clients.close()
+
+
+def open_session(
+    config: EnvConfig,
+    target: Target,
+    *,
+    secrets: dict[str, Secret | None],
+    role_wait_timeout: float = 600.0,
+) -> Session:
+    from aigw.azure.context import Ctx
+    from aigw.azure.session import Clients, whoami_kind
+
+    principal, tenant, kind = whoami_kind(target)
+    desired = build_desired(
+        config,
+        subscription_id=target.subscription_id,
+        tenant_id=tenant,
+        deployer_principal_id=principal,
+        deployer_principal_type=kind,
+    )
+    ctx = Ctx(
+        clients=Clients(target),
+        desired=desired,
+        secrets=secrets,
+        role_wait_timeout=role_wait_timeout,
+        poll_interval=0.2 if target.local else 2.0,
+    )
+    return Session(config=config, target=target, desired=desired, ctx=ctx)
+
+
+def observe(session: Session, *, destroy: bool = False, wait: bool = False) -> dict[str, Observed]:
+    from aigw.engine.observe import observe_all
+
+    return observe_all(session.ctx, destroy=destroy, wait=wait)
+
+
+def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -> Plan:
+    # A deploy plan waits for operations still running (e.g. left by a crashed deploy).
+    observed = observe(session, destroy=destroy, wait=not destroy)
+    if destroy:
+        return plan_destroy(session.desired, observed, purge=purge)
+    from aigw.engine import preflight
+
+    preflight.raise_first(preflight.problems(session.desired, observed))
+    return plan_deploy(session.desired, observed)
+
+
+def apply(session: Session, plan: Plan, listener: Listener | None = None) -> ApplyResult:
+    from aigw.engine.apply import apply_plan
+
+    return apply_plan(session.ctx, plan, listener=listener)
+
+
+def outputs(session: Session) -> dict[str, Any]:
+    """The scaffold's outputs: gateway URL, FQDN, resource group, vault name."""
+    out = session.ctx.outputs
+    names = session.config.names()
+    from aigw.gateway.url import gateway_url
+
+    fqdn = out.get("container_app", {}).get("fqdn")
+    return {
+        # --cloud local: only a loopback URL, never a name to look up (None while provisioning)
+        "gateway_url": gateway_url(fqdn, local=session.target.local),
+        "fqdn": fqdn,
+        "resource_group": names.resource_group,
+        "key_vault": names.key_vault,
+        "key_vault_uri": out.get("key_vault", {}).get("vault_uri"),
+        "container_app": names.container_app,
+        "latest_revision": out.get("container_app", {}).get("latest_revision"),
+        "identity_client_id": out.get("identity", {}).get("client_id"),
+    }
+
+
+def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, Any]]:
+    """One row per resource: exists, and what Azure says of its state."""
+    rows = []
+    for res in session.desired.resources:
+        obs = observed.get(res.key)
+        exists = bool(obs and obs.exists)
+        state = "present" if exists else "missing"
+        if obs is not None:
+            if res.kind.value == "provider":
+                state = str(obs.fields.get("registrationState"))
+                exists = state == "Registered"
+            elif obs.soft_deleted:
+                state = "soft-deleted"
+            elif res.kind.value == "container_app" and exists:
+                o = obs.outputs
+                state = f"{o.get('provisioning_state')}, {o.get('running_status') or 'running'}"
+                state += f", revision {o.get('latest_ready_revision') or o.get('latest_revision')}"
+        name = res.display or res.name
+        rows.append({"kind": res.kind.value, "name": name, "ok": exists, "state": state})
+    return rows
+
+
+def is_deployed(session: Session, observed: dict[str, Observed]) -> bool:
+    """Whether anything of this environment exists (providers and soft-deleted vaults aside)."""
+    for res in session.desired.resources:
+        obs = observed.get(res.key)
+        if res.kind.value != "provider" and obs and obs.exists and not obs.soft_deleted:
+            return True
+    return False
+
+
+def not_running_unless_answering(
+    rows: list[dict[str, Any]], gateway: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The container app's row says Running only if the gateway answers its liveness probe
+    (a restarted local cloud, a crashed replica: Azure may still say Running)."""
+    if gateway.get("ok"):
+        return rows
+    out = []
+    for row in rows:
+        if row["kind"] == "container_app" and row["ok"]:
+            state = str(row["state"]).replace("Running", "not answering")
+            row = {**row, "ok": False, "state": state}
+        out.append(row)
+    return out
+
+
+def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
+    """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
+    give it this environment's deployments and key, and point the config at it."""
+    from aigw.engine.localcloud import configure_openai
+
+    key = secrets.get("azure_openai_key")
+    url = configure_openai(
+        localcloud_dir(),
+        [
+            {"name": m.deployment_name, "kind": m.kind.value, "dimensions": m.dimensions}
+            for m in config.models
+        ],
+        key.reveal() if key else None,
+    )
+    return config.with_endpoint(url)
+
+
+def gateway_key_from_vault(session: Session) -> Secret | None:
+    """The gateway key as stored in Key Vault (when its env var is not set here)."""
+    from aigw import redact
+    from aigw.config.naming import GATEWAY_KEY_SECRET
+
+    vault_uri = session.ctx.outputs.get("key_vault", {}).get("vault_uri")
+    if not vault_uri:
+        return None
+    value = session.ctx.clients.secrets(vault_uri).get_secret(GATEWAY_KEY_SECRET).value
+    if not value:
+        return None
+    redact.register(value)
+    return Secret(f"Key Vault {GATEWAY_KEY_SECRET}", value)

@@ -1,0 +1,164 @@
+"""The LiteLLM proxy config and container arguments for one environment (pure).
+
+Facts behind each line are in DESIGN.md ("LiteLLM facts"): a bare `api_base`, quoted
+api-versions, `mode: responses` for codex models, `base_model` for embeddings, the master key
+from an environment variable, and `--api_version` on the command line for embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+
+# Environment variable names inside the container; values come from Key Vault references.
+GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
+AZURE_OPENAI_KEY_VAR = "LITELLM_AZURE_OPENAI_API_KEY"
+CONFIG_HASH_VAR = "AIGW_CONFIG_SHA256"
+MODELS_VAR = "AIGW_MODELS"
+CONFIG_MOUNT_DIR = "/etc/litellm"
+CONFIG_FILE_NAME = "config.yaml"
+CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
+# aigw's guard, shipped next to config.yaml (see src/aigw/gateway/files/aigw_guard.py).
+GUARD_FILE_NAME = "aigw_guard.py"
+GUARD_HOOK = "aigw_guard.user_api_key_auth"
+# LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
+# `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
+SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
+
+
+class _Quoted(str):
+    """A string always written single-quoted (api-versions must never read back as dates)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="'")
+)
+
+
+@dataclass(frozen=True)
+class RenderedGateway:
+    config_yaml: str
+    sha256: str
+    args: tuple[str, ...]
+    env: dict[str, str]  # plain (non-secret) environment of the container
+    # file name -> content, for each file of the config volume (mounted at CONFIG_MOUNT_DIR)
+    files: dict[str, str]
+
+
+def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": f"azure/{model.deployment_name}",
+        "api_base": endpoint,
+        "api_key": f"os.environ/{AZURE_OPENAI_KEY_VAR}",
+        "api_version": _Quoted(model.api_version),
+    }
+    info: dict[str, Any]
+    if model.kind is ModelKind.responses:
+        info = {"mode": "responses"}
+    elif model.kind is ModelKind.embeddings:
+        info = {
+            "mode": "embedding",
+            "base_model": f"azure/{model.deployment_name}",
+            "output_vector_size": model.dimensions,
+        }
+    else:
+        # Without base_model LiteLLM logs "Could not identify azure model" on every call.
+        info = {"mode": "chat", "base_model": f"azure/{model.deployment_name}"}
+    return {"model_name": model.alias, "litellm_params": params, "model_info": info}
+
+
+def litellm_config(config: EnvConfig) -> dict[str, Any]:
+    """The LiteLLM proxy config as data. It holds no secret values, only `os.environ/...`."""
+    return {
+        "model_list": [_model_entry(m, config.azure_openai.endpoint) for m in config.models],
+        "litellm_settings": {
+            "drop_params": True,
+            "request_timeout": 600,
+        },
+        "general_settings": {
+            "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
+            # Every authenticated request passes aigw's guard first (issue 17, S1).
+            "custom_auth": GUARD_HOOK,
+            # LiteLLM 1.81.15 encrypts response ids with the caller's user and team
+            # (proxy/hooks/responses_id_security.py), anew on every streamed event: the ids of
+            # one response differ and the OpenAI SDK's responses.stream() fails. What it
+            # protects is void here: every caller is the same principal (one gateway key, no
+            # user or team), the guard closes GET/DELETE /v1/responses/{id}, and Azure's ids
+            # are random. See docs/security.md before binding ids to per-developer keys.
+            "disable_responses_id_security": True,
+        },
+    }
+
+
+def dump_yaml(data: Any) -> str:
+    # sort_keys=False keeps the order written above; output is deterministic for equal input.
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+
+
+def container_args(config: EnvConfig) -> tuple[str, ...]:
+    """`args` for the LiteLLM image (its entrypoint is `litellm`)."""
+    args = ["--config", CONFIG_PATH, "--port", str(config.gateway.port)]
+    if config.gateway.workers > 1:
+        args += ["--num_workers", str(config.gateway.workers)]
+    embed_version = config.embeddings_api_version
+    if embed_version:
+        # LiteLLM 1.81.15 ignores an embeddings model's api_version and uses this one.
+        args += ["--api_version", embed_version]
+    return tuple(args)
+
+
+def guard_source() -> str:
+    """The guard module's text, as shipped in the config volume."""
+    return (resources.files("aigw.gateway") / "files" / GUARD_FILE_NAME).read_text()
+
+
+def volume_digest(files: dict[str, str]) -> str:
+    """One digest over every file of the volume: a change to any of them rolls a new revision."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(f"{name}\0{len(files[name])}\0".encode())
+        h.update(files[name].encode())
+    return h.hexdigest()
+
+
+def render_gateway(config: EnvConfig) -> RenderedGateway:
+    text = dump_yaml(litellm_config(config))
+    files = {CONFIG_FILE_NAME: text, GUARD_FILE_NAME: guard_source()}
+    digest = volume_digest(files)
+    env = {
+        CONFIG_HASH_VAR: digest,
+        # Readable in Azure (the config itself is a secret): a plan shows which models changed.
+        MODELS_VAR: ",".join(m.alias for m in config.models),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **SURFACE_OFF,
+    }
+    return RenderedGateway(
+        config_yaml=text,
+        sha256=digest,
+        args=container_args(config),
+        env=env,
+        files=files,
+    )
+
+
+def write_files(rendered: RenderedGateway, root: Path) -> list[str]:
+    """Write the config volume's files under `root` (as the container would see them below
+    CONFIG_MOUNT_DIR) and return the container args with the config path pointing there."""
+    local_dir = root.joinpath(*Path(CONFIG_MOUNT_DIR).parts[1:])
+    local_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in rendered.files.items():
+        target = local_dir / name
+        target.write_text(content)
+        target.chmod(0o600)
+    return [str(local_dir / CONFIG_FILE_NAME) if a == CONFIG_PATH else a for a in rendered.args]

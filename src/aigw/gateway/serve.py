@@ -1,0 +1,143 @@
+"""`aigw serve`: the gateway on this machine, with exactly the config that would be deployed.
+
+The rendered LiteLLM config (`render.render_gateway`: same YAML, same args) is written where the
+container would mount it, the real LiteLLM of the image's version runs it on 127.0.0.1, and the
+two keys reach it the way the container gets them: `LITELLM_GATEWAY_KEY` and
+`LITELLM_AZURE_OPENAI_API_KEY`. Nothing else of this process's environment leaks in.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from aigw.config.load import Secret
+from aigw.config.model import EnvConfig
+from aigw.errors import GatewayError, UserError
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway.process import GatewayProcess
+
+Reporter = Callable[[str], None]
+
+
+@dataclass
+class Served:
+    gateway: GatewayProcess
+    litellm_version: str
+    workdir: Path
+    startup_s: float
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+
+def workdir_for(config: EnvConfig) -> Path:
+    from aigw.gateway.venv import cache_dir
+
+    return cache_dir() / "serve" / config.env
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def gateway_environ(config: EnvConfig, secrets: dict[str, Secret | None]) -> dict[str, str]:
+    """The container's environment: the rendered plain values plus the two keys."""
+    gateway_key = secrets.get("gateway_key")
+    aoai_key = secrets.get("azure_openai_key")
+    if gateway_key is None:
+        raise UserError(
+            f"the gateway key is not set: ${config.gateway.key_env}",
+            hint="without it LiteLLM would serve with no authentication",
+        )
+    environ = dict(render_gateway(config).env)
+    environ[GATEWAY_KEY_VAR] = gateway_key.reveal()
+    if aoai_key is not None:
+        environ[AZURE_OPENAI_KEY_VAR] = aoai_key.reveal()
+    return environ
+
+
+def start(
+    config: EnvConfig,
+    environ: dict[str, str],
+    *,
+    port: int | None = None,
+    workdir: Path | None = None,
+    reporter: Reporter | None = None,
+    startup_timeout: float = 90.0,
+) -> Served:
+    """Start LiteLLM with the rendered config and `environ`; return once it is live.
+
+    `port` None: the YAML's `gateway.port`; 0: any free port.
+    """
+    from aigw.gateway import venv as litellm_env
+    from aigw.gateway.process import start_gateway
+
+    if port is None:
+        port = config.gateway.port
+    if port and not _port_free(port):
+        raise UserError(f"port {port} on 127.0.0.1 is in use", hint="pass --port 0 for a free one")
+    version = litellm_env.litellm_version_from_image(config.gateway.image)
+    env = litellm_env.ensure(version, reporter=reporter)
+    rendered = render_gateway(config)
+    workdir = workdir or workdir_for(config)
+    args = write_files(rendered, workdir / "files")
+    if reporter:
+        reporter(f"starting LiteLLM {version} ({' '.join(rendered.args)})")
+    t0 = time.perf_counter()
+    gateway = start_gateway(
+        env,
+        args,
+        environ,
+        port=port or None,
+        workdir=workdir,
+        startup_timeout=startup_timeout,
+        log_name="litellm.log",
+    )
+    return Served(gateway, version, workdir, time.perf_counter() - t0)
+
+
+def check(served: Served, config: EnvConfig, key: str | None) -> list[Any]:
+    """The deploy smoke test against the local gateway."""
+    from aigw.gateway import smoke
+
+    return smoke.run_smoke(served.url, key, config, timeout=60)
+
+
+def run_until_stopped(served: Served, *, poll: float = 0.5) -> int:
+    """Wait for SIGINT/SIGTERM (then stop LiteLLM cleanly, return its signal number) or for
+    LiteLLM to exit on its own (GatewayError with its log tail)."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(poll):
+            if not served.gateway.running:
+                code = served.gateway.process.poll()
+                raise GatewayError(
+                    f"LiteLLM exited with code {code}; last lines of {served.gateway.log_path}:\n"
+                    f"{served.gateway.log_tail()}"
+                )
+    finally:
+        served.gateway.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return received[0] if received else 0
