@@ -184,7 +184,7 @@ def main() -> int:
         "|---|---|---|",
         *[f"| {k.split(': ')[0]} | {k.split(': ', 1)[1]} | {v} |" for k, v in sorted(bad.items())],
         "",
-        "Known gaps (need changes in `config_load.py` / `config.py`, outside this suite):",
+        "Known gaps (need changes in `config/load.py` / `config/model.py`, outside this suite):",
         *[f"- `{k}`: {v}" for k, v in KNOWN_GAPS.items()],
         *([f"- inputs escaping as another exception: {escaped[:8]}"] if escaped else []),
         "",

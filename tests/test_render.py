@@ -1,4 +1,5 @@
-"""The rendered LiteLLM config: the facts in DESIGN.md, deterministic bytes, no secret values."""
+"""The rendered LiteLLM config: LiteLLM's facts (gateway/config.py), deterministic bytes, no
+secret values."""
 
 from __future__ import annotations
 

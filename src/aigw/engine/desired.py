@@ -58,7 +58,8 @@ class Kind(StrEnum):
     container_app = "container_app"
 
 
-# Order used to print and to break ties: the dependency order of DESIGN.md.
+# Order used to print and to break ties: the dependency order (each kind after the kinds it
+# references; docs/architecture.md).
 KIND_ORDER = list(Kind)
 
 
