@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 from aigw.config.load import load_env, merge
-from aigw.engine.desired import Desired, Kind, build_desired
-from aigw.engine.plan import Observed, resolve
+from aigw.engine.desired import build_desired
+from aigw.model import Desired, Kind, Observed, resolve
 from conftest import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"

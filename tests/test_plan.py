@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from aigw.engine.desired import Kind
-from aigw.engine.plan import Action, Observed, Plan, plan_deploy, plan_destroy
+from aigw.engine.plan import Action, Plan, plan_deploy, plan_destroy
 from aigw.errors import UnsafePlanError
+from aigw.model import Kind, Observed
 from conftest import FIXTURES
 from plan_support import apply_patch, deployed, desired_for
 

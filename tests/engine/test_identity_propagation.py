@@ -17,7 +17,8 @@ from aigw.azure import container_app
 from aigw.azure.errors import error_code, retry_budget
 from aigw.engine import workflow
 from aigw.engine.apply import Step
-from aigw.engine.plan import Action, Plan, resolve
+from aigw.engine.plan import Action, Plan
+from aigw.model import resolve
 
 from .harness import Stack, close_stack, make_stack
 

@@ -11,7 +11,7 @@ import pytest
 
 from aigw.azure import container_app
 from aigw.engine import workflow
-from aigw.engine.plan import resolve
+from aigw.model import resolve
 from aigw.output import report
 from aigw_localcloud.lro import Timing
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aigw.engine import workflow
-from aigw.engine.desired import Kind
 from aigw.engine.plan import Action
+from aigw.model import Kind
 
 from .scenarios import FastStack, fresh_stack
 

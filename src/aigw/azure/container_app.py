@@ -8,10 +8,9 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
-from aigw.engine.desired import CONFIG_VOLUME, CONTAINER_NAME, Resource
-from aigw.engine.plan import ABSENT, Observed, resolve
 from aigw.errors import AigwError
 from aigw.gateway.config import CONFIG_HASH_VAR
+from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Observed, Resource, resolve
 
 
 def _kv_urls(body: dict[str, Any]) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
 from aigw.config.load import Secret
-from aigw.engine.desired import Desired, Resource
+from aigw.model import Desired, Resource
 
 T = TypeVar("T")
 

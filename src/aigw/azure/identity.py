@@ -6,8 +6,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.engine.desired import Resource
-from aigw.engine.plan import ABSENT, Observed
+from aigw.model import ABSENT, Observed, Resource
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:

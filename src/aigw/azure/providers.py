@@ -8,9 +8,8 @@ from typing import Any
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.rest import norm_location, to_rest
-from aigw.engine.desired import Resource
-from aigw.engine.plan import Observed
 from aigw.errors import AzureError
+from aigw.model import Observed, Resource
 
 
 def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.engine.desired import Resource
-from aigw.engine.plan import ABSENT, Observed
+from aigw.model import ABSENT, Observed, Resource
 from aigw.owned import foreign_names
 
 

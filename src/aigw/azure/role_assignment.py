@@ -11,9 +11,8 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
-from aigw.engine.desired import Resource
-from aigw.engine.plan import ABSENT, Observed, resolve
 from aigw.errors import AigwError
+from aigw.model import ABSENT, Observed, Resource, resolve
 
 
 def _role_definition_id(ctx: Ctx, guid: str) -> str:

@@ -12,9 +12,8 @@ from typing import Any
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.config.load import Secret
-from aigw.engine.desired import Resource
-from aigw.engine.plan import Observed
 from aigw.errors import AzureError
+from aigw.model import Observed, Resource
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:

@@ -17,10 +17,10 @@ from typing import Any
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
-from aigw.engine.desired import Kind, Resource
 from aigw.engine.observe import adapter
 from aigw.engine.plan import Action, Change, Plan
 from aigw.errors import AigwError, AzureError
+from aigw.model import Kind, Resource
 
 
 class StepState(StrEnum):

@@ -9,8 +9,6 @@ customerId, a vault's URI) are `Ref`s, resolved at apply time from earlier resul
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from aigw.config.model import EnvConfig
@@ -28,6 +26,7 @@ from aigw.gateway.config import (
     GUARD_FILE_NAME,
     render_gateway,
 )
+from aigw.model import SECRET_VALUE, Desired, Kind, Ref, Resource
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
@@ -38,72 +37,8 @@ REQUIRED_PROVIDERS = (
     "Microsoft.ManagedIdentity",
     "Microsoft.OperationalInsights",
 )
-CONTAINER_NAME = "litellm"
-# A Key Vault secret's value is compared in memory during observe; only the verdict is kept.
-SECRET_VALUE = "(value from the environment, not shown)"
-CONFIG_VOLUME = "litellm-config"
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
 VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
-
-
-class Kind(StrEnum):
-    provider = "provider"
-    resource_group = "resource_group"
-    log_analytics = "log_analytics"
-    identity = "identity"
-    key_vault = "key_vault"
-    role_assignment = "role_assignment"
-    container_env = "container_env"
-    secret = "secret"
-    container_app = "container_app"
-
-
-# Order used to print and to break ties: the dependency order (each kind after the kinds it
-# references; docs/architecture.md).
-KIND_ORDER = list(Kind)
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A value known only after another resource exists: `outputs[key][attr]`."""
-
-    key: str
-    attr: str
-
-    def __str__(self) -> str:
-        return f"(known after {self.key} exists)"
-
-
-@dataclass(frozen=True)
-class Resource:
-    key: str  # unique within an environment, e.g. "key_vault" or "secret:gateway-key"
-    kind: Kind
-    name: str
-    depends_on: tuple[str, ...] = ()
-    managed: dict[str, Any] = field(default_factory=dict)  # fields aigw owns, with Refs
-    owned: bool = True  # carries aigw's tags (providers and role assignments don't)
-    display: str = ""  # what people read instead of `name` (role assignments are GUIDs)
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind.value} {self.name}"
-
-
-@dataclass(frozen=True)
-class Desired:
-    env: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    tags: dict[str, str]
-    resources: tuple[Resource, ...]
-    config_sha256: str
-    config_yaml: str
-    # secret name -> content, for each file of the config volume (config.yaml, the guard)
-    volume_files: dict[str, str]
-
-    def by_key(self) -> dict[str, Resource]:
-        return {r.key: r for r in self.resources}
 
 
 def role_assignment_name(scope: str, principal: str, role: str) -> str:

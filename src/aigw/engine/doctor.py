@@ -14,11 +14,11 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aigw.engine.desired import Kind
+from aigw.model import Kind
 
 if TYPE_CHECKING:
-    from aigw.engine.plan import Observed
     from aigw.engine.workflow import Session
+    from aigw.model import Observed
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
 SUBSCRIPTION_API = "2022-12-01"  # Microsoft.Resources/stable/2022-12-01/subscriptions.json

@@ -10,9 +10,8 @@ from azure.core.exceptions import AzureError as AzureSDKError
 
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
-from aigw.engine.desired import Kind, Resource
-from aigw.engine.plan import Observed
 from aigw.errors import AzureError
+from aigw.model import Kind, Observed, Resource
 from aigw.owned import other_tags
 
 

@@ -8,12 +8,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aigw.engine.desired import KIND_ORDER, SECRET_VALUE, Desired, Kind, Ref, Resource
 from aigw.errors import UnsafePlanError
+from aigw.model import (
+    ABSENT,
+    KIND_ORDER,
+    SECRET_VALUE,
+    Desired,
+    Kind,
+    Observed,
+    Ref,
+    Resource,
+    resolve,
+)
 from aigw.owned import removed_tags
 
 REMOVED = "(removed)"  # the "after" of a tag the plan removes
@@ -32,41 +42,6 @@ class Action(StrEnum):
     delete = "delete"
     purge = "purge"
     noop = "no-op"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What Azure holds for one resource, reduced to the fields aigw manages."""
-
-    exists: bool
-    fields: dict[str, Any] = field(default_factory=dict)
-    tags: dict[str, str] | None = None
-    outputs: dict[str, Any] = field(default_factory=dict)  # principal_id, vault_uri, fqdn...
-    soft_deleted: bool = False  # a vault of this name waits in the deleted state
-    purge_protected: bool = False
-    value_matches: bool | None = None  # Key Vault secrets: None = could not compare
-    foreign_contents: tuple[str, ...] = ()  # resource group: resources aigw does not own
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Observed:
-        data = dict(data)
-        data["foreign_contents"] = tuple(data.get("foreign_contents", ()))
-        return cls(**data)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "exists": self.exists,
-            "fields": self.fields,
-            "tags": self.tags,
-            "outputs": self.outputs,
-            "soft_deleted": self.soft_deleted,
-            "purge_protected": self.purge_protected,
-            "value_matches": self.value_matches,
-            "foreign_contents": list(self.foreign_contents),
-        }
-
-
-ABSENT = Observed(exists=False)
 
 
 @dataclass(frozen=True)
@@ -181,17 +156,6 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
             out.update(_flatten(value[k], f"{prefix}.{k}" if prefix else str(k)))
         return out
     return {prefix: value}
-
-
-def resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Replace Refs with values from `outputs` (key -> attrs); unknown ones stay Refs."""
-    if isinstance(value, Ref):
-        return outputs.get(value.key, {}).get(value.attr, value)
-    if isinstance(value, Mapping):
-        return {k: resolve(v, outputs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, outputs) for v in value]
-    return value
 
 
 def field_diffs(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> tuple[FieldDiff, ...]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aigw.engine.desired import Desired, Kind
-from aigw.engine.plan import Observed
 from aigw.errors import ConfigError
+from aigw.model import Desired, Kind, Observed
 
 # The resource types aigw creates, per provider namespace: each must be offered where the
 # YAML's location is (the provider GET's resourceTypes[].locations).

@@ -124,7 +124,8 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
 def _refuse_drift(session: Session, res: Any, obs: Any) -> None:
     """rotate-key PUTs the container app (its gateway key reference names the new version):
     refuse when that would also roll out other changes the YAML has and Azure has not."""
-    from aigw.engine.plan import field_diffs, resolve
+    from aigw.engine.plan import field_diffs
+    from aigw.model import resolve
 
     have = {**obs.fields, "tags": obs.tags or {}}
     diffs = field_diffs(resolve(res.managed, session.ctx.outputs), have)

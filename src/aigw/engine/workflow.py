@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from aigw.config.load import Secret, read_secret
 from aigw.config.model import EnvConfig
-from aigw.engine.desired import Desired, build_desired
-from aigw.engine.plan import Observed, Plan, plan_deploy, plan_destroy
+from aigw.engine.desired import build_desired
+from aigw.engine.plan import Plan, plan_deploy, plan_destroy
 from aigw.errors import UserError
+from aigw.model import Desired, Observed
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
