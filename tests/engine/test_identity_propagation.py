@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from aigw.azure import container_app
 from aigw.azure.errors import error_code, retry_budget
 from aigw.engine import workflow
 from aigw.engine.apply import Step
 from aigw.engine.plan import Action, Plan
 from aigw.model import resolve
+from aigw.resources import container_app
 
 from .harness import Stack, close_stack, make_stack
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aigw.azure import container_app
 from aigw.engine import workflow
 from aigw.model import resolve
 from aigw.output import report
+from aigw.resources import container_app
 from aigw_localcloud.lro import Timing
 
 from .scenarios import FastStack, fresh_stack

@@ -82,8 +82,8 @@ def client_config(
 
 
 def _deployed_url(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> str:
-    from aigw.engine.observe import adapter
     from aigw.gateway.url import gateway_url
+    from aigw.resources import adapter
 
     session = _open(env, env_dir, cloud, subscription)
     try:

@@ -17,10 +17,10 @@ from typing import Any
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
-from aigw.engine.observe import adapter
 from aigw.engine.plan import Action, Change, Plan
 from aigw.errors import AigwError, AzureError
 from aigw.model import Kind, Resource
+from aigw.resources import adapter
 
 
 class StepState(StrEnum):
@@ -60,25 +60,25 @@ Listener = Callable[[Step], None]
 
 
 def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
-    mod = adapter(res.kind)
+    ops = adapter(res.kind)
     action = change.action
     if action is Action.register:
-        return dict(mod.register(ctx, res))
+        return dict(ops.register(ctx, res))
     if action in (Action.create, Action.update, Action.repair):
-        return dict(mod.ensure(ctx, res))
+        return dict(ops.ensure(ctx, res))
     if action is Action.recover:
-        return dict(mod.ensure(ctx, res, recover=True))
+        return dict(ops.ensure(ctx, res, recover=True))
     if action is Action.restart:
-        return dict(mod.restart(ctx, res))
+        return dict(ops.restart(ctx, res))
     if action is Action.delete:
         from azure.core.exceptions import ResourceNotFoundError
 
         # Gone already (an earlier attempt whose answer was lost): what we wanted.
         with contextlib.suppress(ResourceNotFoundError):
-            return dict(mod.delete(ctx, res) or {})  # a kept group says why
+            return dict(ops.delete(ctx, res) or {})  # a kept group says why
         return {}
     if action is Action.purge:
-        mod.purge(ctx, res)
+        ops.purge(ctx, res)
         return {}
     return {}
 

@@ -198,7 +198,7 @@ def _quota_unless_refused(
 ) -> Finding:
     """The quota check, unless the location is refused or Microsoft.App is not registered (its
     API would answer 409, and the SDK's auto-registration would write)."""
-    from aigw.azure import container_env
+    from aigw.resources import container_env
 
     app = observed.get("provider:Microsoft.App")
     if "location" in problem_fields:
@@ -211,8 +211,8 @@ def _quota_unless_refused(
 
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
-    from aigw.azure import key_vault, providers
     from aigw.engine import doctor_pull, preflight
+    from aigw.resources import key_vault, providers
 
     me, principal, tenant = signed_in(session)
     findings = [me, subscription(session, tenant)]

@@ -48,7 +48,7 @@ def read_gateway_key(session: Session) -> StoredKey:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     from aigw.azure.errors import translate
-    from aigw.engine.observe import adapter
+    from aigw.resources import adapter
 
     env = session.config.env
     res = session.desired.by_key()["key_vault"]

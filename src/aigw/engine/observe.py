@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import ModuleType
 
 from azure.core.exceptions import AzureError as AzureSDKError
 
@@ -13,33 +12,11 @@ from aigw.azure.errors import translate
 from aigw.errors import AzureError
 from aigw.model import Kind, Observed, Resource
 from aigw.owned import other_tags
-
-
-def adapter(kind: Kind) -> ModuleType:
-    """The adapter module for a resource kind (imported on use: keeps SDKs off --help)."""
-    import importlib
-
-    module = {
-        Kind.provider: "providers",
-        Kind.resource_group: "resource_group",
-        Kind.log_analytics: "log_analytics",
-        Kind.identity: "identity",
-        Kind.key_vault: "key_vault",
-        Kind.role_assignment: "role_assignment",
-        Kind.secret: "secrets",
-        Kind.container_env: "container_env",
-        Kind.container_app: "container_app",
-    }[kind]
-    return importlib.import_module(f"aigw.azure.{module}")
+from aigw.resources import adapter
 
 
 def _observe_once(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
-    mod = adapter(res.kind)
-    if res.kind is Kind.resource_group:
-        obs: Observed = mod.observe(ctx, res, contents=destroy)
-    else:
-        obs = mod.observe(ctx, res)
-    return obs
+    return adapter(res.kind).observe(ctx, res, destroy=destroy)
 
 
 def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
@@ -88,7 +65,7 @@ def observe_all(
     `wait`: a resource still provisioning is read again until its state settles (SETTLED).
     Fills ctx.outputs with what existing resources report (ids, principalId, vaultUri...).
     """
-    from aigw.azure import secrets
+    from aigw.resources import secrets
 
     second = [] if destroy else [r for r in ctx.desired.resources if r.kind is Kind.secret]
     needed = {dep for r in second for dep in r.depends_on}

@@ -96,7 +96,7 @@ def where_to_update(env: str, key_env: str) -> list[str]:
 def _observe_targets(session: Session) -> tuple[Any, Any]:
     """Read the vault and the container app (only those two) and fill ctx.outputs."""
     from aigw.azure.errors import translate
-    from aigw.engine.observe import adapter
+    from aigw.resources import adapter
 
     ctx = session.ctx
     by_key = session.desired.by_key()
@@ -224,9 +224,9 @@ def rotate_gateway_key(
 ) -> Rotation:
     """Write `new_key` as a new version of the gateway key, restart the active revision, then
     verify. Raises AigwError if a write fails; failed verifications are in `checks`."""
-    from aigw.azure import container_app as app_adapter
-    from aigw.azure import secrets as secret_adapter
     from aigw.gateway import smoke
+    from aigw.resources import container_app as app_adapter
+    from aigw.resources import secrets as secret_adapter
 
     say = on_step or (lambda message: None)
     redact.register(new_key.reveal())

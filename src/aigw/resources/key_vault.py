@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import Observed, Resource
+from aigw.model import Kind, Observed, Resource
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -121,3 +124,21 @@ def delete(ctx: Ctx, res: Resource) -> None:
 def purge(ctx: Ctx, res: Resource) -> None:
     vaults = ctx.clients.keyvault().vaults
     vaults.begin_purge_deleted(res.name, res.managed["location"]).result()
+
+
+@registered
+class KeyVaultAdapter(Base):
+    kind = Kind.key_vault
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res, recover=recover)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None
+
+    def purge(self, ctx: Ctx, res: Resource) -> None:
+        purge(ctx, res)

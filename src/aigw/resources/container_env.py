@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from aigw.azure import log_analytics
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Observed, Resource
+from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.resources import log_analytics, registered
+from aigw.resources.base import Base
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -61,3 +63,18 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
 
 def delete(ctx: Ctx, res: Resource) -> None:
     ctx.clients.apps().managed_environments.begin_delete(ctx.rg, res.name).result()
+
+
+@registered
+class ContainerEnvAdapter(Base):
+    kind = Kind.container_env
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Observed, Resource
+from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -41,3 +44,18 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
 
 def delete(ctx: Ctx, res: Resource) -> None:
     ctx.clients.msi().user_assigned_identities.delete(ctx.rg, res.name)
+
+
+@registered
+class IdentityAdapter(Base):
+    kind = Kind.identity
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.rest import norm_location, to_rest
 from aigw.errors import AzureError
-from aigw.model import Observed, Resource
+from aigw.model import Kind, Observed, Resource
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:
@@ -48,3 +51,14 @@ def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, st
             )
         ctx.report(res.key, f"waiting for {res.name} registration ({state})")
         interrupt.sleep(ctx.poll_interval)  # Ctrl-C ends the wait at once
+
+
+@registered
+class ProviderAdapter(Base):
+    kind = Kind.provider
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def register(self, ctx: Ctx, res: Resource) -> Mapping[str, Any]:
+        return register(ctx, res)

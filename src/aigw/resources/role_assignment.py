@@ -6,13 +6,16 @@ concurrent deploy PUTs the same assignment and never adds a duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.errors import AigwError
-from aigw.model import ABSENT, Observed, Resource, resolve
+from aigw.model import ABSENT, Kind, Observed, Resource, resolve
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _role_definition_id(ctx: Ctx, guid: str) -> str:
@@ -83,3 +86,18 @@ def delete(ctx: Ctx, res: Resource) -> None:
     ops = ctx.clients.authorization().role_assignments
     scope = _scope(ctx, res)
     get_or_none(lambda: ops.delete(scope, res.name))
+
+
+@registered
+class RoleAssignmentAdapter(Base):
+    kind = Kind.role_assignment
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None

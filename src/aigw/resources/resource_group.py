@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Observed, Resource
+from aigw.model import ABSENT, Kind, Observed, Resource
 from aigw.owned import foreign_names
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _foreign(ctx: Ctx, name: str) -> tuple[str, ...]:
@@ -55,3 +60,17 @@ def delete(ctx: Ctx, res: Resource) -> dict[str, str]:
         return {"kept": kept}
     ctx.clients.resources().resource_groups.begin_delete(res.name).result()
     return {}
+
+
+@registered
+class ResourceGroupAdapter(Base):
+    kind = Kind.resource_group
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res, contents=destroy)  # destroy lists what else it holds
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        return delete(ctx, res)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Observed, Resource
+from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -54,3 +57,18 @@ def shared_key(ctx: Ctx, name: str) -> str:
 
 def delete(ctx: Ctx, res: Resource) -> None:
     ctx.clients.loganalytics().workspaces.begin_delete(ctx.rg, res.name).result()
+
+
+@registered
+class LogAnalyticsAdapter(Base):
+    kind = Kind.log_analytics
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None

@@ -3,6 +3,7 @@ into the same shape so only what aigw manages is compared."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aigw.azure.context import Ctx
@@ -10,7 +11,9 @@ from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.errors import AigwError
 from aigw.gateway.config import CONFIG_HASH_VAR
-from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Observed, Resource, resolve
+from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Kind, Observed, Resource, resolve
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _kv_urls(body: dict[str, Any]) -> list[str]:
@@ -241,3 +244,21 @@ def restart(ctx: Ctx, res: Resource) -> dict[str, Any]:
 
 def delete(ctx: Ctx, res: Resource) -> None:
     ctx.clients.apps().container_apps.begin_delete(ctx.rg, res.name).result()
+
+
+@registered
+class ContainerAppAdapter(Base):
+    kind = Kind.container_app
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
+
+    def restart(self, ctx: Ctx, res: Resource) -> Mapping[str, Any]:
+        return restart(ctx, res)
+
+    def delete(self, ctx: Ctx, res: Resource) -> Mapping[str, Any] | None:
+        delete(ctx, res)
+        return None

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.config.load import Secret
 from aigw.errors import AzureError
-from aigw.model import Observed, Resource
+from aigw.model import Kind, Observed, Resource
+from aigw.resources import registered
+from aigw.resources.base import Base
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
@@ -119,3 +122,14 @@ def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
         return observe(ctx, res, vault_uri, probe=True)
     except Exception:  # a guess that did not answer: nothing learnt, nothing to report
         return None
+
+
+@registered
+class SecretAdapter(Base):
+    kind = Kind.secret
+
+    def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
+        return observe(ctx, res)
+
+    def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]:
+        return ensure(ctx, res)
