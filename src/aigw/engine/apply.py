@@ -19,7 +19,7 @@ from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.engine.plan import Action, Change, Plan
 from aigw.errors import AigwError, AzureError
-from aigw.model import Kind, Resource
+from aigw.model import Resource
 from aigw.resources import adapter
 
 
@@ -83,18 +83,13 @@ def _run_once(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     return {}
 
 
-# Kinds whose transient errors include waiting for Entra ID / RBAC propagation (the container
-# app: its identity's Key Vault role, checked when the app is PUT).
-_PROPAGATION_KINDS = (Kind.role_assignment, Kind.secret, Kind.container_app)
-
-
 def _run_change(ctx: Ctx, res: Resource, change: Change) -> dict[str, Any]:
     """One change, retried while it fails with a transient error (azure.errors.RETRYABLE,
     throttling, dropped connections): the one place aigw retries on top of azure-core.
     Every adapter call is a reconcile (PUT the desired state, read before write), so running
     it again after an attempt whose answer was lost is safe."""
     timeout = ctx.retry_timeout
-    if res.kind in _PROPAGATION_KINDS:
+    if adapter(res.kind).needs_role_wait:  # Entra ID / RBAC propagation
         timeout = max(timeout, ctx.role_wait_timeout)
     return ctx.retry(
         lambda: _run_once(ctx, res, change),

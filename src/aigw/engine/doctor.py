@@ -14,8 +14,6 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aigw.model import Kind
-
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
     from aigw.model import Observed
@@ -114,7 +112,7 @@ def role_rights(session: Session, principal: str) -> Finding:
     from aigw.azure.errors import error_code
 
     ctx = session.ctx
-    vault = next(r for r in session.desired.resources if r.kind is Kind.key_vault)
+    vault = session.desired.by_key()["key_vault"]
     scope = f"/subscriptions/{ctx.sub}/resourceGroups/{ctx.rg}/providers/Microsoft.KeyVault/vaults/{vault.name}"  # noqa: E501
     auth = ctx.clients.authorization()
     try:
@@ -205,21 +203,21 @@ def _quota_unless_refused(
         return Finding("environment quota", True, "not checked: the location is refused")
     if app is not None and app.fields.get("registrationState") != "Registered":
         return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
-    env = next(r for r in session.desired.resources if r.kind is Kind.container_env)
+    env = session.desired.by_key()["container_env"]
     return environment_quota(session, container_env.observe(session.ctx, env).exists)
 
 
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
     from aigw.engine import doctor_pull, preflight
-    from aigw.resources import key_vault, providers
+    from aigw.resources import adapter, key_vault, providers
 
     me, principal, tenant = signed_in(session)
     findings = [me, subscription(session, tenant)]
     desired = session.desired
     observed: dict[str, Observed] = {}
     for res in desired.resources:
-        if res.kind is Kind.provider:
+        if adapter(res.kind).registration:
             obs = providers.observe(session.ctx, res)
             observed[res.key] = obs
             state = obs.fields.get("registrationState")
@@ -228,7 +226,7 @@ def run(session: Session) -> list[Finding]:
                 detail += " (deploy registers it: Contributor may)"
             findings.append(Finding("provider", True, detail))
     findings.append(role_rights(session, principal))
-    vault = next(r for r in desired.resources if r.kind is Kind.key_vault)
+    vault = desired.by_key()["key_vault"]
     obs = key_vault.observe(session.ctx, vault)
     observed[vault.key] = obs
     problems = preflight.problems(desired, observed)

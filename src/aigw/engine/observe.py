@@ -10,7 +10,7 @@ from azure.core.exceptions import AzureError as AzureSDKError
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.errors import AzureError
-from aigw.model import Kind, Observed, Resource
+from aigw.model import Observed, Resource
 from aigw.owned import other_tags
 from aigw.resources import adapter
 
@@ -67,12 +67,12 @@ def observe_all(
     """
     from aigw.resources import secrets
 
-    second = [] if destroy else [r for r in ctx.desired.resources if r.kind is Kind.secret]
+    second = [] if destroy else [r for r in ctx.desired.resources if adapter(r.kind).inside_vault]
     needed = {dep for r in second for dep in r.depends_on}
     # What the secrets wait for is asked first (threads start one by one: the first request
     # leaves a few milliseconds before the twelfth).
     first = sorted(
-        (r for r in ctx.desired.resources if r.kind is not Kind.secret),
+        (r for r in ctx.desired.resources if not adapter(r.kind).inside_vault),
         key=lambda r: r.key not in needed,
     )
     vault = ctx.desired.by_key().get("key_vault")

@@ -25,6 +25,7 @@ from aigw.model import (
     resolve,
 )
 from aigw.owned import removed_tags
+from aigw.resources import adapter
 
 REMOVED = "(removed)"  # the "after" of a tag the plan removes
 # Terminal provisioning states other than Succeeded: the resource needs another PUT
@@ -221,11 +222,11 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
     for res in _order(desired.resources):
         obs = observed.get(res.key, ABSENT)
         change = _plan_one(res, obs, outputs, desired.env, desired.tags.get("aigw-project", ""))
-        if res.kind is Kind.secret and change.action in (Action.create, Action.update):
+        if adapter(res.kind).inside_vault and change.action in (Action.create, Action.update):
             written.append(res.name)
             outputs.pop(res.key, None)  # its version is new: known once written
         changes.append(change)
-    app = next((c for c in changes if c.kind is Kind.container_app), None)
+    app = next((c for c in changes if adapter(c.kind).reads_vault_secrets), None)
     if app and written and app.action in (Action.noop, Action.update) and not app.unsafe:
         changes[changes.index(app)] = _reference_new_versions(
             app, written, observed.get(app.key, ABSENT)
@@ -266,13 +267,14 @@ def _plan_one(
     ) -> Change:
         return Change(res.key, res.kind, res.display or res.name, action, diffs, reason, unsafe)
 
-    if res.kind is Kind.provider:
+    ops = adapter(res.kind)
+    if ops.registration:
         state = obs.fields.get("registrationState") if obs.exists else None
         if state == "Registered":
             return change(Action.noop)
         return change(Action.register, reason=f"provider is {state or 'NotRegistered'}")
     if not obs.exists:
-        if res.kind is Kind.key_vault and obs.soft_deleted:
+        if ops.soft_delete and obs.soft_deleted:
             return change(
                 Action.recover,
                 reason="a soft-deleted vault of this name exists: recover it with its secrets",
@@ -284,36 +286,24 @@ def _plan_one(
     state = obs.outputs.get("provisioning_state")
     if state in BROKEN_STATES:
         return change(Action.repair, reason=f"provisioningState is {state}: PUT it again")
-    if res.kind is Kind.secret:
+    if ops.inside_vault:  # a Key Vault secret: only its value is compared
         if obs.value_matches is False:
             return change(
                 Action.update, (FieldDiff("value", "(old value)", SECRET_VALUE),), "value changed"
             )
         return change(Action.noop)
-    if res.kind is Kind.role_assignment:
+    if ops.immutable:
         return change(Action.noop)
     desired_fields = resolve(res.managed, outputs)
     have = dict(obs.fields)
     if obs.tags is not None:
         have["tags"] = obs.tags
     diffs = field_diffs(desired_fields, have)
-    if res.kind is Kind.key_vault:
-        diffs = _vault_diffs(diffs, obs)
+    fixed = ops.fixed_fields(obs)
+    diffs = tuple(d for d in diffs if d.path not in fixed)
     if not diffs:
         return change(Action.noop)
     return change(Action.update, diffs)
-
-
-def _vault_diffs(diffs: tuple[FieldDiff, ...], obs: Observed) -> tuple[FieldDiff, ...]:
-    # Purge protection cannot be turned off once on; soft delete retention is fixed at creation.
-    keep = []
-    for d in diffs:
-        if d.path == "enablePurgeProtection" and obs.fields.get("enablePurgeProtection") is True:
-            continue
-        if d.path == "softDeleteRetentionInDays":
-            continue
-        keep.append(d)
-    return tuple(keep)
 
 
 def plan_destroy(
@@ -323,15 +313,16 @@ def plan_destroy(
     changes: list[Change] = []
     for res in reversed(_order(desired.resources)):
         obs = observed.get(res.key, ABSENT)
-        if res.kind is Kind.provider or res.kind is Kind.secret:
+        ops = adapter(res.kind)
+        if ops.registration or ops.inside_vault:
             continue  # providers stay registered; secrets go with their vault
-        if res.kind is Kind.key_vault and not obs.exists and obs.soft_deleted and purge:
+        if ops.soft_delete and not obs.exists and obs.soft_deleted and purge:
             changes.append(_purge_change(res, obs))
             continue
         if not obs.exists:
             continue
         unsafe = _ownership_problem(res, obs, desired.env, desired.tags.get("aigw-project", ""))
-        if res.kind is Kind.resource_group and obs.foreign_contents:
+        if obs.foreign_contents:  # only a resource group's observe lists contents
             changes.append(
                 Change(
                     res.key,
@@ -348,7 +339,7 @@ def plan_destroy(
         changes.append(
             Change(res.key, res.kind, res.display or res.name, Action.delete, unsafe=unsafe)
         )
-        if res.kind is Kind.key_vault and purge:
+        if ops.soft_delete and purge:
             changes.append(_purge_change(res, obs))
     return Plan(env=desired.env, changes=tuple(changes), destroy=True)
 

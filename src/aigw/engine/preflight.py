@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aigw.errors import ConfigError
-from aigw.model import Desired, Kind, Observed
+from aigw.model import Desired, Observed
+from aigw.resources import adapter
 
 # The resource types aigw creates, per provider namespace: each must be offered where the
 # YAML's location is (the provider GET's resourceTypes[].locations).
@@ -41,15 +42,11 @@ def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigE
         obs = observed.get(res.key)
         if obs is None:
             continue
-        if res.kind is Kind.provider:
+        if adapter(res.kind).registration:
             problem = location_problem(file, desired.location, res.name, obs)
             if problem is not None:
                 found.append(problem)
-        if (
-            res.kind is Kind.key_vault
-            and not obs.exists
-            and obs.outputs.get("name_available") is False
-        ):
+        if not obs.exists and obs.outputs.get("name_available") is False:
             found.append(
                 ConfigError(
                     file,
@@ -60,7 +57,7 @@ def problems(desired: Desired, observed: Mapping[str, Observed]) -> list[ConfigE
                     "letters and digits of your own",
                 )
             )
-        if res.kind is Kind.key_vault and obs.exists:
+        if adapter(res.kind).soft_delete and obs.exists:
             have = obs.fields.get("softDeleteRetentionInDays")
             want = res.managed.get("softDeleteRetentionInDays")
             if have is not None and want is not None and have != want:

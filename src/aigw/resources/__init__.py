@@ -26,6 +26,40 @@ class Adapter(Protocol):
     @property
     def kind(self) -> Kind: ...
 
+    @property
+    def needs_role_wait(self) -> bool:
+        """Its writes may wait for Entra ID / RBAC propagation (longer retry window)."""
+        ...
+
+    @property
+    def inside_vault(self) -> bool:
+        """Read at the vault's URI: observed once the vault's GET (or its guess) answers."""
+        ...
+
+    @property
+    def registration(self) -> bool:
+        """Registered at subscription level, not created (resource providers)."""
+        ...
+
+    @property
+    def immutable(self) -> bool:
+        """Never updated once it exists (a changed field makes another resource)."""
+        ...
+
+    @property
+    def soft_delete(self) -> bool:
+        """Deleting keeps it soft-deleted: recover on create, purge on destroy --purge."""
+        ...
+
+    @property
+    def reads_vault_secrets(self) -> bool:
+        """References Key Vault secrets by version: a secret written now updates it."""
+        ...
+
+    def fixed_fields(self, obs: Observed) -> frozenset[str]:
+        """Managed fields Azure no longer lets change on `obs`: the plan shows no diff."""
+        ...
+
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed: ...
 
     def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]: ...

@@ -15,6 +15,15 @@ class Base:
     """Subclass per kind, set `kind`, override what the kind supports."""
 
     kind: ClassVar[Kind]
+    needs_role_wait: ClassVar[bool] = False
+    inside_vault: ClassVar[bool] = False
+    registration: ClassVar[bool] = False
+    immutable: ClassVar[bool] = False
+    soft_delete: ClassVar[bool] = False
+    reads_vault_secrets: ClassVar[bool] = False
+
+    def fixed_fields(self, obs: Observed) -> frozenset[str]:
+        return frozenset()
 
     def _unsupported(self, what: str) -> NotImplementedError:
         return NotImplementedError(f"{self.kind.value} has no {what}")

@@ -249,6 +249,9 @@ def delete(ctx: Ctx, res: Resource) -> None:
 @registered
 class ContainerAppAdapter(Base):
     kind = Kind.container_app
+    # its identity's Key Vault role is checked when the app is PUT
+    needs_role_wait = True
+    reads_vault_secrets = True
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

@@ -129,6 +129,15 @@ def purge(ctx: Ctx, res: Resource) -> None:
 @registered
 class KeyVaultAdapter(Base):
     kind = Kind.key_vault
+    soft_delete = True
+
+    def fixed_fields(self, obs: Observed) -> frozenset[str]:
+        # Purge protection cannot be turned off once on; soft delete retention is fixed at
+        # creation (learn.microsoft.com/azure/key-vault/general/soft-delete-overview).
+        fixed = {"softDeleteRetentionInDays"}
+        if obs.fields.get("enablePurgeProtection") is True:
+            fixed.add("enablePurgeProtection")
+        return frozenset(fixed)
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

@@ -56,6 +56,7 @@ def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, st
 @registered
 class ProviderAdapter(Base):
     kind = Kind.provider
+    registration = True
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

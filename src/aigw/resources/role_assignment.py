@@ -91,6 +91,8 @@ def delete(ctx: Ctx, res: Resource) -> None:
 @registered
 class RoleAssignmentAdapter(Base):
     kind = Kind.role_assignment
+    needs_role_wait = True  # the principal may not have reached Entra ID's replicas yet
+    immutable = True  # its name is derived from scope, principal and role
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

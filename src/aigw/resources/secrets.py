@@ -127,6 +127,8 @@ def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
 @registered
 class SecretAdapter(Base):
     kind = Kind.secret
+    needs_role_wait = True  # the deployer's Key Vault role may still be propagating
+    inside_vault = True
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)
