@@ -113,7 +113,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
 
     import attacks
     from aigw.config.load import load_env
-    from aigw.gateway import smoke
+    from aigw.gateway import surface
     from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("dev", common.ENV_DIR).config
@@ -137,7 +137,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
                 httpx.Client(base_url=url, timeout=30, trust_env=False) as anon,
                 httpx.Client(base_url=url, headers=headers, timeout=30, trust_env=False) as c,
             ):
-                result["surface"] = smoke.surface_check(anon, c)
+                result["surface"] = surface.surface_check(anon, c)
             lat = _latencies({"guard": url, "plain": gateways[False].url}, embed, calls)
             result["latency_guard"], result["latency_plain"] = lat["guard"], lat["plain"]
         finally:

@@ -10,76 +10,23 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.gateway import surface
+from aigw.gateway.checks import Check, Timer
+
+__all__ = ["Check", "run_smoke", "surface", "verify_for", "wait_alive"]
 
 WRONG_KEY = "sk-aigw-smoke-wrong-key-0000000000"  # deliberately invalid
-# Paths LiteLLM 1.81.15 serves beside the OpenAI routes (docs, admin UI, SSO, debug, management,
-# pass-through, other API shapes). aigw's guard closes them; each must answer 404 (issue 17 S2).
-SURFACE_WITHOUT_KEY = (
-    ("GET", "/"),
-    ("GET", "/docs"),
-    ("GET", "/redoc"),
-    ("GET", "/openapi.json"),
-    ("GET", "/ui/"),
-    ("GET", "/routes"),
-    ("GET", "/debug/asyncio-tasks"),
-    ("GET", "/sso/key/generate"),
-    ("GET", "/fallback/login"),
-    ("GET", "/.well-known/litellm-ui-config"),
-    ("GET", "/litellm/.well-known/litellm-ui-config"),
-    ("GET", "/metrics"),
-    ("GET", "/config/yaml"),
-    ("GET", "/public/model_hub"),
-    ("GET", "/get/ui_settings"),
-)
-SURFACE_WITH_KEY = (
-    ("GET", "/health"),  # calls every model (billable) and shows every api_base
-    ("POST", "/login"),  # a key oracle
-    ("GET", "/model/info"),
-    ("GET", "/v1/model/info"),
-    ("POST", "/model/new"),
-    ("POST", "/key/generate"),
-    ("GET", "/key/list"),
-    ("POST", "/config/update"),
-    ("GET", "/global/spend/logs"),
-    ("GET", "/v1/responses/resp_0000"),
-    ("POST", "/v1/completions"),
-    ("POST", "/v1/messages"),
-    ("POST", "/openai/deployments/x/chat/completions"),
-    ("POST", "/azure/openai/deployments/x/chat/completions"),
-    ("GET", "/v1/embeddings"),  # an allowed path with another method
-)
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    ms: float
-    details: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "ms": round(self.ms, 1), "details": self.details}
 
 
 def verify_for(target: Any) -> Any:
     """TLS verification for the gateway: the local cloud's CA, else the system's."""
     ca = getattr(target, "ca_file", None)
     return ssl.create_default_context(cafile=str(ca)) if ca else True
-
-
-class _Timer:
-    def __enter__(self) -> _Timer:
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.ms = (time.perf_counter() - self.start) * 1000
 
 
 def wait_alive(
@@ -124,7 +71,7 @@ def gateway_health(url: str, verify: Any, timeout: float = 5.0) -> dict[str, Any
 
 def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
     checks = []
-    with _Timer() as t:
+    with Timer() as t:
         r = client.get("/v1/models")
     if r.status_code == 200:
         checks.append(
@@ -141,7 +88,7 @@ def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
             Check("no key is refused", r.status_code == 401, t.ms, f"HTTP {r.status_code}")
         )
     wrong = WRONG_KEY if key != WRONG_KEY else WRONG_KEY + "x"
-    with _Timer() as t:
+    with Timer() as t:
         r = client.get("/v1/models", headers={"Authorization": f"Bearer {wrong}"})
     detail = f"HTTP {r.status_code}"
     if r.status_code == 400:
@@ -151,32 +98,8 @@ def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
     return checks
 
 
-def surface_check(anon: httpx.Client, client: httpx.Client | None, *, probes: bool = True) -> Check:
-    """Only the OpenAI routes and the two probes answer: every other path is 404, with the key
-    and without it. `client` carries the key (None: only the paths without a key)."""
-    answered = []
-    with _Timer() as t:
-        scans = [(anon, SURFACE_WITHOUT_KEY)] + ([(client, SURFACE_WITH_KEY)] if client else [])
-        for c, paths in scans:
-            for method, path in paths:
-                body: dict[str, Any] | None = {} if method == "POST" else None
-                try:
-                    status = str(c.request(method, path, json=body).status_code)
-                except httpx.HTTPError as e:
-                    status = type(e).__name__
-                if status != "404":
-                    answered.append(f"{method} {path}: HTTP {status}")
-        if probes:
-            r = anon.get("/health/readiness")
-            if r.status_code != 200:
-                answered.append(f"GET /health/readiness (a probe): HTTP {r.status_code}")
-    n = len(SURFACE_WITHOUT_KEY) + (len(SURFACE_WITH_KEY) if client else 0)
-    detail = "; ".join(answered) if answered else f"{n} paths closed"
-    return Check("admin surface closed", not answered, t.ms, detail)
-
-
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> tuple[httpx.Response, float]:
-    with _Timer() as t:
+    with Timer() as t:
         r = client.post(path, json=body, timeout=120)
     return r, t.ms
 
@@ -232,7 +155,7 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
         checks.append(Check(f"responses {alias}", True, ms, _output_text(r.json())[:40]))
     else:
         checks.append(Check(f"responses {alias}", False, ms, _error_text(r)))
-    with _Timer() as t:
+    with Timer() as t:
         completed, deltas, status = False, 0, 0
         ids: set[str] = set()
         with client.stream(
@@ -387,7 +310,7 @@ def _run_checks(
     with httpx.Client(
         base_url=url, verify=verify, timeout=60, headers=headers, trust_env=False
     ) as client:
-        with _Timer() as t:
+        with Timer() as t:
             r = client.get("/v1/models")
         listed = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
         missing = sorted({m.alias for m in config.models} - listed)
@@ -404,7 +327,7 @@ def _run_checks(
             )
         )
         with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
-            checks.append(surface_check(anon, client))
+            checks.append(surface.surface_check(anon, client))
         called = models_to_call(config.models, max_models)
         if len(called) < len(config.models):
             checks.append(
