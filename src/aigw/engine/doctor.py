@@ -11,8 +11,9 @@ from Docker Hub (a warning: printed as WARN, it does not change the exit code).
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from aigw.engine.findings import Finding
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -20,35 +21,6 @@ if TYPE_CHECKING:
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
 SUBSCRIPTION_API = "2022-12-01"  # Microsoft.Resources/stable/2022-12-01/subscriptions.json
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    warn: bool = False  # ok for the exit code, but shown as WARN with its fix
-
-    @property
-    def level(self) -> str:
-        return "fail" if not self.ok else "warn" if self.warn else "ok"
-
-    def line(self) -> str:
-        label = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[self.level]
-        text = f"{label}  {self.check}: {self.detail}"
-        if self.fix:
-            text += f" -> fix: {self.fix}"
-        return " ".join(text.split())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "ok": self.ok,
-            "level": self.level,
-            "detail": self.detail,
-            "fix": self.fix,
-        }
 
 
 def _in_scope(target: str, scope: str) -> bool:

@@ -10,7 +10,7 @@ is pulled anonymously from Docker Hub unless `gateway.registry` ...", with `az a
 
 from __future__ import annotations
 
-from aigw.engine.doctor import Finding
+from aigw.engine.findings import Finding
 
 CHECK = "image pull"
 WARNED_ENVS = ("prod",)  # the environments where an anonymous Docker Hub pull is a WARN
