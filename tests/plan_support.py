@@ -8,7 +8,7 @@ from typing import Any
 from aigw.config.load import load_env, merge
 from aigw.engine.desired import build_desired
 from aigw.model import Desired, Kind, Observed, resolve
-from conftest import ENV_DIR
+from helpers import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"
 TENANT = "11111111-2222-3333-4444-555555555555"

@@ -3,7 +3,7 @@
 One command, after `az login` (or OIDC) with AZURE_SUBSCRIPTION_ID, AIGW_GATEWAY_KEY and
 AIGW_AZURE_OPENAI_API_KEY set:
 
-    AIGW_LIVE=1 .venv/bin/python -m pytest -m live tests/test_live.py
+    AIGW_LIVE=1 .venv/bin/python -m pytest -m live tests/engine/test_live.py
 
 It never touches your own environments: the environment files are copied to a temporary folder
 with a unique project name (`aigwlive<6 hex>`), so every resource name is new. It destroys and
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ENV_DIR, REPO
+from helpers import ENV_DIR, REPO
 
 NEEDED = ("AZURE_SUBSCRIPTION_ID", "AIGW_GATEWAY_KEY", "AIGW_AZURE_OPENAI_API_KEY")
 missing = [v for v in NEEDED if not os.environ.get(v)]

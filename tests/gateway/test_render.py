@@ -8,7 +8,7 @@ import yaml
 
 from aigw.config.load import load_env
 from aigw.gateway.config import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
-from conftest import ENV_DIR
+from helpers import ENV_DIR
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

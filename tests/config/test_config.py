@@ -10,7 +10,7 @@ import pytest
 from aigw.config.load import load_env, merge, read_secret
 from aigw.config.model import EnvConfig, ModelKind
 from aigw.errors import ConfigError, MissingSecretError, UserError
-from conftest import ENV_DIR, FIXTURES
+from helpers import ENV_DIR, FIXTURES
 
 BAD = sorted((FIXTURES / "bad_env").glob("*.yaml"))
 

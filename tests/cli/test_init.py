@@ -103,6 +103,6 @@ def test_init_bad_input_is_one_line_exit_2_nothing_written(
 
 def test_init_pins_the_image_this_repository_runs() -> None:
     from aigw.config.init_envs import DEFAULT_IMAGE
-    from conftest import ENV_DIR
+    from helpers import ENV_DIR
 
     assert load_env("dev", ENV_DIR).config.gateway.image == DEFAULT_IMAGE

@@ -11,7 +11,7 @@ import pytest
 from aigw.engine.plan import Action, Plan, plan_deploy, plan_destroy
 from aigw.errors import UnsafePlanError
 from aigw.model import Kind, Observed
-from conftest import FIXTURES
+from helpers import FIXTURES
 from plan_support import apply_patch, deployed, desired_for
 
 CASES = sorted((FIXTURES / "plan").glob("*.json"))

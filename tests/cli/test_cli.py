@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aigw.config.schema import env_file_schema, reference_markdown
-from conftest import ENV_DIR, FIXTURES, REPO
+from helpers import ENV_DIR, FIXTURES, REPO
 
 CMD = [sys.executable, "-m", "aigw"]
 

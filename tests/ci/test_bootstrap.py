@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 BOOTSTRAP = '. .ci/uv-bootstrap.sh && aigw_bootstrap_uv && "${UV[@]}" --version'

@@ -15,7 +15,7 @@ import yaml
 from aigw.clients.settings import CLIENTS, api_base, render_client
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig, ModelKind
-from conftest import ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 URL = "https://pvc-dev-aigateway-ca-san.example.southafricanorth.azurecontainerapps.io"
 

@@ -14,7 +14,7 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.errors import ConfigError
-from conftest import ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 TYPO_CHILD = """extends: base.yaml
 models:

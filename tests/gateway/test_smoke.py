@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aigw.config.load import load_env
-from conftest import ENV_DIR
+from helpers import ENV_DIR
 
 
 def test_smoke_test_calls_a_bounded_number_of_models() -> None:
