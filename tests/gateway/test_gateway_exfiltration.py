@@ -20,8 +20,8 @@ from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.gateway.process import GatewayProcess
 from attacks import Canary
-from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from gateway_fixtures import rendered_gateway
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 

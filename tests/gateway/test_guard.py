@@ -1,5 +1,6 @@
 """aigw's guard (src/aigw/gateway/files/aigw_guard.py) on plain data: each rule, and what it
-lets through. The same module runs inside the real LiteLLM in tests/gateway/test_gateway_exfiltration.py.
+lets through. The same module runs inside the real LiteLLM in
+tests/gateway/test_gateway_exfiltration.py.
 """
 
 from __future__ import annotations
