@@ -1,5 +1,6 @@
 """Attacks on the gateway, as data: the S1 exfiltration variants (issue 17) and the attacker's
-server. Used by tests/test_gateway_exfiltration.py and bench/security.py; plain Python, no pytest.
+server. Used by tests/gateway/test_gateway_exfiltration.py and bench/security.py; plain Python,
+no pytest.
 """
 
 from __future__ import annotations

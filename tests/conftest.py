@@ -1,18 +1,13 @@
-"""Shared fixtures: the repository's paths and canary secrets."""
+"""Shared fixtures. Constants live in tests/helpers.py; the re-export below is only for the
+tests/localcloud modules that still import them from here (being moved by another change)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-ENV_DIR = REPO / "environments"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from helpers import AOAI_KEY_CANARY, ENV_DIR, FIXTURES, GATEWAY_KEY_CANARY, REPO
 
-# Canary secret values: tests assert these never appear in any output, file or journal.
-GATEWAY_KEY_CANARY = "sk-canary-gateway-7f3a9c2e51d04b8e"
-AOAI_KEY_CANARY = "canary-aoai-key-0d9e8f7a6b5c4d3e2f1a"
+__all__ = ["AOAI_KEY_CANARY", "ENV_DIR", "FIXTURES", "GATEWAY_KEY_CANARY", "REPO", "canary_env"]
 
 
 @pytest.fixture

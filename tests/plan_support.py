@@ -1,4 +1,5 @@
-"""Build observed states for plan tests: 'nothing', or 'as deployed' with patches on top."""
+"""The deploy context of the plan fixtures (tests/fixtures/plan/, destroy/), and an 'as deployed'
+observed state built from a shipped environment for tests of the plan's output."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from aigw.config.load import load_env, merge
 from aigw.engine.desired import build_desired
 from aigw.model import Desired, Kind, Observed, resolve
-from conftest import ENV_DIR
+from helpers import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -45,15 +46,3 @@ def deployed(desired: Desired) -> dict[str, Observed]:
                 exists=True, fields=fields, tags=tags, outputs=OUTPUTS.get(res.key, {})
             )
     return out
-
-
-def apply_patch(observed: dict[str, Observed], patch: dict[str, Any]) -> dict[str, Observed]:
-    """Patch entries: key -> null (absent) or a dict merged into the Observed's JSON form."""
-    result = dict(observed)
-    for key, value in patch.items():
-        if value is None:
-            result[key] = Observed(exists=False)
-        else:
-            base = result.get(key, Observed(exists=False)).to_json()
-            result[key] = Observed.from_json(merge(base, value))
-    return result

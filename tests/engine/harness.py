@@ -19,7 +19,7 @@ from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.journal import JournalEntry
 from aigw_localcloud.tls import ensure_certificates
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 
 @dataclass

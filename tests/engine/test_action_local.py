@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from aigw.engine import localcloud as daemon
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
-from test_workflows import run_action_step
+from ci.test_github_workflows import run_action_step
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ import pytest
 
 from aigw.engine import localcloud as daemon
 from aigw_localcloud.journal import read_journal
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 

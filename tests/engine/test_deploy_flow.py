@@ -12,7 +12,7 @@ import pytest
 from aigw.engine import rotate, workflow
 from aigw.engine.plan import Action
 from aigw.gateway import smoke
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
 

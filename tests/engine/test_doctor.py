@@ -18,7 +18,7 @@ from aigw.config.load import load_env
 from aigw.engine import localcloud as daemon
 from aigw_localcloud.journal import read_journal
 from aigw_localcloud.state import StateStore
-from conftest import ENV_DIR, REPO
+from helpers import ENV_DIR, REPO
 
 
 @pytest.fixture

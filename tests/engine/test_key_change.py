@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import GATEWAY_KEY_CANARY
+from helpers import GATEWAY_KEY_CANARY
 
 from .harness import cli_environ
 from .test_e2e_cli import Runner

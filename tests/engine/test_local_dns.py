@@ -17,7 +17,7 @@ import pytest
 
 from aigw.engine import workflow
 from aigw.gateway import smoke
-from conftest import GATEWAY_KEY_CANARY
+from helpers import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
 
@@ -129,7 +129,7 @@ def test_smoke_test_url_off_this_machine_is_refused_under_local_cloud(tmp_path: 
     import subprocess
     import sys
 
-    from conftest import ENV_DIR, REPO
+    from helpers import ENV_DIR, REPO
 
     env = {
         **os.environ,

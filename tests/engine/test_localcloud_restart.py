@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
 
 from .harness import cli_environ
 

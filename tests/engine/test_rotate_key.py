@@ -15,7 +15,7 @@ from aigw.config.load import Secret
 from aigw.engine import rotate
 from aigw.errors import AigwError, UserError
 from aigw.gateway import smoke
-from conftest import GATEWAY_KEY_CANARY
+from helpers import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
 

@@ -280,7 +280,7 @@ def run_child(stack: FastStack, mode: str, kill_after: int) -> tuple[int, str]:
     import subprocess
     import sys
 
-    from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
+    from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO / "tests")])

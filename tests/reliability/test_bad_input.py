@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aigw.config.load import load_env
 from aigw.errors import UserError
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .bad_inputs import KNOWN_GAPS, VALID, corpus
 from .cli_support import aigw

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .cli_support import Ran, aigw
 

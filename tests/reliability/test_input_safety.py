@@ -13,7 +13,7 @@ import pytest
 from aigw.config.load import load_env
 from aigw.engine.locks import environment_lock
 from aigw.errors import AigwError, UserError
-from conftest import ENV_DIR
+from helpers import ENV_DIR
 
 from .bad_inputs import VALID
 from .hostile import hostile_folder, mapping_bomb, probe

@@ -21,7 +21,7 @@ import pytest
 from aigw_localcloud.aoai import AzureOpenAIEmulator
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.tls import ensure_certificates
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 
 def _deploy_until_stuck(tmp_path: Path, route: str) -> tuple[subprocess.Popen[str], LocalCloud]:

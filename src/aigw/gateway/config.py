@@ -1,9 +1,9 @@
 """The LiteLLM proxy config and container arguments for one environment (pure).
 
-The LiteLLM facts behind it, each checked by tests/test_render.py against LiteLLM 1.81.15 (the
-real proxy runs this config in the local cloud): a bare `api_base`, quoted api-versions,
-`mode: responses` for codex models, `base_model` for embeddings, the master key from an
-environment variable, and `--api_version` on the command line for embeddings.
+The LiteLLM facts behind it, each checked by tests/gateway/test_render.py against LiteLLM
+1.81.15 (the real proxy runs this config in the local cloud): a bare `api_base`, quoted
+api-versions, `mode: responses` for codex models, `base_model` for embeddings, the master key
+from an environment variable, and `--api_version` on the command line for embeddings.
 """
 
 from __future__ import annotations

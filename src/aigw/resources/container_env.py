@@ -26,7 +26,11 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     found = get_or_none(lambda: ops.get(ctx.rg, res.name))
     if found is None:
         return ABSENT
-    body = to_rest(found)
+    return from_body(to_rest(found))
+
+
+def from_body(body: dict[str, Any]) -> Observed:
+    """The Observed of a managed environment's GET body (tests/fixtures/observe/)."""
     logs = ((body.get("properties") or {}).get("appLogsConfiguration") or {}).get(
         "logAnalyticsConfiguration"
     ) or {}

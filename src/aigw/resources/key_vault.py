@@ -54,18 +54,27 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
         deleted = get_or_none(lambda: vaults.get_deleted(res.name, location))
         if deleted is None:
             return Observed(exists=False, outputs=name_availability(ctx, res.name))
-        props = to_rest(deleted).get("properties") or {}
-        group = _group_of(str(props.get("vaultId") or ""))
-        if group and group != ctx.rg.lower():
-            # Only the group it was deleted from can recover it; for us the name is taken.
-            why = f"a soft-deleted vault of that name belongs to resource group {group}"
-            return Observed(exists=False, outputs={"name_available": False, "name_reason": why})
-        return Observed(
-            exists=False,
-            soft_deleted=True,
-            purge_protected=bool(props.get("purgeProtectionEnabled")),
-        )
-    body = to_rest(found)
+        return from_deleted_body(to_rest(deleted), rg=ctx.rg)
+    return from_body(to_rest(found))
+
+
+def from_deleted_body(body: dict[str, Any], *, rg: str) -> Observed:
+    """The Observed of a soft-deleted vault's GET body, for a deploy into resource group `rg`."""
+    props = body.get("properties") or {}
+    group = _group_of(str(props.get("vaultId") or ""))
+    if group and group != rg.lower():
+        # Only the group it was deleted from can recover it; for us the name is taken.
+        why = f"a soft-deleted vault of that name belongs to resource group {group}"
+        return Observed(exists=False, outputs={"name_available": False, "name_reason": why})
+    return Observed(
+        exists=False,
+        soft_deleted=True,
+        purge_protected=bool(props.get("purgeProtectionEnabled")),
+    )
+
+
+def from_body(body: dict[str, Any]) -> Observed:
+    """The Observed of a vault's GET body (tests/fixtures/observe/)."""
     props = body.get("properties") or {}
     return Observed(
         exists=True,

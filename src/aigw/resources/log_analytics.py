@@ -25,7 +25,11 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     ws = get_or_none(lambda: ctx.clients.loganalytics().workspaces.get(ctx.rg, res.name))
     if ws is None:
         return ABSENT
-    body = to_rest(ws)
+    return from_body(to_rest(ws))
+
+
+def from_body(body: dict[str, Any]) -> Observed:
+    """The Observed of a workspace's GET body (tests/fixtures/observe/)."""
     props = body.get("properties") or {}
     return Observed(
         exists=True,

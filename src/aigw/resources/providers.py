@@ -26,7 +26,11 @@ def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def observe(ctx: Ctx, res: Resource) -> Observed:
-    body = to_rest(ctx.clients.resources().providers.get(res.name))
+    return from_body(to_rest(ctx.clients.resources().providers.get(res.name)))
+
+
+def from_body(body: dict[str, Any]) -> Observed:
+    """The Observed of a provider's GET body (tests/fixtures/observe/)."""
     return Observed(
         exists=True,
         fields={

@@ -24,10 +24,14 @@ def observe(ctx: Ctx, res: Resource, *, contents: bool = False) -> Observed:
     rg = get_or_none(lambda: client.resource_groups.get(res.name))
     if rg is None:
         return ABSENT
-    body = to_rest(rg)
     foreign: tuple[str, ...] = ()
     if contents:
         foreign = _foreign(ctx, res.name)
+    return from_body(to_rest(rg), foreign=foreign)
+
+
+def from_body(body: dict[str, Any], *, foreign: tuple[str, ...] = ()) -> Observed:
+    """The Observed of a resource group's GET body and what it holds that is not ours."""
     return Observed(
         exists=True,
         fields={"location": norm_location(body.get("location"))},

@@ -49,14 +49,21 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     found = get_or_none(lambda: ops.get(scope, res.name))
     if found is None:
         return ABSENT
-    props = to_rest(found).get("properties") or {}
+    return from_body(
+        to_rest(found), registry_scope=scope if "registryServer" in res.managed else None
+    )
+
+
+def from_body(body: dict[str, Any], *, registry_scope: str | None = None) -> Observed:
+    """The Observed of an assignment's GET body; `registry_scope`: the registry it was found on."""
+    props = body.get("properties") or {}
     return Observed(
         exists=True,
         fields={
             "principalId": props.get("principalId"),
             "roleDefinitionId": str(props.get("roleDefinitionId", "")).rsplit("/", 1)[-1],
         },
-        outputs={"scope": scope} if "registryServer" in res.managed else {},
+        outputs={"scope": registry_scope} if registry_scope else {},
     )
 
 

@@ -61,11 +61,22 @@ def observe(
         # that stopped before writing it, while the deployer's role was still propagating).
         # Plan a write: ensure waits for access, then writes only if the value differs.
         return Observed(exists=False)
+    return verdict(current, version, wanted)
+
+
+def verdict(current: str | None, version: str | None, wanted: str) -> Observed:
+    """An existing secret's Observed: whether its value is `wanted`, never the value itself."""
     return Observed(
         exists=True,
         value_matches=hmac.compare_digest(current or "", wanted),
         outputs={"version": version},  # the container app references exactly this version
     )
+
+
+def from_body(body: dict[str, Any], *, wanted: str) -> Observed:
+    """The Observed of a GET secret body (data plane): its id ends in the version."""
+    version = str(body.get("id") or "").rstrip("/").rsplit("/", 1)[-1] or None
+    return verdict(body.get("value"), version, wanted)
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""The rendered LiteLLM config: LiteLLM's facts (gateway/config.py), deterministic bytes, no
+secret values."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from aigw.config.load import load_env
+from aigw.gateway.config import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
+from helpers import ENV_DIR
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
+    cfg = load_env(env, ENV_DIR).config
+    out = render_gateway(cfg)
+    data = yaml.safe_load(out.config_yaml)
+    models = {m["model_name"]: m for m in data["model_list"]}
+    assert set(models) == {m.alias for m in cfg.models}
+    for m in models.values():
+        params = m["litellm_params"]
+        assert params["api_base"] == "https://mys-shared-ai-swc.cognitiveservices.azure.com"
+        assert not params["api_base"].endswith("/openai")
+        assert isinstance(params["api_version"], str)  # a date would drop the model silently
+        assert params["api_key"] == "os.environ/LITELLM_AZURE_OPENAI_API_KEY"
+    assert models["gpt-5.3-codex"]["model_info"]["mode"] == "responses"
+    emb = models["text-embedding-3-large"]
+    assert emb["model_info"]["base_model"] == "azure/text-embedding-3-large"
+    assert emb["litellm_params"]["api_version"] == "2023-05-15"
+    assert "api_version: '2023-05-15'" in out.config_yaml
+    assert data["general_settings"]["master_key"] == f"os.environ/{GATEWAY_KEY_VAR}"
+    assert data["general_settings"]["custom_auth"] == "aigw_guard.user_api_key_auth"
+    assert set(out.files) == {"config.yaml", "aigw_guard.py"}
+    assert out.files["config.yaml"] == out.config_yaml
+
+
+def test_digest_covers_every_file_of_the_volume() -> None:
+    """A change to the guard alone must roll a new revision, like a change to the config."""
+    out = render_gateway(load_env("dev", ENV_DIR).config)
+    assert out.sha256 == volume_digest(out.files)
+    guard_changed = {**out.files, "aigw_guard.py": out.files["aigw_guard.py"] + "# changed\n"}
+    config_changed = {**out.files, "config.yaml": out.config_yaml + "# changed\n"}
+    assert len({out.sha256, volume_digest(guard_changed), volume_digest(config_changed)}) == 3
+
+
+def test_args_carry_the_embeddings_api_version_workaround() -> None:
+    cfg = load_env("prod", ENV_DIR).config
+    args = container_args(cfg)
+    assert args[:4] == ("--config", "/etc/litellm/config.yaml", "--port", "4000")
+    assert args[args.index("--api_version") + 1] == "2023-05-15"
+
+
+def test_same_input_same_bytes_and_a_change_changes_the_hash() -> None:
+    cfg = load_env("dev", ENV_DIR).config
+    a, b = render_gateway(cfg), render_gateway(load_env("dev", ENV_DIR).config)
+    assert a.config_yaml == b.config_yaml and a.sha256 == b.sha256
+    changed = cfg.model_copy(update={"models": cfg.models[:1]})
+    assert render_gateway(changed).sha256 != a.sha256
+
+
+def test_rendered_config_holds_no_secret_value(canary_env: dict[str, str]) -> None:
+    out = render_gateway(load_env("prod", ENV_DIR).config)
+    for value in canary_env.values():
+        assert value not in out.config_yaml
