@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 # A Key Vault secret's value is compared in memory during observe; only the verdict is kept.
 SECRET_VALUE = "(value from the environment, not shown)"
@@ -17,21 +16,37 @@ CONTAINER_NAME = "litellm"
 CONFIG_VOLUME = "litellm-config"
 
 
-class Kind(StrEnum):
-    provider = "provider"
-    resource_group = "resource_group"
-    log_analytics = "log_analytics"
-    identity = "identity"
-    key_vault = "key_vault"
-    role_assignment = "role_assignment"
-    container_env = "container_env"
-    secret = "secret"
-    container_app = "container_app"
+class Kind(str):
+    """A resource kind's name. The registry in `aigw.resources` is the source of truth: a kind
+    is a module there whose adapter declares `kind = Kind("...")` and its `order`. The
+    constants below name the kinds aigw ships, for code that refers to one of them."""
+
+    __slots__ = ()
+
+    provider: ClassVar[Kind]
+    resource_group: ClassVar[Kind]
+    log_analytics: ClassVar[Kind]
+    identity: ClassVar[Kind]
+    key_vault: ClassVar[Kind]
+    role_assignment: ClassVar[Kind]
+    container_env: ClassVar[Kind]
+    secret: ClassVar[Kind]
+    container_app: ClassVar[Kind]
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
 
-# Order used to print and to break ties: the dependency order (each kind after the kinds it
-# references; docs/architecture.md).
-KIND_ORDER = list(Kind)
+Kind.provider = Kind("provider")
+Kind.resource_group = Kind("resource_group")
+Kind.log_analytics = Kind("log_analytics")
+Kind.identity = Kind("identity")
+Kind.key_vault = Kind("key_vault")
+Kind.role_assignment = Kind("role_assignment")
+Kind.container_env = Kind("container_env")
+Kind.secret = Kind("secret")
+Kind.container_app = Kind("container_app")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ class NameRule:
     max_len: int
     pattern: str
     description: str
+    tag: str = ""  # the kind segment of the scheme, e.g. "kv"
+    lowercase: bool = False
 
     def problem(self, name: str) -> str | None:
         """Why `name` is not valid for this resource type, or None."""
@@ -112,21 +114,28 @@ def _short_hash(text: str) -> str:
 
 
 def compose(
-    prefix: str, env: str, project: str, kind: str, location_short: str, suffix: str = ""
+    prefix: str,
+    env: str,
+    project: str,
+    kind: str | NameRule,
+    location_short: str,
+    suffix: str = "",
 ) -> str:
-    """One resource name following the scheme, shortened deterministically if needed."""
-    rule = RULES[kind]
-    tail = [KIND_TAGS[kind], location_short]
+    """One resource name following the scheme, shortened deterministically if needed. `kind`:
+    a key of RULES, or the NameRule (with its `tag`) of a kind that declares its own."""
+    rule = RULES[kind] if isinstance(kind, str) else kind
+    lower = rule.lowercase or kind in {"container_env", "container_app"}
+    tail = [rule.tag or KIND_TAGS[str(kind)], location_short]
     head = [p for p in (prefix, env, project) if p]
     full = "-".join(head + tail + ([suffix] if suffix else []))
-    if kind in {"container_env", "container_app"}:
+    if lower:
         full = full.lower()
     if len(full) <= rule.max_len:
         name = full
     else:
         # A suffix already tells this name apart; otherwise a hash of the full name does.
         name = _shorten(head, tail, rule.max_len, suffix or _short_hash(full))
-        if kind in {"container_env", "container_app"}:
+        if lower:
             name = name.lower()
     problem = rule.problem(name)
     if problem:

@@ -15,7 +15,6 @@ from typing import Any
 from aigw.errors import UnsafePlanError
 from aigw.model import (
     ABSENT,
-    KIND_ORDER,
     SECRET_VALUE,
     Desired,
     Kind,
@@ -201,7 +200,7 @@ def _order(resources: Iterable[Resource]) -> list[Resource]:
     items = {r.key: r for r in resources}
     done: list[Resource] = []
     placed: set[str] = set()
-    pending = sorted(items.values(), key=lambda r: (KIND_ORDER.index(r.kind), r.key))
+    pending = sorted(items.values(), key=lambda r: (adapter(r.kind).order, r.key))
     while pending:
         for r in pending:
             if all(d in placed or d not in items for d in r.depends_on):

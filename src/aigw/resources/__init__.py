@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aigw.model import Kind, Observed, Resource
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
-    from aigw.resources.base import Base
+    from aigw.resources.base import Base, Inputs
 
 
 class Adapter(Protocol):
@@ -25,6 +25,22 @@ class Adapter(Protocol):
 
     @property
     def kind(self) -> Kind: ...
+
+    @property
+    def order(self) -> int:
+        """Dependency order: larger than the order of every kind it references."""
+        ...
+
+    @property
+    def namespace(self) -> str | None:
+        """Its resource provider namespace (registered before it is created)."""
+        ...
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        """This kind's resources of one environment (pure)."""
+        ...
+
+    def arm_id(self, inp: Inputs, name: str) -> str: ...
 
     @property
     def needs_role_wait(self) -> bool:
@@ -97,3 +113,14 @@ def adapter(kind: Kind) -> Adapter:
     if kind not in _REGISTRY:
         _load_all()
     return _REGISTRY[kind]
+
+
+def adapters() -> list[Adapter]:
+    """Every registered kind, in dependency order (the engine iterates these)."""
+    _load_all()
+    return sorted(_REGISTRY.values(), key=lambda a: (a.order, a.kind))
+
+
+def unregister(kind: Kind) -> None:
+    """Forget a kind (tests that register one of their own)."""
+    _REGISTRY.pop(kind, None)

@@ -3,17 +3,61 @@ into the same shape so only what aigw manages is compared."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
+from aigw.config.naming import (
+    AZURE_OPENAI_KEY_SECRET,
+    GATEWAY_KEY_SECRET,
+    GUARD_SECRET,
+    LITELLM_CONFIG_SECRET,
+)
 from aigw.errors import AigwError
-from aigw.gateway.config import CONFIG_HASH_VAR
-from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Kind, Observed, Resource, resolve
-from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.gateway.config import (
+    AZURE_OPENAI_KEY_VAR,
+    CONFIG_FILE_NAME,
+    CONFIG_HASH_VAR,
+    CONFIG_MOUNT_DIR,
+    GATEWAY_KEY_VAR,
+    GUARD_FILE_NAME,
+)
+from aigw.model import (
+    ABSENT,
+    CONFIG_VOLUME,
+    CONTAINER_NAME,
+    Kind,
+    Observed,
+    Ref,
+    Resource,
+    resolve,
+)
+from aigw.resources import adapter, registered
+from aigw.resources.base import Base, Inputs
+
+# The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
+VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
+PROBES = [
+    {"type": "Startup", "path": "/health/liveliness", "period": 2, "failureThreshold": 30},
+    {"type": "Liveness", "path": "/health/liveliness", "period": 30, "failureThreshold": 3},
+    {"type": "Readiness", "path": "/health/readiness", "period": 10, "failureThreshold": 3},
+]
+
+
+def ip_rules(allowed_ips: list[str]) -> list[dict[str, str]]:
+    """Container Apps ingress IP restrictions for gateway.allowed_ips: Allow rules only (Azure
+    refuses a mix of Allow and Deny; with Allow rules, every other address is denied)."""
+    return [
+        {
+            "name": f"aigw-allow-{i + 1}",
+            "ipAddressRange": cidr,
+            "action": "Allow",
+            "description": "gateway.allowed_ips (aigw)",
+        }
+        for i, cidr in enumerate(allowed_ips)
+    ]
 
 
 def _kv_urls(body: dict[str, Any]) -> list[str]:
@@ -253,6 +297,71 @@ def delete(ctx: Ctx, res: Resource) -> None:
 @registered
 class ContainerAppAdapter(Base):
     kind = Kind.container_app
+    order = 90
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        gw = inp.config.gateway
+        rendered = inp.rendered
+        names = inp.names
+        identity_id = adapter(Kind.identity).arm_id(inp, names.identity)
+        env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
+        kv_url = Ref("key_vault", "vault_uri")
+        registry_fields: dict[str, Any] = (
+            {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}
+            if gw.registry is not None
+            else {}
+        )
+        managed = {
+            "location": inp.config.location,
+            "tags": inp.tags,
+            # ARM ids compare case-insensitively; Azure echoes them in varying case.
+            "identity": identity_id.lower(),
+            "environmentId": env_id.lower(),
+            "ingress": {
+                "external": gw.ingress == "external",
+                "targetPort": gw.port,
+                "ipSecurityRestrictions": ip_rules(gw.allowed_ips),
+            },
+            # Versioned references: a new secret version changes the app's secret, which the
+            # platform must fetch (a versionless one follows on Azure's schedule, up to 30 min:
+            # learn.microsoft.com/azure/container-apps/manage-secrets). The version is what
+            # Key Vault reports as current, so an unchanged key plans nothing.
+            "secrets": {
+                **{
+                    name: {
+                        "keyVaultSecret": name,
+                        "vaultUri": kv_url,
+                        "version": Ref(f"secret:{name}", "version"),
+                    }
+                    for name in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET)
+                },
+                **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
+            },
+            "image": gw.image,
+            **registry_fields,
+            "args": list(rendered.args),
+            "env": {
+                **rendered.env,
+                GATEWAY_KEY_VAR: {"secretRef": GATEWAY_KEY_SECRET},
+                AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET},
+            },
+            "cpu": gw.cpu,
+            "memory": gw.memory,
+            "minReplicas": gw.min_replicas,
+            "maxReplicas": gw.max_replicas,
+            "probes": PROBES,
+            "configMount": CONFIG_MOUNT_DIR,
+            "configFiles": dict(VOLUME_FILES),
+        }
+        roles = [
+            r.key for r in adapter(Kind.role_assignment).desired(inp) if "identity" in r.depends_on
+        ]
+        secrets = [s.key for s in adapter(Kind.secret).desired(inp)]
+        depends = ("container_env", "identity", *roles, *secrets)
+        return [Resource("container_app", self.kind, names.container_app, depends, managed)]
+
+    namespace = "Microsoft.App"
+    arm_type = "containerApps"
     # its identity's Key Vault role is checked when the app is PUT
     needs_role_wait = True
     reads_vault_secrets = True

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.model import ABSENT, Kind, Observed, Ref, Resource
 from aigw.resources import log_analytics, registered
-from aigw.resources.base import Base
+from aigw.resources.base import Base, Inputs
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +72,24 @@ def delete(ctx: Ctx, res: Resource) -> None:
 @registered
 class ContainerEnvAdapter(Base):
     kind = Kind.container_env
+    order = 70
+    namespace = "Microsoft.App"
+    arm_type = "managedEnvironments"
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        return [
+            Resource(
+                "container_env",
+                self.kind,
+                inp.names.container_env,
+                depends_on=self.needs("log_analytics"),
+                managed={
+                    "location": inp.config.location,
+                    "tags": inp.tags,
+                    "logAnalyticsCustomerId": Ref("log_analytics", "customer_id"),
+                },
+            )
+        ]
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

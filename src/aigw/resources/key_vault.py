@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.model import Kind, Observed, Resource
 from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.resources.base import Base, Inputs
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +138,40 @@ def purge(ctx: Ctx, res: Resource) -> None:
 @registered
 class KeyVaultAdapter(Base):
     kind = Kind.key_vault
+    order = 50
+    namespace = "Microsoft.KeyVault"
+    arm_type = "vaults"
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        kv = inp.config.key_vault
+        managed = {
+            "location": inp.config.location,
+            "tags": inp.tags,
+            "sku": "standard",
+            "tenantId": inp.tenant_id,
+            "enableRbacAuthorization": True,
+            "enableSoftDelete": True,
+            "softDeleteRetentionInDays": kv.soft_delete_retention_days,
+            "enablePurgeProtection": kv.purge_protection,
+            # Stated, not left to the default: the container app reads both keys as Key Vault
+            # references through its identity, and Container Apps is not a Key Vault "trusted
+            # service" (learn.microsoft.com/azure/key-vault/general/network-security;
+            # microsoft/azure-container-apps#1287, #888), so with "Disabled" (private endpoint
+            # only) a consumption environment without VNet + private endpoint cannot resolve
+            # them and provisioning fails (learn.microsoft.com/azure/container-apps/
+            # manage-secrets). Data-plane access stays RBAC-only. README: "Key Vault network".
+            "publicNetworkAccess": "Enabled",
+        }
+        return [
+            Resource(
+                "key_vault",
+                self.kind,
+                inp.names.key_vault,
+                depends_on=self.needs("resource_group"),
+                managed=managed,
+            )
+        ]
+
     soft_delete = True
 
     def fixed_fields(self, obs: Observed) -> frozenset[str]:

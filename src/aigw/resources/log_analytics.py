@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.model import ABSENT, Kind, Observed, Resource
 from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.resources.base import Base, Inputs
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +66,25 @@ def delete(ctx: Ctx, res: Resource) -> None:
 @registered
 class LogAnalyticsAdapter(Base):
     kind = Kind.log_analytics
+    order = 30
+    namespace = "Microsoft.OperationalInsights"
+    arm_type = "workspaces"
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        return [
+            Resource(
+                "log_analytics",
+                self.kind,
+                inp.names.log_analytics,
+                depends_on=self.needs("resource_group"),
+                managed={
+                    "location": inp.config.location,
+                    "tags": inp.tags,
+                    "sku": "PerGB2018",
+                    "retentionInDays": 30,
+                },
+            )
+        ]
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)

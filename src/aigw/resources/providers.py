@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw import interrupt
@@ -11,8 +11,8 @@ from aigw.azure.context import Ctx
 from aigw.azure.rest import norm_location, to_rest
 from aigw.errors import AzureError
 from aigw.model import Kind, Observed, Resource
-from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.resources import adapters, registered
+from aigw.resources.base import Base, Inputs
 
 
 def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:
@@ -60,6 +60,22 @@ def register(ctx: Ctx, res: Resource, *, timeout: float = 600.0) -> dict[str, st
 @registered
 class ProviderAdapter(Base):
     kind = Kind.provider
+    order = 10
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        """Every namespace a registered kind declares: registered, never created or deleted."""
+        spaces = sorted({a.namespace for a in adapters() if a.namespace})
+        return [
+            Resource(
+                f"provider:{ns}",
+                Kind.provider,
+                ns,
+                managed={"registrationState": "Registered"},
+                owned=False,
+            )
+            for ns in spaces
+        ]
+
     registration = True
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:

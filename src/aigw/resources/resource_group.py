@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
@@ -10,7 +10,7 @@ from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.model import ABSENT, Kind, Observed, Resource
 from aigw.owned import foreign_names
 from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.resources.base import Base, Inputs
 
 
 def _foreign(ctx: Ctx, name: str) -> tuple[str, ...]:
@@ -69,6 +69,14 @@ def delete(ctx: Ctx, res: Resource) -> dict[str, str]:
 @registered
 class ResourceGroupAdapter(Base):
     kind = Kind.resource_group
+    order = 20
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        managed = {"location": inp.config.location, "tags": inp.tags}
+        return [Resource("resource_group", self.kind, inp.names.resource_group, managed=managed)]
+
+    def arm_id(self, inp: Inputs, name: str) -> str:
+        return inp.rg_id
 
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res, contents=destroy)  # destroy lists what else it holds

@@ -1,21 +1,22 @@
 """Role assignments on the vault: the app's identity reads secrets, the deployer writes them.
 
-Assignment names are deterministic (see desired.role_assignment_name), so a rerun or a
+Assignment names are deterministic (see assignment_name), so a rerun or a
 concurrent deploy PUTs the same assignment and never adds a duplicate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.errors import AigwError
-from aigw.model import ABSENT, Kind, Observed, Resource, resolve
-from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.model import ABSENT, Kind, Observed, Ref, Resource, resolve
+from aigw.resources import adapter, registered
+from aigw.resources.base import Base, Inputs
 
 
 def _role_definition_id(ctx: Ctx, guid: str) -> str:
@@ -95,9 +96,80 @@ def delete(ctx: Ctx, res: Resource) -> None:
     get_or_none(lambda: ops.delete(scope, res.name))
 
 
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
+
+def assignment_name(scope: str, principal: str, role: str) -> str:
+    """Deterministic assignment name: a re-run, a crash-resume or a concurrent deploy PUTs the
+    same assignment instead of adding a duplicate."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
+
+
 @registered
 class RoleAssignmentAdapter(Base):
     kind = Kind.role_assignment
+    order = 60
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        """The app's identity reads the vault's secrets, the deployer writes them; with a
+        private registry (gateway.registry) the identity pulls with AcrPull on it (the
+        registry's ARM id is found by its name at apply time)."""
+        vault_id = adapter(Kind.key_vault).arm_id(inp, inp.names.key_vault)
+        identity_id = adapter(Kind.identity).arm_id(inp, inp.names.identity)
+        app_principal = Ref("identity", "principal_id")
+        roles = [
+            Resource(
+                "role:deployer-secrets-officer",
+                self.kind,
+                assignment_name(vault_id, inp.deployer_principal_id, KEY_VAULT_SECRETS_OFFICER),
+                depends_on=("key_vault",),
+                managed={
+                    "scope": vault_id,
+                    "roleDefinitionId": KEY_VAULT_SECRETS_OFFICER,
+                    "principalId": inp.deployer_principal_id,
+                    "principalType": inp.deployer_principal_type,
+                },
+                owned=False,
+                display="Key Vault Secrets Officer for the deployer",
+            ),
+            Resource(
+                "role:app-secrets-user",
+                self.kind,
+                assignment_name(vault_id, f"identity:{identity_id}", KEY_VAULT_SECRETS_USER),
+                depends_on=("key_vault", "identity"),
+                managed={
+                    "scope": vault_id,
+                    "roleDefinitionId": KEY_VAULT_SECRETS_USER,
+                    "principalId": app_principal,
+                    "principalType": "ServicePrincipal",
+                },
+                owned=False,
+                display="Key Vault Secrets User for the app's identity",
+            ),
+        ]
+        registry = inp.config.gateway.registry
+        if registry is not None:
+            server = registry.server
+            roles.append(
+                Resource(
+                    "role:app-acr-pull",
+                    self.kind,
+                    assignment_name(f"acr:{server}", f"identity:{identity_id}", ACR_PULL),
+                    depends_on=("identity",),
+                    managed={
+                        "registryServer": server,
+                        "roleDefinitionId": ACR_PULL,
+                        "principalId": app_principal,
+                        "principalType": "ServicePrincipal",
+                    },
+                    owned=False,
+                    display=f"AcrPull on {server} for the app's identity",
+                )
+            )
+        return roles
+
     needs_role_wait = True  # the principal may not have reached Entra ID's replicas yet
     immutable = True  # its name is derived from scope, principal and role
 

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.config.load import Secret
+from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AzureError
-from aigw.model import Kind, Observed, Resource
+from aigw.model import SECRET_VALUE, Kind, Observed, Resource
 from aigw.resources import registered
-from aigw.resources.base import Base
+from aigw.resources.base import Base, Inputs
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
@@ -138,6 +139,24 @@ def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
 @registered
 class SecretAdapter(Base):
     kind = Kind.secret
+    order = 80
+
+    def desired(self, inp: Inputs) -> Sequence[Resource]:
+        return [
+            Resource(
+                f"secret:{name}",
+                self.kind,
+                name,
+                depends_on=("key_vault", "role:deployer-secrets-officer"),
+                managed={"value": SECRET_VALUE, "source": what},
+                owned=False,  # lives inside our vault; ownership is the vault's
+            )
+            for name, what in (
+                (GATEWAY_KEY_SECRET, "gateway_key"),
+                (AZURE_OPENAI_KEY_SECRET, "azure_openai_key"),
+            )
+        ]
+
     needs_role_wait = True  # the deployer's Key Vault role may still be propagating
     inside_vault = True
 
