@@ -146,7 +146,7 @@ def serve(
             f"aigw client-config --env {env} --client codex|continue|roo|qoder --url {served.url}"
         )
         if check:
-            key = secrets["gateway_key"]
+            key = secrets.gateway_key
             checks = serve_mod.check(served, cfg, key.reveal() if key else None)
             rows = [c.to_json() for c in checks]
             ok = all(r["ok"] for r in rows)
@@ -195,9 +195,9 @@ def rotate_key(
     ] = 300.0,
 ) -> None:
     """New gateway key in Key Vault, revision restarted, new key proven, old key refused."""
-    from aigw.config.load import Secret
     from aigw.engine import rotate
     from aigw.output import report
+    from aigw.secrets import Secret
 
     ui = shared.ui(output)
     if new_key_env:

@@ -25,14 +25,7 @@ from pydantic import (
 
 from aigw.config.naming import Names, NamingError, derive_names
 from aigw.config.regions import REGIONS
-
-DEFAULT_GATEWAY_KEY_ENV = "AIGW_GATEWAY_KEY"
-DEFAULT_AZURE_OPENAI_KEY_ENV = "AIGW_AZURE_OPENAI_API_KEY"
-# The scaffold's CI secrets, accepted as fallbacks so existing pipelines keep working.
-SCAFFOLD_FALLBACK_ENV = {
-    DEFAULT_GATEWAY_KEY_ENV: "TF_VAR_gateway_key",
-    DEFAULT_AZURE_OPENAI_KEY_ENV: "TF_VAR_azure_openai_api_key",
-}
+from aigw.secrets import AZURE_OPENAI_KEY_ENV, GATEWAY_KEY_ENV
 
 _API_VERSION_RE = re.compile(r"(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)")
 _IMAGE_RE = re.compile(
@@ -177,7 +170,7 @@ class ModelConfig(StrictModel):
 class AzureOpenAIConfig(StrictModel):
     endpoint: HttpsEndpoint = Field(description="Bare Azure OpenAI endpoint (https, no path).")
     api_key_env: EnvVarName = Field(
-        default=DEFAULT_AZURE_OPENAI_KEY_ENV,
+        default=AZURE_OPENAI_KEY_ENV,
         description="Environment variable holding the Azure OpenAI key (never the key itself).",
     )
 
@@ -212,7 +205,7 @@ class GatewayConfig(StrictModel):
     max_replicas: Int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
     workers: Int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
     key_env: EnvVarName = Field(
-        default=DEFAULT_GATEWAY_KEY_ENV,
+        default=GATEWAY_KEY_ENV,
         description="Environment variable holding the gateway key (never the key itself).",
     )
     allowed_ips: list[Ipv4Cidr] = Field(

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aigw import redact
-from aigw.config.load import Secret
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError
+from aigw.secrets import Secret
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session

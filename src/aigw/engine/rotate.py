@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aigw import redact
-from aigw.config.load import Secret
 from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
+from aigw.secrets import Secret
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -248,7 +248,7 @@ def rotate_gateway_key(
     rotation.gateway_url = gateway_url(fqdn, local=session.target.local)
     old_value, rotation.old_version = _current(session, vault_uri)
     if old_value is None:
-        given = ctx.secrets.get("gateway_key")
+        given = ctx.secrets.gateway_key
         old_value = given.reveal() if given else None
     if old_value is not None and old_value == new_key.reveal():
         raise UserError("the new gateway key is the current one: nothing to rotate")
@@ -257,7 +257,7 @@ def rotate_gateway_key(
     by_key = session.desired.by_key()
     t1 = time.perf_counter()
     say(f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}")
-    ctx.secrets = {**ctx.secrets, "gateway_key": new_key}
+    ctx.secrets = ctx.secrets.with_gateway_key(new_key)
     try:
         secret_adapter.ensure(ctx, by_key[f"secret:{GATEWAY_KEY_SECRET}"])
     except Exception as err:

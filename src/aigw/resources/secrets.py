@@ -12,15 +12,15 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
-from aigw.config.load import Secret
 from aigw.errors import AzureError
 from aigw.model import Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base
+from aigw.secrets import Secret
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
-    secret = ctx.secrets.get(res.managed["source"])
+    secret = ctx.secrets.named(res.managed["source"])
     return secret.reveal() if secret is not None else None
 
 
