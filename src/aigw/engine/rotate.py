@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aigw import redact
+from aigw import clients, redact
 from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
@@ -89,7 +89,7 @@ def where_to_update(env: str, key_env: str) -> list[str]:
         f"GitHub: environment '{env}' secret AIGW_GATEWAY_KEY "
         f"(gh secret set AIGW_GATEWAY_KEY --env {env}); a deploy with the old value "
         "writes the old key back",
-        f"coding clients: aigw client-config --env {env} --client roo|qoder|continue|codex",
+        f"coding clients: aigw client-config --env {env} --client {clients.choices()}",
     ]
 
 
