@@ -25,6 +25,7 @@ from pydantic import (
 
 from aigw.config.naming import Names, NamingError, derive_names
 from aigw.config.regions import REGIONS
+from aigw.owned import OWNERSHIP_TAGS, ownership_tags, tag_list
 from aigw.secrets import AZURE_OPENAI_KEY_ENV, GATEWAY_KEY_ENV
 
 _API_VERSION_RE = re.compile(r"(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)")
@@ -267,8 +268,9 @@ class KeyVaultConfig(StrictModel):
     )
 
 
-# aigw's own tags; tag names are case-insensitive on Azure, so none may be set again in any case.
-OWN_TAGS = ("managed-by", "aigw-env", "aigw-project")
+# aigw's own tags (aigw.owned); tag names are case-insensitive on Azure, so none may be set
+# again in any case.
+OWN_TAGS = OWNERSHIP_TAGS
 # "Tag names can't contain these characters: <, >, %, &, \, ?, /" and the prefixes microsoft,
 # azure and windows are reserved: learn.microsoft.com/azure/azure-resource-manager/management/
 # tag-resources#limitations. Names are case-insensitive there too (same page).
@@ -394,15 +396,7 @@ class EnvConfig(StrictModel):
     def all_tags(self) -> dict[str, str]:
         """The YAML's tags plus aigw's ownership tags (which win) and aigw-tags, the list of
         the YAML's tag names (how a later plan knows which tags aigw set: see aigw.owned)."""
-        from aigw.owned import tag_list
-
-        return {
-            **self.tags,
-            "managed-by": "aigw",
-            "aigw-env": self.env,
-            "aigw-project": self.project,
-            **tag_list(self.tags),
-        }
+        return {**self.tags, **ownership_tags(self.env, self.project), **tag_list(self.tags)}
 
     @property
     def embeddings_api_version(self) -> str | None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 
 from aigw.errors import GatewayError
+from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import LiteLLMEnv
 from aigw.redact import redact
 
-LIVENESS_PATH = "/health/liveliness"
 LOG_TAIL_LINES = 30
 
 # Options start_gateway sets itself; any copy of them in the caller's args is dropped.

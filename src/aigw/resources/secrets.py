@@ -14,6 +14,7 @@ from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.errors import AzureError
 from aigw.model import Kind, Observed, Resource
+from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import registered
 from aigw.resources.base import Base
 from aigw.secrets import Secret
@@ -100,7 +101,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     # would be sent again blindly. apply retries the whole of ensure instead, which reads the
     # value first and writes only if it still differs.
     written = client.set_secret(
-        res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
+        res.name, wanted, content_type="text/plain", tags={MANAGED_BY: MANAGER}, retry_total=0
     )
     return {"changed": True, "version": written.properties.version}
 
