@@ -18,6 +18,7 @@ from aigw import clients
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, GatewayError, UserError
+from aigw.model import Key
 from aigw.output.formats import OutputFormat
 
 
@@ -95,7 +96,7 @@ def _deployed_url(env: str, env_dir: Path | None, cloud: str, subscription: str 
 
     session = _open(env, env_dir, cloud, subscription)
     try:
-        res = session.desired.by_key()["container_app"]
+        res = session.desired.by_key()[Key.container_app]
         obs = adapter(res.kind).observe(session.ctx, res)
     finally:
         session.close()

@@ -9,6 +9,7 @@ import typer
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, UserError
+from aigw.model import Key
 from aigw.output.formats import OutputFormat
 from aigw.secrets import GATEWAY_KEY
 
@@ -238,7 +239,7 @@ def destroy(
             shared.confirm(ui, question, yes, typed=env if protected else None)
             result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
             apply_mod.raise_on_failure(result)
-    kept = session.ctx.outputs.get("resource_group", {}).get("kept")
+    kept = session.ctx.outputs.get(Key.resource_group, {}).get("kept")
     if kept:  # something foreign appeared in the group after the plan was read
         ui.warn(kept)
     data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}

@@ -20,6 +20,7 @@ from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
+from aigw.model import Key
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
     ctx = session.ctx
     by_key = session.desired.by_key()
     found = {}
-    for key in ("key_vault", "container_app"):
+    for key in (Key.key_vault, Key.container_app):
         res = by_key[key]
         try:
             obs = adapter(res.kind).observe(ctx, res)
@@ -116,9 +117,9 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
             )
         ctx.set_outputs(key, obs.outputs)
         found[key] = res
-        if key == "container_app":
+        if key == Key.container_app:
             _refuse_drift(session, res, obs)
-    return found["key_vault"], found["container_app"]
+    return found[Key.key_vault], found[Key.container_app]
 
 
 def _refuse_drift(session: Session, res: Any, obs: Any) -> None:
@@ -243,8 +244,8 @@ def rotate_gateway_key(
     t0 = time.perf_counter()
     _observe_targets(session)
     ctx = session.ctx
-    vault_uri = ctx.output("key_vault", "vault_uri")
-    fqdn = ctx.outputs.get("container_app", {}).get("fqdn")
+    vault_uri = ctx.output(Key.key_vault, "vault_uri")
+    fqdn = ctx.outputs.get(Key.container_app, {}).get("fqdn")
     rotation.gateway_url = gateway_url(fqdn, local=session.target.local)
     old_value, rotation.old_version = _current(session, vault_uri)
     if old_value is None:
@@ -276,8 +277,8 @@ def rotate_gateway_key(
             {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
         )
         out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
-            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
-            key="container_app",
+            lambda: app_adapter.ensure(ctx, by_key[Key.container_app]),
+            key=Key.container_app,
             what=f"update container_app {names.container_app}",
         )
     except Exception as err:

@@ -12,7 +12,7 @@ from aigw.config.model import EnvConfig
 from aigw.engine.desired import build_desired
 from aigw.engine.plan import Plan, plan_deploy, plan_destroy
 from aigw.errors import UserError
-from aigw.model import Desired, Observed
+from aigw.model import Desired, Key, Observed
 from aigw.secrets import Secret, Secrets
 
 if TYPE_CHECKING:
@@ -143,17 +143,17 @@ def outputs(session: Session) -> dict[str, Any]:
     names = session.config.names()
     from aigw.gateway.url import gateway_url
 
-    fqdn = out.get("container_app", {}).get("fqdn")
+    fqdn = out.get(Key.container_app, {}).get("fqdn")
     return {
         # --cloud local: only a loopback URL, never a name to look up (None while provisioning)
         "gateway_url": gateway_url(fqdn, local=session.target.local),
         "fqdn": fqdn,
         "resource_group": names.resource_group,
         "key_vault": names.key_vault,
-        "key_vault_uri": out.get("key_vault", {}).get("vault_uri"),
+        "key_vault_uri": out.get(Key.key_vault, {}).get("vault_uri"),
         "container_app": names.container_app,
-        "latest_revision": out.get("container_app", {}).get("latest_revision"),
-        "identity_client_id": out.get("identity", {}).get("client_id"),
+        "latest_revision": out.get(Key.container_app, {}).get("latest_revision"),
+        "identity_client_id": out.get(Key.identity, {}).get("client_id"),
     }
 
 
@@ -226,7 +226,7 @@ def gateway_key_from_vault(session: Session) -> Secret | None:
     from aigw import redact
     from aigw.config.naming import GATEWAY_KEY_SECRET
 
-    vault_uri = session.ctx.outputs.get("key_vault", {}).get("vault_uri")
+    vault_uri = session.ctx.outputs.get(Key.key_vault, {}).get("vault_uri")
     if not vault_uri:
         return None
     value = session.ctx.clients.secrets(vault_uri).get_secret(GATEWAY_KEY_SECRET).value

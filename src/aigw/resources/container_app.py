@@ -11,7 +11,7 @@ from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.errors import AigwError
 from aigw.gateway.config import CONFIG_HASH_VAR
-from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Kind, Observed, Resource, resolve
+from aigw.model import ABSENT, CONFIG_VOLUME, CONTAINER_NAME, Key, Kind, Observed, Resource, resolve
 from aigw.resources import registered
 from aigw.resources.base import Base
 
@@ -208,7 +208,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     names a new version) Azure makes no new revision and running replicas keep the old value
     until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
     revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
-    before = dict(ctx.outputs.get("container_app") or {})
+    before = dict(ctx.outputs.get(Key.container_app) or {})
     m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     body = build_body(m, ctx.desired.volume_files)
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import log_analytics, registered
 from aigw.resources.base import Base
 
@@ -43,7 +43,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     m = ctx.managed(res)  # with tags others set kept
-    law = ctx.desired.by_key()["log_analytics"].name
+    law = ctx.desired.by_key()[Key.log_analytics].name
     body = {
         "location": m["location"],
         "tags": m["tags"],
@@ -51,7 +51,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
             "appLogsConfiguration": {
                 "destination": "log-analytics",
                 "logAnalyticsConfiguration": {
-                    "customerId": ctx.output("log_analytics", "customer_id"),
+                    "customerId": ctx.output(Key.log_analytics, "customer_id"),
                     "sharedKey": log_analytics.shared_key(ctx, law),
                 },
             },

@@ -13,7 +13,7 @@ from typing import Any
 from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.errors import AzureError
-from aigw.model import Kind, Observed, Resource
+from aigw.model import Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import registered
 from aigw.resources.base import Base
@@ -48,7 +48,7 @@ def observe(
 ) -> Observed:
     """The secret's verdict. `vault_uri` defaults to what the vault's GET reported; `probe`
     reads at a predicted URI with no retries (the caller discards it unless it matches)."""
-    vault_uri = vault_uri or ctx.outputs.get("key_vault", {}).get("vault_uri")
+    vault_uri = vault_uri or ctx.outputs.get(Key.key_vault, {}).get("vault_uri")
     wanted = _value(ctx, res)
     if not vault_uri:
         return Observed(exists=False)
@@ -74,7 +74,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     wanted = _value(ctx, res)
     if wanted is None:
         raise AzureError(f"no value for Key Vault secret {res.name}")
-    vault_uri = ctx.output("key_vault", "vault_uri")
+    vault_uri = ctx.output(Key.key_vault, "vault_uri")
     deadline = time.monotonic() + ctx.role_wait_timeout
     delay = 1.0
     while True:
