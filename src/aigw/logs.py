@@ -1,37 +1,21 @@
 """--debug logging: azure-core's HTTP trace and aigw's own logs on stderr, every line redacted.
 
 azure-core already hides the Authorization header in most places; on top of that every line
-goes through aigw.redact (the secret values aigw knows) and masks for bearer tokens and the
-JSON fields that carry keys or secret values (Key Vault secret bodies, the Log Analytics shared
-key in the environment's body).
+goes through `aigw.redact.redact(..., http=True)`: the secret values aigw knows, bearer tokens,
+Authorization headers and the JSON fields that carry keys or secret values.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 
 from aigw.redact import redact
 
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
-_SECRET_FIELDS = re.compile(
-    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|password|secret|key)"'
-    r'\s*:\s*)"(?:[^"\\]|\\.)*"'
-)
-_AUTH_HEADER = re.compile(r"(?i)('authorization'\s*:\s*)'[^']*'")
-
-
-def redact_http(text: str) -> str:
-    text = redact(text)
-    text = _BEARER.sub(r"\1***", text)
-    text = _AUTH_HEADER.sub(r"\1'***'", text)
-    return _SECRET_FIELDS.sub(r'\1"***"', text)
-
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_http(record.getMessage())
+        record.msg = redact(record.getMessage(), http=True)
         record.args = None
         return True
 

@@ -136,3 +136,15 @@ def resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
     if isinstance(value, list):
         return [resolve(v, outputs) for v in value]
     return value
+
+
+class Key:
+    """The keys (`Resource.key`, `Desired.by_key()`, `Ctx.outputs`) of the resources there is
+    one of per environment: their kind's value (engine/desired.py builds them)."""
+
+    resource_group = Kind.resource_group.value
+    log_analytics = Kind.log_analytics.value
+    identity = Kind.identity.value
+    key_vault = Kind.key_vault.value
+    container_env = Kind.container_env.value
+    container_app = Kind.container_app.value

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-OWNERSHIP_TAGS = ("managed-by", "aigw-env", "aigw-project")
+# aigw's ownership tags, defined here only (the local cloud keeps its own copy: it imports
+# nothing of aigw).
+MANAGED_BY = "managed-by"
+MANAGER = "aigw"  # the value of managed-by
+ENV_TAG = "aigw-env"
+PROJECT_TAG = "aigw-project"
+OWNERSHIP_TAGS = (MANAGED_BY, ENV_TAG, PROJECT_TAG)
 # Which of a resource's tags aigw set from the YAML: their names, in this tag, joined by "/"
 # (a character Azure refuses in tag names). A tag removed from the YAML is still listed on the
 # resource, so the next plan knows to remove it; tags others added are never listed, so never
@@ -13,6 +19,10 @@ OWNERSHIP_TAGS = ("managed-by", "aigw-env", "aigw-project")
 # https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations)
 TAG_LIST = "aigw-tags"
 TAG_LIST_SEP = "/"
+
+
+def ownership_tags(env: str, project: str) -> dict[str, str]:
+    return {MANAGED_BY: MANAGER, ENV_TAG: env, PROJECT_TAG: project}
 
 
 def tag_list(yaml_tags: Mapping[str, str]) -> dict[str, str]:

@@ -7,17 +7,26 @@ import os
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-from aigw.clients.settings import CLIENTS, api_base, render_client
+from aigw import clients
+from aigw.clients import render_client
+from aigw.clients.base import api_base
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig, ModelKind
 from helpers import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 URL = "https://pvc-dev-aigateway-ca-san.example.southafricanorth.azurecontainerapps.io"
+# How each client format is parsed: a client registering a new format needs its parser here.
+PARSE: dict[str, Callable[[str], Any]] = {
+    "yaml": yaml.safe_load,
+    "toml": tomllib.loads,
+    "json": json.loads,
+}
 
 # Runs the real CLI with the gateway commands registered (cli.py registers them once merged;
 # register() is idempotent).
@@ -144,7 +153,7 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("client", clients.names())
 def test_cli_client_config_with_url_never_prints_the_key(
     client: str, canary_env: dict[str, str]
 ) -> None:
@@ -152,19 +161,14 @@ def test_cli_client_config_with_url_never_prints_the_key(
     r = _run("client-config", "--env", "dev", "--client", client, "--url", URL, env=env)
     assert r.returncode == 0, r.stderr
     assert GATEWAY_KEY_CANARY not in r.stdout + r.stderr
-    parse: dict[str, Any] = {
-        "continue": yaml.safe_load,
-        "codex": tomllib.loads,
-        "roo": json.loads,
-        "qoder": json.loads,
-    }
-    assert parse[client](r.stdout)  # stdout is exactly the client's file
+    parse = PARSE[next(c.format for c in clients.all_clients() if c.name == client)]
+    assert parse(r.stdout)  # stdout is exactly the client's file
     assert URL + "/v1" in r.stdout
     j = _run("client-config", "-e", "dev", "-c", client, "--url", URL, "-o", "json", env=env)
     assert j.returncode == 0, j.stderr
     data = json.loads(j.stdout)
     assert data["client"] == client and data["gateway_url"] == URL
-    assert parse[client](data["text"])
+    assert parse(data["text"])
     assert GATEWAY_KEY_CANARY not in j.stdout + j.stderr
 
 
@@ -182,7 +186,7 @@ def test_help_imports_no_azure_sdk() -> None:
         "from typer.testing import CliRunner; r = CliRunner().invoke(app, ['--help']); "
         "assert 'rotate-key' in r.output and 'client-config' in r.output, r.output; "
         "bad = [m for m in sys.modules if m.startswith(('azure', 'aigw.azure', "
-        "'aigw.gateway.serve', 'aigw.engine.rotate', 'aigw.clients.settings'))]; "
+        "'aigw.gateway', 'aigw.engine.rotate'))]; "
         "assert not bad, bad"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
@@ -190,3 +194,19 @@ def test_help_imports_no_azure_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_every_client_is_registered_once_and_listed_everywhere(cfg: EnvConfig) -> None:
+    names = clients.names()
+    assert len(names) == len(set(names)) and {"codex", "continue", "qoder", "roo"} <= set(names)
+    for c in clients.all_clients():
+        out = render_client(c.name, cfg, URL)
+        assert out.client == c.name and out.format == c.format
+        assert PARSE[c.format](out.text)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    row = clients.choices("\\|")  # the README's table escapes the pipes
+    assert f"`aigw client-config --env E --client {row} [--url U]`" in readme
+    for c in clients.all_clients():
+        assert c.title in readme.split("\n\n", 3)[1], f"README's intro names {c.title}"
+    r = _run("client-config", "--help", env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert all(n in r.stdout for n in names), r.stdout

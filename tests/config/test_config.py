@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aigw.config.load import load_env, merge, read_secret
+from aigw.config.load import load_env, merge
 from aigw.config.model import EnvConfig, ModelKind
 from aigw.errors import ConfigError, MissingSecretError, UserError
+from aigw.secrets import read_secret
 from helpers import ENV_DIR, FIXTURES
 
 BAD = sorted((FIXTURES / "bad_env").glob("*.yaml"))

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from aigw.azure.session import Target
-from aigw.config.load import Secret, load_env
+from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.engine.apply import ApplyResult
 from aigw.engine.plan import Plan
+from aigw.secrets import Secret, Secrets
 from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.journal import JournalEntry
@@ -50,11 +51,11 @@ class Stack:
         )
         return cfg.with_endpoint(self.aoai.url)
 
-    def secrets(self) -> dict[str, Secret | None]:
-        return {
-            "gateway_key": Secret("AIGW_GATEWAY_KEY", self.gateway_key),
-            "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", self.aoai_key),
-        }
+    def secrets(self) -> Secrets:
+        return Secrets(
+            gateway_key=Secret("AIGW_GATEWAY_KEY", self.gateway_key),
+            azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", self.aoai_key),
+        )
 
     def session(
         self, env: str = "dev", *, config: EnvConfig | None = None, principal: str | None = None

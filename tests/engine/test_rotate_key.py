@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from aigw.config.load import Secret
 from aigw.engine import rotate
 from aigw.errors import AigwError, UserError
 from aigw.gateway import smoke
+from aigw.secrets import Secret
 from helpers import GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack

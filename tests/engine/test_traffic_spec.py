@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import spec_check
-from aigw.config.load import Secret
 from aigw.engine import rotate, workflow
+from aigw.secrets import Secret
 from aigw_localcloud.capture import ENV_VAR
 
 from .harness import close_stack, copy_envs, make_stack

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from aigw.errors import GatewayError
-from aigw.gateway.process import log_tail, redact, start_gateway, strip_options
+from aigw.gateway.process import log_tail, start_gateway, strip_options
+from aigw.redact import redact
 from gateway_fixtures import litellm_env_for_tests
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aigw.config.load import Secret, load_env
+from aigw.config.load import load_env
 from aigw.gateway import serve, smoke
 from aigw.gateway.config import GATEWAY_KEY_VAR
+from aigw.secrets import Secret, Secrets
 from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
@@ -154,10 +155,10 @@ def test_gateway_without_master_key_fails_closed(tmp_path: Path) -> None:
         cfg = cfg.with_endpoint(aoai.url)
         environ = serve.gateway_environ(
             cfg,
-            {
-                "gateway_key": Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY_CANARY),
-                "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY_CANARY),
-            },
+            Secrets(
+                gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY_CANARY),
+                azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY_CANARY),
+            ),
         )
         del environ[GATEWAY_KEY_VAR]
         served = serve.start(cfg, environ, port=0, workdir=tmp_path / "gw")

@@ -10,6 +10,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from aigw.output import github
+from aigw.redact import redact
+from aigw.secrets import SECRET_ENV_VARS
 
 CANARY = "canary-Zq7|x:y,%0A\nsecond-line-9f3"
 
@@ -173,14 +175,14 @@ def test_append_step_summary_unwritable(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_redact_basics() -> None:
-    assert github.redact("key=abc123 again abc123", ["abc123", ""]) == "key=*** again ***"
-    assert github.redact("nothing here", []) == "nothing here"
+    assert redact("key=abc123 again abc123", ["abc123", ""]) == "key=*** again ***"
+    assert redact("nothing here", []) == "nothing here"
     # The longer secret wins when one contains the other.
-    assert github.redact("sk-abcdef", ["abc", "sk-abcdef"]) == "***"
+    assert redact("sk-abcdef", ["abc", "sk-abcdef"]) == "***"
 
 
 def test_redact_multiline_secret_line_by_line() -> None:
-    assert github.redact("first: line-one\nthen line-two", ["line-one\nline-two"]) == (
+    assert redact("first: line-one\nthen line-two", ["line-one\nline-two"]) == (
         "first: ***\nthen ***"
     )
 
@@ -188,7 +190,7 @@ def test_redact_multiline_secret_line_by_line() -> None:
 def test_canary_never_reaches_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    for name in github.SECRET_ENV_VARS:
+    for name in SECRET_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     table = github.markdown_table(
         ["Setting", "Value"], [["gateway key", CANARY], ["header", f"Bearer {CANARY}"]]
@@ -207,17 +209,17 @@ def test_secret_env_vars_redacted_without_being_passed(
 ) -> None:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    for index, name in enumerate(github.SECRET_ENV_VARS):
+    for index, name in enumerate(SECRET_ENV_VARS):
         monkeypatch.setenv(name, f"canary-env-{index}-7c1e")
-    text = " ".join(f"canary-env-{i}-7c1e" for i in range(len(github.SECRET_ENV_VARS)))
+    text = " ".join(f"canary-env-{i}-7c1e" for i in range(len(SECRET_ENV_VARS)))
     assert github.append_step_summary(text)
     written = summary.read_text(encoding="utf-8")
     assert "canary" not in written
-    assert written.count("***") == len(github.SECRET_ENV_VARS)
+    assert written.count("***") == len(SECRET_ENV_VARS)
 
 
 @given(st.text(min_size=1, max_size=30).filter(lambda s: s.strip()), st.text(max_size=40))
 def test_redact_removes_any_secret(secret: str, noise: str) -> None:
     assume("*" not in secret)
-    out = github.redact(f"{noise}{secret}{noise}", [secret])
+    out = redact(f"{noise}{secret}{noise}", [secret])
     assert secret not in out

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from aigw.config.load import Secret, load_env
+from aigw.config.load import load_env
 from aigw.engine import workflow
 from aigw.engine.apply import raise_on_failure
+from aigw.secrets import Secret, Secrets
 from aigw_localcloud.journal import is_write
 
 GATEWAY_KEY = os.environ["AIGW_GATEWAY_KEY"]
@@ -48,10 +49,10 @@ def main() -> int:
     target = workflow.local_target(Path(state_dir))
     target.polling_interval = 0.05
     target.retry_options = {"retry_backoff_factor": 0.02, "retry_backoff_max": 1}
-    secrets: dict[str, Secret | None] = {
-        "gateway_key": Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY),
-        "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY),
-    }
+    secrets = Secrets(
+        gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY),
+        azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY),
+    )
     session = workflow.open_session(config, target, secrets=secrets, role_wait_timeout=20)
     session.ctx.retry_base, session.ctx.retry_cap, session.ctx.poll_interval = 0.05, 0.5, 0.05
     plan = workflow.make_plan(session, destroy=mode == "destroy")

@@ -47,11 +47,10 @@ def test_weak_gateway_key_is_refused_before_any_azure_call(key: str, tmp_path: P
 
 def test_every_secret_is_redacted_whatever_its_length() -> None:
     from aigw import redact
-    from aigw.gateway import process as gateway_process
 
+    assert "x9w" not in redact.redact("log: x9w", ["x9w"])
     redact.register("q7z")
     assert "q7z" not in redact.redact("key=q7z;")
-    assert "q7z" not in gateway_process.redact("log: q7z", ["q7z"])
 
 
 # ----------------------------------------------------------------- S5: plain http smoke tests

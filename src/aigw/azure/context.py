@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
-from aigw.config.load import Secret
 from aigw.model import Desired, Resource
+from aigw.secrets import Secret, Secrets
 
 T = TypeVar("T")
 
@@ -18,7 +18,7 @@ T = TypeVar("T")
 class Ctx:
     clients: Clients
     desired: Desired
-    secrets: dict[str, Secret | None]  # "gateway_key" / "azure_openai_key"; None: not given
+    secrets: Secrets
     report: Callable[[str, str], None] = lambda key, message: None  # (resource key, message)
     role_wait_timeout: float = 600.0
     poll_interval: float = 2.0
@@ -27,7 +27,8 @@ class Ctx:
     retry_cap: float = 15.0
     retry_timeout: float = 300.0
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Secret values this run replaced ("gateway_key"...), in memory only: proof the old is refused
+    # Secret values this run replaced, by `aigw.secrets.SecretName`, in memory only: proof the
+    # old is refused
     replaced: dict[str, Secret] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

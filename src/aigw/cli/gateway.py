@@ -9,33 +9,43 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from aigw import clients
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, GatewayError, UserError
+from aigw.model import Key
 from aigw.output.formats import OutputFormat
-
-
-class Client(StrEnum):
-    roo = "roo"
-    qoder = "qoder"
-    continue_ = "continue"
-    codex = "codex"
 
 
 def _open(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> Any:
     return shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
 
 
+def _known_client(value: str) -> str:
+    if value not in clients.names():
+        raise typer.BadParameter(
+            f"{value!r} is not a coding client aigw knows: {clients.choices(', ')}"
+        )
+    return value
+
+
 def client_config(
     env: EnvOpt,
     client: Annotated[
-        Client, typer.Option("--client", "-c", help="roo, qoder, continue or codex.")
+        str,
+        typer.Option(
+            "--client",
+            "-c",
+            callback=_known_client,
+            metavar=f"[{clients.choices()}]",
+            autocompletion=clients.names,
+            help=", ".join(f"{c.name} ({c.title})" for c in clients.all_clients()) + ".",
+        ),
     ],
     env_dir: EnvDirOpt = None,
     output: OutputOpt = OutputFormat.text,
@@ -47,7 +57,6 @@ def client_config(
     ] = None,
 ) -> None:
     """Print the settings a coding client needs to use the gateway (the key by name only)."""
-    from aigw.clients.settings import render_client
     from aigw.config.load import load_env
 
     ui = shared.ui(output)
@@ -58,7 +67,7 @@ def client_config(
         source = f"container app of {env} ({cloud})"
     elif not url.startswith(("https://", "http://")):
         raise UserError(f"--url {url!r} must start with https:// (or http:// for aigw serve)")
-    rendered = render_client(client.value, cfg, url)
+    rendered = clients.render_client(client, cfg, url)
     data = {"env": env, "gateway_url": url, "url_from": source, **rendered.to_json()}
     notes = list(rendered.notes)
     if cloud == "local":  # the local gateway's certificate comes from the local cloud's CA
@@ -74,7 +83,7 @@ def client_config(
     def text(console: Any) -> None:
         sys.stdout.write(rendered.text)
         sys.stdout.flush()
-        ui.info(f"# {client.value}: {rendered.path}")
+        ui.info(f"# {client}: {rendered.path}")
         for note in notes:
             ui.info(f"# {note}")
 
@@ -87,7 +96,7 @@ def _deployed_url(env: str, env_dir: Path | None, cloud: str, subscription: str 
 
     session = _open(env, env_dir, cloud, subscription)
     try:
-        res = session.desired.by_key()["container_app"]
+        res = session.desired.by_key()[Key.container_app]
         obs = adapter(res.kind).observe(session.ctx, res)
     finally:
         session.close()
@@ -142,11 +151,9 @@ def serve(
             "startup_s": round(served.startup_s, 2),
             "log": str(served.gateway.log_path),
         }
-        hint = (
-            f"aigw client-config --env {env} --client codex|continue|roo|qoder --url {served.url}"
-        )
+        hint = f"aigw client-config --env {env} --client {clients.choices()} --url {served.url}"
         if check:
-            key = secrets["gateway_key"]
+            key = secrets.gateway_key
             checks = serve_mod.check(served, cfg, key.reveal() if key else None)
             rows = [c.to_json() for c in checks]
             ok = all(r["ok"] for r in rows)
@@ -195,9 +202,9 @@ def rotate_key(
     ] = 300.0,
 ) -> None:
     """New gateway key in Key Vault, revision restarted, new key proven, old key refused."""
-    from aigw.config.load import Secret
     from aigw.engine import rotate
     from aigw.output import report
+    from aigw.secrets import Secret
 
     ui = shared.ui(output)
     if new_key_env:

@@ -9,7 +9,9 @@ import typer
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, UserError
+from aigw.model import Key
 from aigw.output.formats import OutputFormat
+from aigw.secrets import GATEWAY_KEY
 
 if TYPE_CHECKING:
     from aigw.output.ui import UI
@@ -31,7 +33,7 @@ def plan(
 
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
-    if any(v is None for v in session.ctx.secrets.values()):
+    if not session.ctx.secrets.complete:
         ui.info("note: a key's environment variable is not set: Key Vault values not compared")
     the_plan = shared.read_plan(ui, session)
     ui.result(the_plan.to_json(), lambda c: report.print_plan(c, the_plan))
@@ -101,10 +103,10 @@ def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]
     url = outputs.get("gateway_url")
     if not url:
         raise AigwError("the container app reports no FQDN: cannot smoke-test the gateway")
-    key = session.ctx.secrets.get("gateway_key")
+    key = session.ctx.secrets.gateway_key
     verify = smoke.verify_for(session.target)
     checks: list[smoke.Check] = []
-    old = session.ctx.replaced.get("gateway_key")  # this deploy changed the key
+    old = session.ctx.replaced.get(GATEWAY_KEY)  # this deploy changed the key
     if key and old:
         from aigw.engine.rotate import wait_for_switch
 
@@ -149,10 +151,11 @@ def smoke_test(
 ) -> None:
     """Prove the live gateway works: auth on, models answer. Exit 1 on any failure."""
     from aigw.cli import arg_checks
-    from aigw.config.load import Secret, load_env, read_secret
+    from aigw.config.load import load_env
     from aigw.engine import workflow
     from aigw.gateway import smoke
     from aigw.output import report
+    from aigw.secrets import Secret, read_secret
 
     if url is not None:
         url = arg_checks.gateway_url(url)  # no key in clear text (issue 17 S5)
@@ -167,7 +170,7 @@ def smoke_test(
     if key_env:
         key = read_secret(key_env, what="the gateway key")
     else:
-        key = workflow.read_secrets(cfg, required=False)["gateway_key"]
+        key = workflow.read_secrets(cfg, required=False).gateway_key
     verify: Any = True
     if url is None or key is None:
         session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
@@ -183,7 +186,7 @@ def smoke_test(
                     hint=f"run aigw deploy --env {env}",
                 )
         if key is None:
-            key = session.ctx.secrets.get("gateway_key") or workflow.gateway_key_from_vault(session)
+            key = session.ctx.secrets.gateway_key or workflow.gateway_key_from_vault(session)
     checks = smoke.run_smoke(
         url,
         key.reveal() if key else None,
@@ -236,7 +239,7 @@ def destroy(
             shared.confirm(ui, question, yes, typed=env if protected else None)
             result = shared.apply_with_view(ui, session, the_plan, f"destroying {env}")
             apply_mod.raise_on_failure(result)
-    kept = session.ctx.outputs.get("resource_group", {}).get("kept")
+    kept = session.ctx.outputs.get(Key.resource_group, {}).get("kept")
     if kept:  # something foreign appeared in the group after the plan was read
         ui.warn(kept)
     data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}

@@ -13,9 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from aigw import redact
-from aigw.config.model import SCAFFOLD_FALLBACK_ENV, EnvConfig
-from aigw.errors import ConfigError, MissingSecretError, UserError
+from aigw.config.model import EnvConfig
+from aigw.errors import ConfigError, UserError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_EXTENDS_DEPTH = 5
@@ -427,36 +426,3 @@ def _origin_in_file(
             ):
                 return file, ("models", j, *loc[2:])
     return file, loc
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret value that never shows itself in repr, str or logs."""
-
-    source: str
-    _value: str
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret(from ${self.source})"
-
-    __str__ = __repr__
-
-
-def read_secret(var: str, environ: Mapping[str, str] | None = None, *, what: str) -> Secret:
-    """The secret from `var` (or the scaffold's fallback variable). Raises MissingSecretError."""
-    env = os.environ if environ is None else environ
-    names = [var]
-    if var in SCAFFOLD_FALLBACK_ENV:
-        names.append(SCAFFOLD_FALLBACK_ENV[var])
-    for name in names:
-        value = env.get(name, "")
-        if value.strip():
-            redact.register(value.strip())
-            return Secret(name, value.strip())
-    raise MissingSecretError(
-        f"{what} is not set: environment variable {' or '.join('$' + n for n in names)} is empty",
-        hint=f"export {var}=... (the YAML names the variable, never the value)",
-    )

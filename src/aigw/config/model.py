@@ -25,14 +25,8 @@ from pydantic import (
 
 from aigw.config.naming import Names, NamingError, derive_names
 from aigw.config.regions import REGIONS
-
-DEFAULT_GATEWAY_KEY_ENV = "AIGW_GATEWAY_KEY"
-DEFAULT_AZURE_OPENAI_KEY_ENV = "AIGW_AZURE_OPENAI_API_KEY"
-# The scaffold's CI secrets, accepted as fallbacks so existing pipelines keep working.
-SCAFFOLD_FALLBACK_ENV = {
-    DEFAULT_GATEWAY_KEY_ENV: "TF_VAR_gateway_key",
-    DEFAULT_AZURE_OPENAI_KEY_ENV: "TF_VAR_azure_openai_api_key",
-}
+from aigw.owned import OWNERSHIP_TAGS, ownership_tags, tag_list
+from aigw.secrets import AZURE_OPENAI_KEY_ENV, GATEWAY_KEY_ENV
 
 _API_VERSION_RE = re.compile(r"(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1)")
 _IMAGE_RE = re.compile(
@@ -177,7 +171,7 @@ class ModelConfig(StrictModel):
 class AzureOpenAIConfig(StrictModel):
     endpoint: HttpsEndpoint = Field(description="Bare Azure OpenAI endpoint (https, no path).")
     api_key_env: EnvVarName = Field(
-        default=DEFAULT_AZURE_OPENAI_KEY_ENV,
+        default=AZURE_OPENAI_KEY_ENV,
         description="Environment variable holding the Azure OpenAI key (never the key itself).",
     )
 
@@ -212,7 +206,7 @@ class GatewayConfig(StrictModel):
     max_replicas: Int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
     workers: Int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
     key_env: EnvVarName = Field(
-        default=DEFAULT_GATEWAY_KEY_ENV,
+        default=GATEWAY_KEY_ENV,
         description="Environment variable holding the gateway key (never the key itself).",
     )
     allowed_ips: list[Ipv4Cidr] = Field(
@@ -274,8 +268,9 @@ class KeyVaultConfig(StrictModel):
     )
 
 
-# aigw's own tags; tag names are case-insensitive on Azure, so none may be set again in any case.
-OWN_TAGS = ("managed-by", "aigw-env", "aigw-project")
+# aigw's own tags (aigw.owned); tag names are case-insensitive on Azure, so none may be set
+# again in any case.
+OWN_TAGS = OWNERSHIP_TAGS
 # "Tag names can't contain these characters: <, >, %, &, \, ?, /" and the prefixes microsoft,
 # azure and windows are reserved: learn.microsoft.com/azure/azure-resource-manager/management/
 # tag-resources#limitations. Names are case-insensitive there too (same page).
@@ -401,15 +396,7 @@ class EnvConfig(StrictModel):
     def all_tags(self) -> dict[str, str]:
         """The YAML's tags plus aigw's ownership tags (which win) and aigw-tags, the list of
         the YAML's tag names (how a later plan knows which tags aigw set: see aigw.owned)."""
-        from aigw.owned import tag_list
-
-        return {
-            **self.tags,
-            "managed-by": "aigw",
-            "aigw-env": self.env,
-            "aigw-project": self.project,
-            **tag_list(self.tags),
-        }
+        return {**self.tags, **ownership_tags(self.env, self.project), **tag_list(self.tags)}
 
     @property
     def embeddings_api_version(self) -> str | None:

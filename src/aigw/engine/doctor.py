@@ -14,6 +14,7 @@ import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from aigw.engine.findings import Finding
+from aigw.model import Key
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -84,7 +85,7 @@ def role_rights(session: Session, principal: str) -> Finding:
     from aigw.azure.errors import error_code
 
     ctx = session.ctx
-    vault = session.desired.by_key()["key_vault"]
+    vault = session.desired.by_key()[Key.key_vault]
     scope = f"/subscriptions/{ctx.sub}/resourceGroups/{ctx.rg}/providers/Microsoft.KeyVault/vaults/{vault.name}"  # noqa: E501
     auth = ctx.clients.authorization()
     try:
@@ -175,7 +176,7 @@ def _quota_unless_refused(
         return Finding("environment quota", True, "not checked: the location is refused")
     if app is not None and app.fields.get("registrationState") != "Registered":
         return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
-    env = session.desired.by_key()["container_env"]
+    env = session.desired.by_key()[Key.container_env]
     return environment_quota(session, container_env.observe(session.ctx, env).exists)
 
 
@@ -198,7 +199,7 @@ def run(session: Session) -> list[Finding]:
                 detail += " (deploy registers it: Contributor may)"
             findings.append(Finding("provider", True, detail))
     findings.append(role_rights(session, principal))
-    vault = desired.by_key()["key_vault"]
+    vault = desired.by_key()[Key.key_vault]
     obs = key_vault.observe(session.ctx, vault)
     observed[vault.key] = obs
     problems = preflight.problems(desired, observed)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aigw import redact
-from aigw.config.load import Secret
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError
+from aigw.model import Key
+from aigw.secrets import Secret
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -51,7 +52,7 @@ def read_gateway_key(session: Session) -> StoredKey:
     from aigw.resources import adapter
 
     env = session.config.env
-    res = session.desired.by_key()["key_vault"]
+    res = session.desired.by_key()[Key.key_vault]
     try:
         vault = adapter(res.kind).observe(session.ctx, res)
     except Exception as err:

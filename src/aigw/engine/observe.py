@@ -10,7 +10,7 @@ from azure.core.exceptions import AzureError as AzureSDKError
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.errors import AzureError
-from aigw.model import Observed, Resource
+from aigw.model import Key, Observed, Resource
 from aigw.owned import other_tags
 from aigw.resources import adapter
 
@@ -75,7 +75,7 @@ def observe_all(
         (r for r in ctx.desired.resources if not adapter(r.kind).inside_vault),
         key=lambda r: r.key not in needed,
     )
-    vault = ctx.desired.by_key().get("key_vault")
+    vault = ctx.desired.by_key().get(Key.key_vault)
     guess = ctx.clients.target.predicted_vault_uri(vault.name) if vault and second else None
     observed: dict[str, Observed] = {}
     # Guesses run apart: a guess nobody needs (the vault is elsewhere) is not waited for.
@@ -91,7 +91,7 @@ def observe_all(
                     observed[dep] = futures[dep].result()
                     if observed[dep].exists and observed[dep].outputs:
                         ctx.set_outputs(dep, observed[dep].outputs)
-            actual = ctx.outputs.get("key_vault", {}).get("vault_uri")
+            actual = ctx.outputs.get(Key.key_vault, {}).get("vault_uri")
             early = probes[res.key].result() if res.key in probes and actual == guess else None
             if early is not None:
                 observed[res.key] = early

@@ -23,7 +23,7 @@ from aigw.model import (
     Resource,
     resolve,
 )
-from aigw.owned import removed_tags
+from aigw.owned import ENV_TAG, MANAGED_BY, MANAGER, PROJECT_TAG, removed_tags
 from aigw.resources import adapter
 
 REMOVED = "(removed)"  # the "after" of a tag the plan removes
@@ -183,15 +183,16 @@ def _ownership_problem(res: Resource, obs: Observed, env: str, project: str = ""
     if not res.owned or not obs.exists:
         return ""
     tags = obs.tags or {}
-    if tags.get("managed-by") != "aigw":
+    if tags.get(MANAGED_BY) != MANAGER:
         return (
-            "it exists without the tag managed-by=aigw, so aigw does not own it (choose other "
-            "names with name_prefix or key_vault.name_suffix, or tag it managed-by=aigw to adopt)"
+            f"it exists without the tag {MANAGED_BY}={MANAGER}, so aigw does not own it (choose "
+            "other names with name_prefix or key_vault.name_suffix, or tag it "
+            f"{MANAGED_BY}={MANAGER} to adopt)"
         )
-    if tags.get("aigw-env") != env:
-        return f"it belongs to aigw environment {tags.get('aigw-env')!r}, not {env!r}"
-    if project and tags.get("aigw-project") != project:
-        return f"it belongs to aigw project {tags.get('aigw-project')!r}, not {project!r}"
+    if tags.get(ENV_TAG) != env:
+        return f"it belongs to aigw environment {tags.get(ENV_TAG)!r}, not {env!r}"
+    if project and tags.get(PROJECT_TAG) != project:
+        return f"it belongs to aigw project {tags.get(PROJECT_TAG)!r}, not {project!r}"
     return ""
 
 
@@ -220,7 +221,7 @@ def plan_deploy(desired: Desired, observed: Mapping[str, Observed]) -> Plan:
     written: list[str] = []
     for res in _order(desired.resources):
         obs = observed.get(res.key, ABSENT)
-        change = _plan_one(res, obs, outputs, desired.env, desired.tags.get("aigw-project", ""))
+        change = _plan_one(res, obs, outputs, desired.env, desired.tags.get(PROJECT_TAG, ""))
         if adapter(res.kind).inside_vault and change.action in (Action.create, Action.update):
             written.append(res.name)
             outputs.pop(res.key, None)  # its version is new: known once written
@@ -320,7 +321,7 @@ def plan_destroy(
             continue
         if not obs.exists:
             continue
-        unsafe = _ownership_problem(res, obs, desired.env, desired.tags.get("aigw-project", ""))
+        unsafe = _ownership_problem(res, obs, desired.env, desired.tags.get(PROJECT_TAG, ""))
         if obs.foreign_contents:  # only a resource group's observe lists contents
             changes.append(
                 Change(

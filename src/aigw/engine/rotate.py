@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aigw import redact
-from aigw.config.load import Secret
+from aigw import clients, redact
 from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
+from aigw.model import Key
+from aigw.secrets import Secret
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -89,7 +90,7 @@ def where_to_update(env: str, key_env: str) -> list[str]:
         f"GitHub: environment '{env}' secret AIGW_GATEWAY_KEY "
         f"(gh secret set AIGW_GATEWAY_KEY --env {env}); a deploy with the old value "
         "writes the old key back",
-        f"coding clients: aigw client-config --env {env} --client roo|qoder|continue|codex",
+        f"coding clients: aigw client-config --env {env} --client {clients.choices()}",
     ]
 
 
@@ -101,7 +102,7 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
     ctx = session.ctx
     by_key = session.desired.by_key()
     found = {}
-    for key in ("key_vault", "container_app"):
+    for key in (Key.key_vault, Key.container_app):
         res = by_key[key]
         try:
             obs = adapter(res.kind).observe(ctx, res)
@@ -116,9 +117,9 @@ def _observe_targets(session: Session) -> tuple[Any, Any]:
             )
         ctx.set_outputs(key, obs.outputs)
         found[key] = res
-        if key == "container_app":
+        if key == Key.container_app:
             _refuse_drift(session, res, obs)
-    return found["key_vault"], found["container_app"]
+    return found[Key.key_vault], found[Key.container_app]
 
 
 def _refuse_drift(session: Session, res: Any, obs: Any) -> None:
@@ -243,12 +244,12 @@ def rotate_gateway_key(
     t0 = time.perf_counter()
     _observe_targets(session)
     ctx = session.ctx
-    vault_uri = ctx.output("key_vault", "vault_uri")
-    fqdn = ctx.outputs.get("container_app", {}).get("fqdn")
+    vault_uri = ctx.output(Key.key_vault, "vault_uri")
+    fqdn = ctx.outputs.get(Key.container_app, {}).get("fqdn")
     rotation.gateway_url = gateway_url(fqdn, local=session.target.local)
     old_value, rotation.old_version = _current(session, vault_uri)
     if old_value is None:
-        given = ctx.secrets.get("gateway_key")
+        given = ctx.secrets.gateway_key
         old_value = given.reveal() if given else None
     if old_value is not None and old_value == new_key.reveal():
         raise UserError("the new gateway key is the current one: nothing to rotate")
@@ -257,7 +258,7 @@ def rotate_gateway_key(
     by_key = session.desired.by_key()
     t1 = time.perf_counter()
     say(f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}")
-    ctx.secrets = {**ctx.secrets, "gateway_key": new_key}
+    ctx.secrets = ctx.secrets.with_gateway_key(new_key)
     try:
         secret_adapter.ensure(ctx, by_key[f"secret:{GATEWAY_KEY_SECRET}"])
     except Exception as err:
@@ -276,8 +277,8 @@ def rotate_gateway_key(
             {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
         )
         out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
-            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
-            key="container_app",
+            lambda: app_adapter.ensure(ctx, by_key[Key.container_app]),
+            key=Key.container_app,
             what=f"update container_app {names.container_app}",
         )
     except Exception as err:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aigw.config.load import Secret, read_secret
 from aigw.config.model import EnvConfig
 from aigw.engine.desired import build_desired
 from aigw.engine.plan import Plan, plan_deploy, plan_destroy
 from aigw.errors import UserError
-from aigw.model import Desired, Observed
+from aigw.model import Desired, Key, Observed
+from aigw.secrets import Secret, Secrets
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
@@ -61,21 +61,13 @@ def make_target(config: EnvConfig, *, cloud: str, subscription: str | None, debu
     return azure_target(subscription or config.subscription_id, debug_http=debug)
 
 
-def read_secrets(config: EnvConfig, *, required: bool) -> dict[str, Secret | None]:
-    """Both keys from their environment variables; when not required, missing ones are None
-    (plan in a pull request has no secrets: values are then not compared)."""
-    out: dict[str, Secret | None] = {}
-    for key, var, what in (
-        ("gateway_key", config.gateway.key_env, "the gateway key"),
-        ("azure_openai_key", config.azure_openai.api_key_env, "the Azure OpenAI key"),
-    ):
-        try:
-            out[key] = read_secret(var, what=what)
-        except UserError:
-            if required:
-                raise
-            out[key] = None
-    gateway_key = out["gateway_key"]
+def read_secrets(config: EnvConfig, *, required: bool) -> Secrets:
+    """Both keys from the environment variables the YAML names; when not required, missing
+    ones are None (plan in a pull request has no secrets: values are then not compared)."""
+    from aigw.secrets import read_secrets as read
+
+    out = read(config.gateway.key_env, config.azure_openai.api_key_env, required=required)
+    gateway_key = out.gateway_key
     if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
         from aigw.gateway.key_strength import check_gateway_key
 
@@ -98,7 +90,7 @@ def open_session(
     config: EnvConfig,
     target: Target,
     *,
-    secrets: dict[str, Secret | None],
+    secrets: Secrets,
     role_wait_timeout: float = 600.0,
 ) -> Session:
     from aigw.azure.context import Ctx
@@ -151,17 +143,17 @@ def outputs(session: Session) -> dict[str, Any]:
     names = session.config.names()
     from aigw.gateway.url import gateway_url
 
-    fqdn = out.get("container_app", {}).get("fqdn")
+    fqdn = out.get(Key.container_app, {}).get("fqdn")
     return {
         # --cloud local: only a loopback URL, never a name to look up (None while provisioning)
         "gateway_url": gateway_url(fqdn, local=session.target.local),
         "fqdn": fqdn,
         "resource_group": names.resource_group,
         "key_vault": names.key_vault,
-        "key_vault_uri": out.get("key_vault", {}).get("vault_uri"),
+        "key_vault_uri": out.get(Key.key_vault, {}).get("vault_uri"),
         "container_app": names.container_app,
-        "latest_revision": out.get("container_app", {}).get("latest_revision"),
-        "identity_client_id": out.get("identity", {}).get("client_id"),
+        "latest_revision": out.get(Key.container_app, {}).get("latest_revision"),
+        "identity_client_id": out.get(Key.identity, {}).get("client_id"),
     }
 
 
@@ -212,12 +204,12 @@ def not_running_unless_answering(
     return out
 
 
-def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> EnvConfig:
+def use_local_openai(config: EnvConfig, secrets: Secrets) -> EnvConfig:
     """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
     give it this environment's deployments and key, and point the config at it."""
     from aigw.engine.localcloud import configure_openai
 
-    key = secrets.get("azure_openai_key")
+    key = secrets.azure_openai_key
     url = configure_openai(
         localcloud_dir(),
         [
@@ -234,7 +226,7 @@ def gateway_key_from_vault(session: Session) -> Secret | None:
     from aigw import redact
     from aigw.config.naming import GATEWAY_KEY_SECRET
 
-    vault_uri = session.ctx.outputs.get("key_vault", {}).get("vault_uri")
+    vault_uri = session.ctx.outputs.get(Key.key_vault, {}).get("vault_uri")
     if not vault_uri:
         return None
     value = session.ctx.clients.secrets(vault_uri).get_secret(GATEWAY_KEY_SECRET).value

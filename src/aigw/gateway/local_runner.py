@@ -21,7 +21,8 @@ from pathlib import Path, PurePosixPath
 import httpx
 
 from aigw.errors import GatewayError, LiteLLMEnvError
-from aigw.gateway.process import LIVENESS_PATH, GatewayProcess, start_gateway
+from aigw.gateway.process import GatewayProcess, start_gateway
+from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
 from aigw_localcloud import app_pids
 from aigw_localcloud.app_runner import AppStartError, ContainerSpec

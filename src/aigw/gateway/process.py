@@ -19,12 +19,11 @@ from pathlib import Path
 import httpx
 
 from aigw.errors import GatewayError
+from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import LiteLLMEnv
+from aigw.redact import redact
 
-LIVENESS_PATH = "/health/liveliness"
 LOG_TAIL_LINES = 30
-# Every secret is redacted from log tails, whatever its length (issue 17 S3).
-MIN_REDACT_LEN = 1
 
 # Options start_gateway sets itself; any copy of them in the caller's args is dropped.
 _OWN_OPTIONS = ("--port", "--host")
@@ -75,12 +74,6 @@ def strip_options(args: Sequence[str], names: Iterable[str]) -> list[str]:
     return out
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    from aigw.redact import mask
-
-    return mask(text, secrets, min_len=MIN_REDACT_LEN)
-
-
 def log_tail(path: Path, secrets: Iterable[str] = (), lines: int = LOG_TAIL_LINES) -> str:
     try:
         with open(path, "rb") as fh:
@@ -91,7 +84,7 @@ def log_tail(path: Path, secrets: Iterable[str] = (), lines: int = LOG_TAIL_LINE
     except OSError:
         return ""
     tail = "\n".join(text.rstrip().splitlines()[-lines:])
-    return redact(tail, secrets)
+    return redact(tail, secrets)  # every secret, whatever its length (issue 17 S3)
 
 
 class GatewayProcess:

@@ -18,11 +18,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from aigw.config.load import Secret
 from aigw.config.model import EnvConfig
 from aigw.errors import GatewayError, UserError
 from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess
+from aigw.secrets import Secrets
 
 Reporter = Callable[[str], None]
 
@@ -54,10 +54,10 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def gateway_environ(config: EnvConfig, secrets: dict[str, Secret | None]) -> dict[str, str]:
+def gateway_environ(config: EnvConfig, secrets: Secrets) -> dict[str, str]:
     """The container's environment: the rendered plain values plus the two keys."""
-    gateway_key = secrets.get("gateway_key")
-    aoai_key = secrets.get("azure_openai_key")
+    gateway_key = secrets.gateway_key
+    aoai_key = secrets.azure_openai_key
     if gateway_key is None:
         raise UserError(
             f"the gateway key is not set: ${config.gateway.key_env}",

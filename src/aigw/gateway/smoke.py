@@ -17,6 +17,7 @@ import httpx
 from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 from aigw.gateway import surface
 from aigw.gateway.checks import Check, Timer
+from aigw.gateway.url import LIVENESS_PATH
 
 __all__ = ["Check", "run_smoke", "surface", "verify_for", "wait_alive"]
 
@@ -39,7 +40,7 @@ def wait_alive(
     told = False
     while True:
         try:
-            r = client.get("/health/liveliness", timeout=10)
+            r = client.get(LIVENESS_PATH, timeout=10)
             if r.status_code == 200:
                 return Check("liveliness", True, (time.perf_counter() - start) * 1000)
             last = f"HTTP {r.status_code}"
@@ -62,8 +63,8 @@ def gateway_health(url: str, verify: Any, timeout: float = 5.0) -> dict[str, Any
     """One status row: does the gateway answer /health/liveliness (no key, no upstream call)?"""
     try:
         with httpx.Client(base_url=url, verify=verify, timeout=timeout, trust_env=False) as c:
-            r = c.get("/health/liveliness")
-        ok, state = r.status_code == 200, f"answers /health/liveliness: HTTP {r.status_code}"
+            r = c.get(LIVENESS_PATH)
+        ok, state = r.status_code == 200, f"answers {LIVENESS_PATH}: HTTP {r.status_code}"
     except httpx.HTTPError as e:
         ok, state = False, f"no answer ({type(e).__name__}; scaled to zero or starting?)"
     return {"kind": "gateway", "name": url, "ok": ok, "state": state}

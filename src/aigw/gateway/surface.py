@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from aigw.gateway.checks import Check, Timer
+from aigw.gateway.url import READINESS_PATH
 
 # Paths LiteLLM 1.81.15 serves beside the OpenAI routes (docs, admin UI, SSO, debug, management,
 # pass-through, other API shapes). aigw's guard closes them; each must answer 404 (issue 17 S2).
@@ -63,9 +64,9 @@ def surface_check(anon: httpx.Client, client: httpx.Client | None, *, probes: bo
                 if status != "404":
                     answered.append(f"{method} {path}: HTTP {status}")
         if probes:
-            r = anon.get("/health/readiness")
+            r = anon.get(READINESS_PATH)
             if r.status_code != 200:
-                answered.append(f"GET /health/readiness (a probe): HTTP {r.status_code}")
+                answered.append(f"GET {READINESS_PATH} (a probe): HTTP {r.status_code}")
     n = len(SURFACE_WITHOUT_KEY) + (len(SURFACE_WITH_KEY) if client else 0)
     detail = "; ".join(answered) if answered else f"{n} paths closed"
     return Check("admin surface closed", not answered, t.ms, detail)

@@ -11,6 +11,12 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+# LiteLLM's probe paths (answered without a key), for the container app's probes, the smoke
+# test and the local runner. engine/desired.py and the guard (gateway/files/aigw_guard.py, which
+# runs inside LiteLLM and imports nothing of aigw) still spell them out.
+LIVENESS_PATH = "/health/liveliness"
+READINESS_PATH = "/health/readiness"
+
 
 def is_loopback_host(host: str | None) -> bool:
     """127.0.0.0/8, ::1 or `localhost` (resolved from /etc/hosts, never DNS)."""

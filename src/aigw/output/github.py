@@ -1,10 +1,11 @@
-"""GitHub Actions helpers: job summary, annotations, Markdown tables, redaction.
+"""GitHub Actions helpers: job summary, annotations, Markdown tables.
 
 Pure functions plus one tiny writer (`append_step_summary`). No heavy imports: this module is
 imported by the CLI renderers, which must stay fast for `--help`.
 
-Everything written to the job summary goes through `redact`, with the secret values the caller
-knows plus the values of aigw's secret environment variables (`SECRET_ENV_VARS`). GitHub masks
+Everything written to the job summary goes through `aigw.redact.redact`, with the secret values
+the caller knows plus the values of aigw's secret environment variables
+(`aigw.secrets.SECRET_ENV_VARS`) and their table-cell forms. GitHub masks
 `secrets.*` in logs, but not in the job summary file, so the summary needs its own redaction.
 """
 
@@ -15,20 +16,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
+from aigw.redact import redact
+from aigw.secrets import SECRET_ENV_VARS
+
 AnnotationLevel = Literal["error", "warning", "notice"]
 
-REDACTED = "***"
-
-#: Environment variables that carry secret values (aigw's names first, then the fallbacks it
-#: accepts from the Terraform scaffold). Their values are always redacted from the summary.
-SECRET_ENV_VARS: tuple[str, ...] = (
-    "AIGW_GATEWAY_KEY",
-    "AIGW_AZURE_OPENAI_API_KEY",
-    "AIGATEWAY_KEY",
-    "AZURE_OPENAI_API_KEY",
-    "TF_VAR_gateway_key",
-    "TF_VAR_azure_openai_api_key",
-)
 
 _LEVELS: frozenset[str] = frozenset({"error", "warning", "notice"})
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -49,23 +41,10 @@ def secret_values_from_env(environ: Mapping[str, str] | None = None) -> list[str
     return [value for name in SECRET_ENV_VARS if (value := env.get(name, ""))]
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each non-empty secret value with `***`.
-
-    Longer values are replaced first, so a secret that contains another is hidden whole. A
-    multi-line secret is also redacted line by line (like GitHub's log masking), so a value
-    re-wrapped by a renderer does not leak in pieces, and so is its table-cell form (a secret
-    holding `|` or a line break is changed by `markdown_table`).
-    """
-    values: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        values.update((secret, _cell(secret)))
-        values.update(line for line in _NEWLINES.split(secret) if line.strip())
-    from aigw.redact import mask
-
-    return mask(text, values)
+def with_cell_forms(secrets: Iterable[str]) -> list[str]:
+    """Each secret and its table-cell form (a secret holding `|` or a line break is changed by
+    `markdown_table`), for `aigw.redact.redact`."""
+    return [form for s in secrets if s for form in (s, _cell(s))]
 
 
 def _cell(value: object) -> str:
@@ -131,7 +110,7 @@ def append_step_summary(
     path = env.get("GITHUB_STEP_SUMMARY", "")
     if not path:
         return False
-    text = redact(markdown, [*secrets, *secret_values_from_env(env)])
+    text = redact(markdown, with_cell_forms([*secrets, *secret_values_from_env(env)]))
     if not text.endswith("\n"):
         text += "\n"
     try:

@@ -24,10 +24,12 @@ from aigw.gateway.config import (
     GATEWAY_KEY_VAR,
     GUARD_FILE_NAME,
 )
+from aigw.gateway.url import LIVENESS_PATH, READINESS_PATH
 from aigw.model import (
     ABSENT,
     CONFIG_VOLUME,
     CONTAINER_NAME,
+    Key,
     Kind,
     Observed,
     Ref,
@@ -40,9 +42,9 @@ from aigw.resources.base import Base, Inputs
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
 VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
 PROBES = [
-    {"type": "Startup", "path": "/health/liveliness", "period": 2, "failureThreshold": 30},
-    {"type": "Liveness", "path": "/health/liveliness", "period": 30, "failureThreshold": 3},
-    {"type": "Readiness", "path": "/health/readiness", "period": 10, "failureThreshold": 3},
+    {"type": "Startup", "path": LIVENESS_PATH, "period": 2, "failureThreshold": 30},
+    {"type": "Liveness", "path": LIVENESS_PATH, "period": 30, "failureThreshold": 3},
+    {"type": "Readiness", "path": READINESS_PATH, "period": 10, "failureThreshold": 3},
 ]
 
 
@@ -256,7 +258,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     names a new version) Azure makes no new revision and running replicas keep the old value
     until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
     revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
-    before = dict(ctx.outputs.get("container_app") or {})
+    before = dict(ctx.outputs.get(Key.container_app) or {})
     m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     body = build_body(m, ctx.desired.volume_files)
     try:
@@ -305,7 +307,7 @@ class ContainerAppAdapter(Base):
         names = inp.names
         identity_id = adapter(Kind.identity).arm_id(inp, names.identity)
         env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
-        kv_url = Ref("key_vault", "vault_uri")
+        kv_url = Ref(Key.key_vault, "vault_uri")
         registry_fields: dict[str, Any] = (
             {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}
             if gw.registry is not None
@@ -357,8 +359,8 @@ class ContainerAppAdapter(Base):
             r.key for r in adapter(Kind.role_assignment).desired(inp) if "identity" in r.depends_on
         ]
         secrets = [s.key for s in adapter(Kind.secret).desired(inp)]
-        depends = ("container_env", "identity", *roles, *secrets)
-        return [Resource("container_app", self.kind, names.container_app, depends, managed)]
+        depends = (Key.container_env, Key.identity, *roles, *secrets)
+        return [Resource(Key.container_app, self.kind, names.container_app, depends, managed)]
 
     namespace = "Microsoft.App"
     arm_type = "containerApps"

@@ -7,7 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Kind, Observed, Ref, Resource
+from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource
 from aigw.resources import log_analytics, registered
 from aigw.resources.base import Base, Inputs
 
@@ -47,7 +47,7 @@ def from_body(body: dict[str, Any]) -> Observed:
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     m = ctx.managed(res)  # with tags others set kept
-    law = ctx.desired.by_key()["log_analytics"].name
+    law = ctx.desired.by_key()[Key.log_analytics].name
     body = {
         "location": m["location"],
         "tags": m["tags"],
@@ -55,7 +55,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
             "appLogsConfiguration": {
                 "destination": "log-analytics",
                 "logAnalyticsConfiguration": {
-                    "customerId": ctx.output("log_analytics", "customer_id"),
+                    "customerId": ctx.output(Key.log_analytics, "customer_id"),
                     "sharedKey": log_analytics.shared_key(ctx, law),
                 },
             },
@@ -79,14 +79,14 @@ class ContainerEnvAdapter(Base):
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         return [
             Resource(
-                "container_env",
+                Key.container_env,
                 self.kind,
                 inp.names.container_env,
-                depends_on=self.needs("log_analytics"),
+                depends_on=self.needs(Key.log_analytics),
                 managed={
                     "location": inp.config.location,
                     "tags": inp.tags,
-                    "logAnalyticsCustomerId": Ref("log_analytics", "customer_id"),
+                    "logAnalyticsCustomerId": Ref(Key.log_analytics, "customer_id"),
                 },
             )
         ]

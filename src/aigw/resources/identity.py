@@ -7,7 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
 
@@ -60,10 +60,10 @@ class IdentityAdapter(Base):
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         return [
             Resource(
-                "identity",
+                Key.identity,
                 self.kind,
                 inp.names.identity,
-                depends_on=self.needs("resource_group"),
+                depends_on=self.needs(Key.resource_group),
                 managed={"location": inp.config.location, "tags": inp.tags},
             )
         ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import Kind, Observed, Resource
+from aigw.model import Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
 
@@ -164,10 +164,10 @@ class KeyVaultAdapter(Base):
         }
         return [
             Resource(
-                "key_vault",
+                Key.key_vault,
                 self.kind,
                 inp.names.key_vault,
-                depends_on=self.needs("resource_group"),
+                depends_on=self.needs(Key.resource_group),
                 managed=managed,
             )
         ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
-from aigw.model import ABSENT, Kind, Observed, Resource
+from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.owned import foreign_names
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
@@ -73,7 +73,7 @@ class ResourceGroupAdapter(Base):
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         managed = {"location": inp.config.location, "tags": inp.tags}
-        return [Resource("resource_group", self.kind, inp.names.resource_group, managed=managed)]
+        return [Resource(Key.resource_group, self.kind, inp.names.resource_group, managed=managed)]
 
     def arm_id(self, inp: Inputs, name: str) -> str:
         return inp.rg_id

@@ -14,7 +14,7 @@ from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.errors import AigwError
-from aigw.model import ABSENT, Kind, Observed, Ref, Resource, resolve
+from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
 from aigw.resources import adapter, registered
 from aigw.resources.base import Base, Inputs
 
@@ -118,7 +118,7 @@ class RoleAssignmentAdapter(Base):
         registry's ARM id is found by its name at apply time)."""
         vault_id = adapter(Kind.key_vault).arm_id(inp, inp.names.key_vault)
         identity_id = adapter(Kind.identity).arm_id(inp, inp.names.identity)
-        app_principal = Ref("identity", "principal_id")
+        app_principal = Ref(Key.identity, "principal_id")
         roles = [
             Resource(
                 "role:deployer-secrets-officer",
@@ -138,7 +138,7 @@ class RoleAssignmentAdapter(Base):
                 "role:app-secrets-user",
                 self.kind,
                 assignment_name(vault_id, f"identity:{identity_id}", KEY_VAULT_SECRETS_USER),
-                depends_on=("key_vault", "identity"),
+                depends_on=(Key.key_vault, "identity"),
                 managed={
                     "scope": vault_id,
                     "roleDefinitionId": KEY_VAULT_SECRETS_USER,

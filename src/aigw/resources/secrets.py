@@ -12,16 +12,17 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
-from aigw.config.load import Secret
 from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
 from aigw.errors import AzureError
-from aigw.model import SECRET_VALUE, Kind, Observed, Resource
+from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
+from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
+from aigw.secrets import AZURE_OPENAI_KEY, GATEWAY_KEY, Secret
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
-    secret = ctx.secrets.get(res.managed["source"])
+    secret = ctx.secrets.named(res.managed["source"])
     return secret.reveal() if secret is not None else None
 
 
@@ -48,7 +49,7 @@ def observe(
 ) -> Observed:
     """The secret's verdict. `vault_uri` defaults to what the vault's GET reported; `probe`
     reads at a predicted URI with no retries (the caller discards it unless it matches)."""
-    vault_uri = vault_uri or ctx.outputs.get("key_vault", {}).get("vault_uri")
+    vault_uri = vault_uri or ctx.outputs.get(Key.key_vault, {}).get("vault_uri")
     wanted = _value(ctx, res)
     if not vault_uri:
         return Observed(exists=False)
@@ -85,7 +86,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     wanted = _value(ctx, res)
     if wanted is None:
         raise AzureError(f"no value for Key Vault secret {res.name}")
-    vault_uri = ctx.output("key_vault", "vault_uri")
+    vault_uri = ctx.output(Key.key_vault, "vault_uri")
     deadline = time.monotonic() + ctx.role_wait_timeout
     delay = 1.0
     while True:
@@ -112,7 +113,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     # would be sent again blindly. apply retries the whole of ensure instead, which reads the
     # value first and writes only if it still differs.
     written = client.set_secret(
-        res.name, wanted, content_type="text/plain", tags={"managed-by": "aigw"}, retry_total=0
+        res.name, wanted, content_type="text/plain", tags={MANAGED_BY: MANAGER}, retry_total=0
     )
     return {"changed": True, "version": written.properties.version}
 
@@ -147,13 +148,13 @@ class SecretAdapter(Base):
                 f"secret:{name}",
                 self.kind,
                 name,
-                depends_on=("key_vault", "role:deployer-secrets-officer"),
+                depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
                 managed={"value": SECRET_VALUE, "source": what},
                 owned=False,  # lives inside our vault; ownership is the vault's
             )
             for name, what in (
-                (GATEWAY_KEY_SECRET, "gateway_key"),
-                (AZURE_OPENAI_KEY_SECRET, "azure_openai_key"),
+                (GATEWAY_KEY_SECRET, GATEWAY_KEY),
+                (AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY),
             )
         ]
 

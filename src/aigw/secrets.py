@@ -1,0 +1,124 @@
+"""The two secrets aigw handles (the gateway key, the upstream Azure OpenAI key), typed.
+
+A base module: it imports only `aigw.errors` and `aigw.redact`. A `Secret` never shows its
+value in repr, str or logs; every value read is registered with `aigw.redact` at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from aigw import redact
+from aigw.errors import MissingSecretError
+
+GATEWAY_KEY_ENV: Final = "AIGW_GATEWAY_KEY"
+AZURE_OPENAI_KEY_ENV: Final = "AIGW_AZURE_OPENAI_API_KEY"
+# The scaffold's CI secrets, accepted as fallbacks so existing pipelines keep working.
+SCAFFOLD_FALLBACK_ENV: Final[Mapping[str, str]] = {
+    GATEWAY_KEY_ENV: "TF_VAR_gateway_key",
+    AZURE_OPENAI_KEY_ENV: "TF_VAR_azure_openai_api_key",
+}
+#: Environment variables that carry secret values (aigw's names, the names the scaffold's
+#: workflows used, the scaffold's fallbacks): their values are always redacted from a summary.
+SECRET_ENV_VARS: Final[tuple[str, ...]] = (
+    GATEWAY_KEY_ENV,
+    AZURE_OPENAI_KEY_ENV,
+    "AIGATEWAY_KEY",
+    "AZURE_OPENAI_API_KEY",
+    *SCAFFOLD_FALLBACK_ENV.values(),
+)
+
+#: The names of the two secrets: the fields of `Secrets`, and the `source` a Key Vault secret
+#: resource names (engine/desired.py).
+SecretName = Literal["gateway_key", "azure_openai_key"]
+GATEWAY_KEY: Final = "gateway_key"
+AZURE_OPENAI_KEY: Final = "azure_openai_key"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never shows itself in repr, str or logs."""
+
+    source: str
+    _value: str
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(from ${self.source})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The secrets of one run; None: not given (a plan in a pull request has none)."""
+
+    gateway_key: Secret | None = None
+    azure_openai_key: Secret | None = None
+
+    def named(self, name: str) -> Secret | None:
+        """The secret a resource's `source` names ("gateway_key" or "azure_openai_key")."""
+        if name not in (GATEWAY_KEY, AZURE_OPENAI_KEY):
+            raise KeyError(f"no secret named {name!r}")
+        value: Secret | None = getattr(self, name)
+        return value
+
+    def with_gateway_key(self, key: Secret) -> Secrets:
+        return dataclasses.replace(self, gateway_key=key)
+
+    @property
+    def complete(self) -> bool:
+        return self.gateway_key is not None and self.azure_openai_key is not None
+
+    def __repr__(self) -> str:
+        given = f"gateway_key={self.gateway_key!r}, azure_openai_key={self.azure_openai_key!r}"
+        return f"Secrets({given})"
+
+    __str__ = __repr__
+
+
+def read_secret(var: str, environ: Mapping[str, str] | None = None, *, what: str) -> Secret:
+    """The secret from `var` (or the scaffold's fallback variable). Raises MissingSecretError."""
+    env = os.environ if environ is None else environ
+    names = [var]
+    if var in SCAFFOLD_FALLBACK_ENV:
+        names.append(SCAFFOLD_FALLBACK_ENV[var])
+    for name in names:
+        value = env.get(name, "")
+        if value.strip():
+            redact.register(value.strip())
+            return Secret(name, value.strip())
+    raise MissingSecretError(
+        f"{what} is not set: environment variable {' or '.join('$' + n for n in names)} is empty",
+        hint=f"export {var}=... (the YAML names the variable, never the value)",
+    )
+
+
+def read_secrets(
+    gateway_key_env: str,
+    azure_openai_key_env: str,
+    *,
+    required: bool,
+    environ: Mapping[str, str] | None = None,
+) -> Secrets:
+    """Both keys from the environment variables the YAML names; when not required, a missing
+    one is None. Raises MissingSecretError (required and not set)."""
+
+    def one(var: str, what: str) -> Secret | None:
+        try:
+            return read_secret(var, environ, what=what)
+        except MissingSecretError:
+            if required:
+                raise
+            return None
+
+    return Secrets(
+        gateway_key=one(gateway_key_env, "the gateway key"),
+        azure_openai_key=one(azure_openai_key_env, "the Azure OpenAI key"),
+    )
