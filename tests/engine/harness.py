@@ -15,10 +15,10 @@ from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.engine.apply import ApplyResult
 from aigw.engine.plan import Plan
-from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.journal import JournalEntry
-from aigw_localcloud.tls import ensure_certificates
+from aigw_localcloud.core.journal import JournalEntry
+from aigw_localcloud.core.tls import ensure_certificates
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .app_runner import AppStartError, ContainerSpec
-from .core import Engine
-from .errors import CloudError
-from .routes_kv_secrets import read_secret_as
-from .state import State
-from .util import key
+from ..core.app_runner import AppStartError, ContainerSpec
+from ..core.engine import Engine
+from ..core.errors import CloudError
+from ..core.state import State
+from ..core.util import key
+from ..vault.kv_secrets import read_secret_as
 
 
 # ------------------------------------------------------------------------- container apps

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .app_container import kv_error, resolve_secrets
-from .core import Engine
-from .routes_kv_secrets import read_secret_as
-from .state import State
+from ..core.engine import Engine
+from ..core.state import State
+from ..vault.kv_secrets import read_secret_as
+from .app_container import identity_principal, kv_error, resolve_secrets
 
 REFRESH_SECONDS = 30 * 60.0
 _VERSIONED = re.compile(r"/secrets/[^/]+/[^/]+/?$")
@@ -66,8 +66,6 @@ def replica_secrets(
     eng: Engine, st: State, app: dict[str, Any], t: float
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """(secret name -> value, the app's updated copy) for a replica starting now."""
-    from .app_container import identity_principal
-
     cache = dict(app.get("_kv_cache") or {})
     period = refresh_seconds(eng, st)
     values: dict[str, str] = {}

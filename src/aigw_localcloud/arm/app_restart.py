@@ -12,11 +12,11 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app_container import build_spec, resolve_secrets, scaled_to_zero
-from .core import Engine
-from .errors import CloudError
+from ..apps.app_container import build_spec, resolve_secrets, scaled_to_zero
+from ..core.engine import Engine
+from ..core.errors import CloudError
+from ..core.util import key
 from .microsoft_app import APP_TYPE
-from .util import key
 
 
 def restart_active_apps(eng: Engine) -> list[threading.Thread]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Engine, public
-from .errors import CloudError, not_found
-from .http import Request, Response
+from ..core.engine import Engine, public
+from ..core.errors import CloudError, not_found
+from ..core.http import Request, Response
+from ..core.lro import status_body
+from ..core.state import State
+from ..core.util import key, norm_location, now, system_data
 from .locations import require_location
-from .state import State
-from .util import key, norm_location, now, system_data
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
@@ -124,8 +125,6 @@ def location_poll(eng: Engine, req: Request, op_id: str) -> Response:
 
 def async_poll(eng: Engine, req: Request, op_id: str) -> Response:
     """An Azure-AsyncOperation status monitor: always 200 with {status, error?}."""
-    from .lro import status_body
-
     op = eng.operation(op_id)
     if op is None:
         raise CloudError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")

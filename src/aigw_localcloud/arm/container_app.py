@@ -11,24 +11,26 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import ingress_rules, kv_refs, lro, registries
-from .app_container import build_spec, identity_principal, normalized, scaled_to_zero
-from .app_runner import AppStartError
-from .arm import (
+from ..apps import kv_refs
+from ..apps.app_container import build_spec, identity_principal, normalized, scaled_to_zero
+from ..core import lro
+from ..core.app_runner import AppStartError
+from ..core.engine import Engine, Router, finisher, public
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import key, now
+from ..vault.kv_secrets import read_secret_as
+from . import ingress_rules, registries
+from .common import (
     RG,
     build_tracked,
     list_of,
     must_find,
     put_resource,
 )
-from .core import Engine, public
-from .errors import CloudError
-from .http import Request, Response, Router
+from .container_env import fill_identity
 from .microsoft_app import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
-from .routes_container_env import fill_identity
-from .routes_kv_secrets import read_secret_as
-from .state import State
-from .util import key, now
 
 router = Router()
 
@@ -252,8 +254,8 @@ def _fail(eng: Engine, op: dict[str, Any], name: str, message: str) -> None:
         )
 
 
-lro.finisher("containerapp.create", slow=True)(_provision)
-lro.finisher("containerapp.update", slow=True)(_provision)
+finisher("containerapp.create", slow=True)(_provision)
+finisher("containerapp.update", slow=True)(_provision)
 
 
 @router.route("GET", APP_PATH)
@@ -290,7 +292,7 @@ def delete_app(eng: Engine, req: Request) -> Response:
     return Response(202, None, headers)
 
 
-@lro.finisher("containerapp.delete", slow=True)
+@finisher("containerapp.delete", slow=True)
 def _finish_delete(eng: Engine, op: dict[str, Any]) -> None:
     if eng.runner is not None:
         with eng.runner_lock:

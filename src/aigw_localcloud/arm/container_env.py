@@ -5,9 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import core as engine_mod
-from . import lro
-from .arm import (
+from ..core import lro
+from ..core.engine import Engine, Router, finish_provisioning, finisher, public
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import guid, key, now, short_suffix
+from .common import (
     RG,
     async_poll,
     build_tracked,
@@ -16,9 +20,6 @@ from .arm import (
     must_find,
     put_resource,
 )
-from .core import Engine, public
-from .errors import CloudError
-from .http import Request, Response, Router
 from .microsoft_app import (
     APP_TYPE,
     ENV_PATH,
@@ -30,9 +31,7 @@ from .microsoft_app import (
     env_rid,
     ops_path,
 )
-from .routes_usages import require_environment_slot
-from .state import State
-from .util import guid, key, now, short_suffix
+from .usages import require_environment_slot
 
 router = Router()
 
@@ -133,7 +132,7 @@ def put_env(eng: Engine, req: Request) -> Response:
     return Response(200 if existing else 201, _env_public(body), headers)
 
 
-lro.finisher("environment.create")(engine_mod.finish_provisioning)
+finisher("environment.create")(finish_provisioning)
 
 
 @router.route("GET", ENV_PATH)
@@ -183,7 +182,7 @@ def delete_env(eng: Engine, req: Request) -> Response:
     )
 
 
-@lro.finisher("environment.delete")
+@finisher("environment.delete")
 def _finish_env_delete(eng: Engine, op: dict[str, Any]) -> None:
     with eng.store.write() as st:
         st["resources"].pop(key(op["resource_id"]), None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from .arm import NAME, RG, build_tracked, list_of, must_find, ok, put_resource, resource_id
-from .core import Engine
-from .http import Request, Response, Router
-from .util import guid, key, now
+from ..core.engine import Engine, Router
+from ..core.http import Request, Response
+from ..core.util import guid, key, now
+from .common import NAME, RG, build_tracked, list_of, must_find, ok, put_resource, resource_id
 
 router = Router()
 NS = "Microsoft.ManagedIdentity"

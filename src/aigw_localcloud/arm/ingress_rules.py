@@ -25,7 +25,7 @@ import ipaddress
 import re
 from typing import Any
 
-from .errors import CloudError
+from ..core.errors import CloudError
 
 CODE = "InvalidIpSecurityRestrictions"
 ACTIONS = ("Allow", "Deny")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import core as engine_mod
-from . import lro
-from .arm import (
+from ..core import lro
+from ..core.engine import Engine, Router, finish_provisioning, finisher, public
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import iso, key, now
+from ..vault.kv_secrets import VAULT_TYPE, find_vault
+from .common import (
     NAME,
     RG,
     SUB,
@@ -18,15 +23,10 @@ from .arm import (
     put_resource,
     resource_id,
 )
-from .core import Engine, public
-from .errors import CloudError
-from .http import Request, Response, Router
-from .state import State
-from .util import iso, key, now
 
 router = Router()
 NS = "Microsoft.KeyVault"
-TYPE = "Microsoft.KeyVault/vaults"
+TYPE = VAULT_TYPE
 PATH = RG + r"/providers/Microsoft.KeyVault/vaults/" + NAME
 RETENTION_DAYS = 90
 
@@ -34,14 +34,6 @@ RETENTION_DAYS = 90
 def _rid(req: Request) -> str:
     p = req.params
     return resource_id(p["sub"], p["rg"], NS, "vaults", p["name"])
-
-
-def find_vault(st: State, name: str) -> dict[str, Any] | None:
-    """Vault names are global: look the name up across every group."""
-    for r in st["resources"].values():
-        if r["type"] == TYPE and r["name"].lower() == name.lower():
-            return r
-    return None
 
 
 def _taken_message(name: str) -> str:
@@ -205,7 +197,7 @@ def put_vault(eng: Engine, req: Request) -> Response:
     return ok(body, 200 if existing and not recovered else 201, eng.lro_headers())
 
 
-lro.finisher("vault.create")(engine_mod.finish_provisioning)
+finisher("vault.create")(finish_provisioning)
 
 
 @router.route("GET", PATH)
@@ -363,7 +355,7 @@ def purge_status(eng: Engine, req: Request) -> Response:
     return location_poll(eng, req, req.params["op"])
 
 
-@lro.finisher("vault.purge")
+@finisher("vault.purge")
 def _finish_purge(eng: Engine, op: dict[str, Any]) -> None:
     name = op["resource_id"]
     with eng.store.write() as st:

@@ -12,8 +12,8 @@ Germany North, and the newest regions), so the local cloud is stricter than Azur
 
 from __future__ import annotations
 
-from .errors import CloudError
-from .util import norm_location
+from ..core.errors import CloudError
+from ..core.util import norm_location
 
 # Regions Key Vault, managed identities and Log Analytics workspaces all serve.
 _GENERAL = (

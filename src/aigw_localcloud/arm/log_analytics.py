@@ -6,9 +6,11 @@ import base64
 import os
 from typing import Any
 
-from . import core as engine_mod
-from . import lro
-from .arm import (
+from ..core import lro
+from ..core.engine import Engine, Router, finish_provisioning, finisher
+from ..core.http import Request, Response
+from ..core.util import guid, iso, key, now
+from .common import (
     NAME,
     RG,
     SUB,
@@ -21,9 +23,6 @@ from .arm import (
     put_resource,
     resource_id,
 )
-from .core import Engine
-from .http import Request, Response, Router
-from .util import guid, iso, key, now
 
 router = Router()
 NS = "Microsoft.OperationalInsights"
@@ -80,7 +79,7 @@ def put_workspace(eng: Engine, req: Request) -> Response:
     return ok(body, 200 if existing else 201, headers)
 
 
-lro.finisher("workspace.create")(engine_mod.finish_provisioning)
+finisher("workspace.create")(finish_provisioning)
 
 
 @router.route("GET", PATH)
@@ -131,7 +130,7 @@ def delete_workspace(eng: Engine, req: Request) -> Response:
     return Response(202, None, headers)
 
 
-@lro.finisher("workspace.delete")
+@finisher("workspace.delete")
 def _finish_delete(eng: Engine, op: dict[str, Any]) -> None:
     with eng.store.write() as st:
         st["resources"].pop(key(op["resource_id"]), None)

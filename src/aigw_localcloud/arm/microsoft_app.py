@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .arm import NAME, RG, SUB, resource_id
-from .http import Request
+from ..core.http import Request
+from .common import NAME, RG, SUB, resource_id
 
 NS = "Microsoft.App"
 ENV_TYPE = "Microsoft.App/managedEnvironments"

@@ -20,13 +20,13 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from . import rbac
-from .app_container import identity_principal
-from .core import Engine, public
-from .errors import CloudError
-from .http import Request, Response, Router
-from .state import State
-from .util import iso, key, norm_location
+from ..apps.app_container import identity_principal
+from ..core import rbac
+from ..core.engine import Engine, Router, public
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import iso, key, norm_location
 
 router = Router()
 NS = "Microsoft.ContainerRegistry"

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import lro
-from .arm import RG, SUB, location_poll
-from .core import Engine, public
-from .errors import CloudError, group_not_found
-from .http import Request, Response, Router
+from ..core import lro
+from ..core.engine import Engine, Router, finisher, public
+from ..core.errors import CloudError, group_not_found
+from ..core.http import Request, Response
+from ..core.state import NAMESPACES, State
+from ..core.util import id_in_scope, norm_location
+from .common import RG, SUB, location_poll
+from .key_vault import soft_delete_vault
 from .locations import locations_of, require_group_location
-from .state import NAMESPACES, State
-from .util import id_in_scope, norm_location
 
 router = Router()
 
@@ -172,8 +173,6 @@ def delete_scope_contents(eng: Engine, st: State, scope: str) -> list[str]:
 
     Vaults are soft-deleted (as Azure does when their group goes), role assignments in scope go.
     """
-    from .routes_key_vault import soft_delete_vault
-
     apps: list[str] = []
     for k in [k for k in st["resources"] if id_in_scope(k, scope)]:
         r = st["resources"][k]
@@ -192,7 +191,7 @@ def delete_scope_contents(eng: Engine, st: State, scope: str) -> list[str]:
     return apps
 
 
-@lro.finisher("resourcegroup.delete")
+@finisher("resourcegroup.delete")
 def _finish_group_delete(eng: Engine, op: dict[str, Any]) -> None:
     with eng.store.write() as st:
         apps = delete_scope_contents(eng, st, op["resource_id"])
@@ -253,7 +252,7 @@ def register_provider(eng: Engine, req: Request) -> Response:
         return Response(200, provider_body(st, ns))
 
 
-@lro.finisher("provider.register")
+@finisher("provider.register")
 def _finish_register(eng: Engine, op: dict[str, Any]) -> None:
     with eng.store.write() as st:
         p = st["providers"].get(op["resource_id"])

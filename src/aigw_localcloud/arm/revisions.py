@@ -7,16 +7,16 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app_container import build_spec, scaled_to_zero
-from .arm import (
+from ..apps.app_container import build_spec, scaled_to_zero
+from ..apps.kv_refs import replica_secrets
+from ..core.engine import Engine, Router
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.util import iso, key, now
+from .common import (
     must_find,
 )
-from .core import Engine
-from .errors import CloudError
-from .http import Request, Response, Router
-from .kv_refs import replica_secrets
 from .microsoft_app import APP_PATH, APP_TYPE, app_rid
-from .util import iso, key, now
 
 router = Router()
 

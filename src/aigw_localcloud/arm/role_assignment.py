@@ -6,12 +6,19 @@ import re
 import time
 from typing import Any
 
-from .core import Engine
-from .errors import CloudError
-from .http import Request, Response, Router
-from .rbac import BUILT_IN, role_definition, role_id_from_definition_id
-from .state import State
-from .util import id_in_scope, iso, key, now
+from ..core.engine import Engine, Router
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.rbac import (
+    BUILT_IN,
+    CONTRIBUTOR,
+    OWNER,
+    directory_principal_type,
+    role_definition,
+    role_id_from_definition_id,
+)
+from ..core.state import State
+from ..core.util import id_in_scope, iso, key, now
 
 router = Router()
 SCOPE = r"(?P<scope>(?:/[^/]+)*?)"
@@ -34,19 +41,6 @@ def _principal_known(eng: Engine, st: State, principal: str) -> bool:
     p = st["principals"].get(principal.lower()) or st["principals"].get(principal)
     # A fresh service principal replicates through the directory like the role cache does.
     return p is not None and p["created"] + eng.propagation_delay <= now()
-
-
-def directory_principal_type(st: State, principal: str) -> str | None:
-    """The directory's principalType for `principal` (None: unknown). Users are `User`; service
-    principals and managed identities (whose service principal Entra creates) are
-    `ServicePrincipal` (roleAssignments spec 2022-04-01, PrincipalType enum)."""
-    if principal.lower() == st["deployer_principal_id"].lower():
-        p = st["principals"].get(principal.lower()) or {"kind": "User"}
-    else:
-        p = st["principals"].get(principal.lower()) or st["principals"].get(principal)
-    if p is None:
-        return None
-    return "User" if p.get("kind") == "User" else "ServicePrincipal"
 
 
 def _authorization_failed(principal: str, action: str, scope: str) -> CloudError:
@@ -194,8 +188,6 @@ def deployer_standing_assignment(st: State) -> dict[str, Any]:
     """The deployer's role on the whole subscription, which the local cloud keeps implicit:
     Owner, or Contributor (no Microsoft.Authorization/*/Write) while `deny_deployer` is set.
     Listed like any assignment (roleAssignments 2022-04-01 RoleAssignments_ListForScope)."""
-    from .rbac import CONTRIBUTOR, OWNER
-
     sub = f"/subscriptions/{st['subscription_id']}"
     role = CONTRIBUTOR if st["deny_deployer"] else OWNER
     name = "0000aaaa-0000-4000-8000-" + st["deployer_principal_id"].replace("-", "")[:12]

@@ -17,13 +17,13 @@ trial and student subscriptions: one environment), so a test sets it with
 
 from __future__ import annotations
 
-from .core import Engine
-from .errors import CloudError
-from .http import Request, Response, Router
+from ..core.engine import Engine, Router
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import norm_location
 from .locations import require_location
 from .microsoft_app import ENV_TYPE, LOC_OPS, NS
-from .state import State
-from .util import norm_location
 
 router = Router()
 DEFAULT_ENVIRONMENT_QUOTA = 15  # Learn, "Quotas for Azure Container Apps": Environments, Region

@@ -72,7 +72,7 @@ class LocalCredential:
 def token_kind(state_dir: Path, principal_id: str) -> str:
     """The `idtyp` the local cloud in `state_dir` issues to this principal (user or app): the
     cloud is the token issuer, so its directory decides."""
-    from .routes_role_assignment import directory_principal_type
+    from .rbac import directory_principal_type
     from .state import StateStore
 
     with StateStore(state_dir).read() as st:

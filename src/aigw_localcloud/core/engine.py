@@ -1,14 +1,16 @@
-"""The emulator core: state, timing, operations, auth, dispatch to the route modules.
+"""The emulator engine: state, timing, operations, auth, dispatch to the route modules.
 
 The HTTP server (server.py) turns sockets into `Request`s and hands them to `Engine.dispatch`;
 everything Azure-like (status codes, bodies, LRO headers, RBAC) is decided here and in the
-route modules.
+route modules (arm/, vault/), which register their handlers on a `Router` and their LRO
+finishers with `finisher` (both defined here, beside the Engine they take).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,7 @@ from .app_runner import AppRunner
 from .capture import Capture
 from .errors import CloudError, group_not_found
 from .faults import Faults
-from .http import Request, Response, Router
+from .http import Request, Response
 from .journal import Journal
 from .lro import Timing
 from .state import State, StateStore
@@ -39,6 +41,61 @@ def decode_token(token: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return claims if isinstance(claims, dict) and "oid" in claims else None
+
+
+# ------------------------------------------------------------- routes and LRO finishers
+Handler = Callable[["Engine", Request], Response]
+
+
+class Router:
+    """A small regex router: (method, path pattern) -> handler, for the ARM and vault listeners."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method.upper(), re.compile("^" + pattern + "$", re.I), handler))
+
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            self.add(method, pattern, fn)
+            return fn
+
+        return deco
+
+    def find(self, req: Request) -> Handler | None:
+        path_matched = False
+        for method, rx, handler in self._routes:
+            m = rx.match(req.path)
+            if not m:
+                continue
+            path_matched = True
+            if method == req.method:
+                req.params = {k: v for k, v in m.groupdict().items() if v is not None}
+                return handler
+        if path_matched:
+            raise CloudError(
+                405,
+                "MethodNotAllowed",
+                f"The requested resource does not support http method '{req.method}'.",
+            )
+        return None
+
+
+Finisher = Callable[["Engine", dict[str, Any]], None]
+FINISHERS: dict[str, Finisher] = {}
+# Finishers that may block (they start apps): run in their own thread, never under the lock.
+SLOW_KINDS: set[str] = set()
+
+
+def finisher(kind: str, *, slow: bool = False) -> Callable[[Finisher], Finisher]:
+    def deco(fn: Finisher) -> Finisher:
+        FINISHERS[kind] = fn
+        if slow:
+            SLOW_KINDS.add(kind)
+        return fn
+
+    return deco
 
 
 class Engine:
@@ -102,19 +159,19 @@ class Engine:
                     op["claimed"] = True
                     claimed.append(dict(op))
         for op in claimed:
-            fn = lro.FINISHERS.get(op["kind"])
+            fn = FINISHERS.get(op["kind"])
             if self._take_failure(op):
                 self._fail(op)
             elif fn is None:
                 self.complete(op["id"])
-            elif op["kind"] in lro.SLOW_KINDS:
+            elif op["kind"] in SLOW_KINDS:
                 threading.Thread(
                     target=self._run_finisher, args=(fn, op), daemon=True, name=f"lro-{op['kind']}"
                 ).start()
             else:
                 self._run_finisher(fn, op)
 
-    def _run_finisher(self, fn: lro.Finisher, op: dict[str, Any]) -> None:
+    def _run_finisher(self, fn: Finisher, op: dict[str, Any]) -> None:
         try:
             fn(self, op)
         except CloudError as e:

@@ -1,17 +1,13 @@
-"""Request/response values and a small regex router shared by the ARM and vault listeners."""
+"""Request/response values shared by the ARM and vault listeners (the router that maps them to
+handlers is in engine.py, beside the Engine its handlers take)."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import CloudError
-
-if TYPE_CHECKING:
-    from .core import Engine
 
 
 @dataclass
@@ -46,39 +42,3 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[["Engine", Request], Response]
-
-
-class Router:
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        self._routes.append((method.upper(), re.compile("^" + pattern + "$", re.I), handler))
-
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
-        def deco(fn: Handler) -> Handler:
-            self.add(method, pattern, fn)
-            return fn
-
-        return deco
-
-    def find(self, req: Request) -> Handler | None:
-        path_matched = False
-        for method, rx, handler in self._routes:
-            m = rx.match(req.path)
-            if not m:
-                continue
-            path_matched = True
-            if method == req.method:
-                req.params = {k: v for k, v in m.groupdict().items() if v is not None}
-                return handler
-        if path_matched:
-            raise CloudError(
-                405,
-                "MethodNotAllowed",
-                f"The requested resource does not support http method '{req.method}'.",
-            )
-        return None

@@ -2,22 +2,19 @@
 
 An operation is recorded in the state with the time it becomes due (now + duration). Due
 operations are "settled" by a background ticker and at the start of every request: a finisher
-per kind applies the side effect (resource Succeeded, group deleted, app started...) and marks
-the operation Succeeded or Failed. Each record keeps `completed` (server-side completion time)
-and `observed` (first time a client was told), so a benchmark can measure notice latency.
+per kind (registered with `engine.finisher`) applies the side effect (resource Succeeded, group
+deleted, app started...) and marks the operation Succeeded or Failed. Each record keeps
+`completed` (server-side completion time) and `observed` (first time a client was told), so a
+benchmark can measure notice latency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .state import State
 from .util import guid, iso, now
-
-if TYPE_CHECKING:
-    from .core import Engine
 
 # Seconds real Azure typically takes (measured orders of magnitude, not exact figures).
 REALISTIC_SECONDS: dict[str, float] = {
@@ -55,22 +52,6 @@ class Timing:
         if self.latency == "instant":
             return 0.0
         return REALISTIC_SECONDS.get(kind, 1.0) * self.scale
-
-
-Finisher = Callable[["Engine", dict[str, Any]], None]
-FINISHERS: dict[str, Finisher] = {}
-# Finishers that may block (they start apps): run in their own thread, never under the lock.
-SLOW_KINDS: set[str] = set()
-
-
-def finisher(kind: str, *, slow: bool = False) -> Callable[[Finisher], Finisher]:
-    def deco(fn: Finisher) -> Finisher:
-        FINISHERS[kind] = fn
-        if slow:
-            SLOW_KINDS.add(kind)
-        return fn
-
-    return deco
 
 
 def new_operation(

@@ -1,4 +1,5 @@
-"""Azure RBAC in miniature: built-in role definitions and the data-plane permission check."""
+"""Azure RBAC in miniature: built-in role definitions, the directory's principal types and the
+permission checks (management and data plane)."""
 
 from __future__ import annotations
 
@@ -138,6 +139,19 @@ def role_id_from_definition_id(definition_id: str) -> str:
 def _grants(patterns: list[str], action: str) -> bool:
     a = action.lower()
     return any(fnmatch.fnmatchcase(a, p.lower()) for p in patterns)
+
+
+def directory_principal_type(st: State, principal: str) -> str | None:
+    """The directory's principalType for `principal` (None: unknown). Users are `User`; service
+    principals and managed identities (whose service principal Entra creates) are
+    `ServicePrincipal` (roleAssignments spec 2022-04-01, PrincipalType enum)."""
+    if principal.lower() == st["deployer_principal_id"].lower():
+        p = st["principals"].get(principal.lower()) or {"kind": "User"}
+    else:
+        p = st["principals"].get(principal.lower()) or st["principals"].get(principal)
+    if p is None:
+        return None
+    return "User" if p.get("kind") == "User" else "ServicePrincipal"
 
 
 def is_managed_identity(st: State, principal_id: str) -> bool:

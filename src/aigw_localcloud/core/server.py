@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .core import Engine
+from .engine import Engine
 from .errors import CloudError
 from .http import Request, Response
 from .journal import JournalEntry, is_write

@@ -13,10 +13,9 @@ import secrets
 import struct
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .aoai import Deployment
+from .deployments import Deployment
 
 MSG_DEPLOYMENT_NOT_FOUND = (
     "The API deployment for this resource does not exist. If you created the deployment within "

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .aoai_bodies import _bad_request, _content_text, _count_tokens, _json_example, _new_id, _pieces
-
-if TYPE_CHECKING:
-    from .aoai import Deployment
-
+from .deployments import Deployment
 
 # ---------------------------------------------------------------------------------------------
 # Responses API

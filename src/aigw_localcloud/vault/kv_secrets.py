@@ -10,13 +10,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import rbac
-from .core import Engine, decode_token
-from .errors import CloudError
-from .http import Request, Response, Router
-from .routes_key_vault import find_vault
-from .state import State
-from .util import hex_id, now
+from ..core import rbac
+from ..core.engine import Engine, Router, decode_token
+from ..core.errors import CloudError
+from ..core.http import Request, Response
+from ..core.state import State
+from ..core.util import hex_id, now
+
+VAULT_TYPE = "Microsoft.KeyVault/vaults"
+
+
+def find_vault(st: State, name: str) -> dict[str, Any] | None:
+    """Vault names are global: look the name up across every group."""
+    for r in st["resources"].values():
+        if r["type"] == VAULT_TYPE and r["name"].lower() == name.lower():
+            return r
+    return None
+
 
 router = Router()
 _NAME_RX = re.compile(r"^[0-9a-zA-Z-]{1,127}$")

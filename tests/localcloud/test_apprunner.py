@@ -16,8 +16,8 @@ import pytest
 
 from aigw.gateway.local_runner import LiteLLMAppRunner, app_dir_name, rewrite_paths
 from aigw.gateway.process import GatewayProcess
-from aigw_localcloud.aoai import AzureOpenAIEmulator, embedding_for
-from aigw_localcloud.app_runner import AppStartError, ContainerSpec
+from aigw_localcloud.core.app_runner import AppStartError, ContainerSpec
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, embedding_for
 from gateway_fixtures import (
     AZURE_KEY,
     CODEX_DEPLOYMENT,

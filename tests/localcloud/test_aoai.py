@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
 KEY = "aoai-test-key-0123456789"
 EMB = "text-embedding-3-large"
