@@ -141,7 +141,7 @@ class Stack:
 
     def config(self, env: str = "prod") -> Any:
         from aigw.config.load import load_env
-        from aigw_localcloud.aoai import Deployment
+        from aigw_localcloud.openai.aoai import Deployment
 
         cfg = load_env(env, self.env_dir).config
         self.aoai.set_deployments(
@@ -187,7 +187,7 @@ class RemoteCloud:
         import subprocess
         import time
 
-        from aigw_localcloud.endpoint import read_endpoint
+        from aigw_localcloud.core.endpoint import read_endpoint
 
         self.state_dir = state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +210,7 @@ class RemoteCloud:
         self._journal = state_dir / "journal.jsonl"
 
     def credential(self) -> Any:
-        from aigw_localcloud.credential import LocalCredential
+        from aigw_localcloud.core.credential import LocalCredential
 
         return LocalCredential(self.endpoint.deployer_principal_id, self.tenant_id)
 
@@ -219,7 +219,7 @@ class RemoteCloud:
         after sending the response, so wait until the file stops growing)."""
         import time
 
-        from aigw_localcloud.journal import read_journal
+        from aigw_localcloud.core.journal import read_journal
 
         size = -1
         while (now := self._journal.stat().st_size if self._journal.exists() else 0) != size:
@@ -228,7 +228,7 @@ class RemoteCloud:
         return read_journal(self._journal)
 
     def operations(self) -> list[dict[str, Any]]:
-        from aigw_localcloud.state import StateStore
+        from aigw_localcloud.core.state import StateStore
 
         with StateStore(self.state_dir).read() as st:
             return [dict(op) for op in st["operations"].values()]
@@ -269,8 +269,8 @@ def local_stack(
 ) -> Iterator[Stack]:
     """A local cloud (no app runner: container apps are records, not processes) beside an
     Azure OpenAI emulator. `remote`: the cloud runs in its own process (default)."""
-    from aigw_localcloud.aoai import AzureOpenAIEmulator
     from aigw_localcloud.cloud import LocalCloud
+    from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 
     cloud: Any
     if remote:

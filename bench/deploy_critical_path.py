@@ -39,7 +39,7 @@ CREATE_KIND = {
 
 def critical_path(desired: Any, scale: float) -> tuple[float, list[str], dict[str, float]]:
     """(seconds, chain of resource keys, duration per key) of the longest dependent chain."""
-    from aigw_localcloud.lro import REALISTIC_SECONDS
+    from aigw_localcloud.core.lro import REALISTIC_SECONDS
 
     durations: dict[str, float] = {}
     for res in desired.resources:

@@ -138,7 +138,7 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
         write_files,
     )
     from aigw.gateway.process import start_gateway
-    from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+    from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("prod", common.ENV_DIR).config
     aoai = AzureOpenAIEmulator(

@@ -114,7 +114,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
     import attacks
     from aigw.config.load import load_env
     from aigw.gateway import surface
-    from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+    from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = load_env("dev", common.ENV_DIR).config
     embed = next(m.alias for m in cfg.models if m.kind.value == "embeddings")

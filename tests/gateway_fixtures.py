@@ -21,7 +21,7 @@ from aigw.config.model import EnvConfig
 from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess, start_gateway
 from aigw.gateway.venv import LiteLLMEnv, ensure
-from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
 LITELLM_VERSION = "1.81.15"
 IMAGE = f"litellm/litellm:v{LITELLM_VERSION}"

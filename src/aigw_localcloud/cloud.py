@@ -15,31 +15,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import (
+from .arm import (
+    container_app,
+    container_env,
+    identity,
+    key_vault,
+    log_analytics,
     registries,
-    routes_container_app,
-    routes_container_env,
-    routes_identity,
-    routes_key_vault,
-    routes_kv_secrets,
-    routes_log_analytics,
-    routes_resources,
-    routes_revisions,
-    routes_role_assignment,
-    routes_usages,
+    resources,
+    revisions,
+    role_assignment,
+    usages,
 )
-from .app_restart import restart_active_apps
-from .app_runner import AppRunner
-from .core import Engine
-from .credential import LocalCredential
-from .endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
-from .faults import Faults
-from .journal import Journal
-from .lro import Timing
-from .server import Listener
-from .state import empty_state
-from .tls import TlsFiles, ensure_certificates
-from .util import guid
+from .arm.app_restart import restart_active_apps
+from .core.app_runner import AppRunner
+from .core.credential import LocalCredential, token_kind
+from .core.endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
+from .core.engine import Engine
+from .core.faults import Faults
+from .core.journal import Journal
+from .core.lro import Timing
+from .core.server import Listener
+from .core.state import empty_state
+from .core.tls import TlsFiles, ensure_certificates
+from .core.util import guid
+from .vault import kv_secrets
 
 
 class LocalCloud:
@@ -73,18 +73,18 @@ class LocalCloud:
             journal=self.journal,
         )
         self.engine.arm_routers = [
-            routes_role_assignment.router,
-            routes_resources.router,
-            routes_log_analytics.router,
-            routes_container_env.router,
-            routes_container_app.router,
-            routes_revisions.router,
-            routes_identity.router,
-            routes_key_vault.router,
+            role_assignment.router,
+            resources.router,
+            log_analytics.router,
+            container_env.router,
+            container_app.router,
+            revisions.router,
+            identity.router,
+            key_vault.router,
             registries.router,
-            routes_usages.router,
+            usages.router,
         ]
-        self.engine.vault_router = routes_kv_secrets.router
+        self.engine.vault_router = kv_secrets.router
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
         self._arm_port = arm_port
@@ -228,8 +228,6 @@ class LocalCloud:
 
     def token_kind(self, principal_id: str) -> str:
         """The `idtyp` claim Entra ID puts in this principal's tokens: user or app."""
-        from .credential import token_kind
-
         return token_kind(self.state_dir, principal_id)
 
     def add_principal(self, kind: str) -> str:
@@ -306,9 +304,9 @@ class LocalCloud:
 
     def set_environment_quota(self, limit: int | None) -> None:
         """Container Apps environments allowed per region (None: Azure's default, 15; see
-        routes_usages)."""
+        arm/usages.py)."""
         with self.engine.store.write() as st:
-            st[routes_usages.QUOTA_KEY] = limit
+            st[usages.QUOTA_KEY] = limit
 
     def deny_deployer_authorization(self, deny: bool = True) -> None:
         with self.engine.store.write() as st:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .endpoint import LocalCloudEndpoint, read_endpoint
+from .core.endpoint import LocalCloudEndpoint, read_endpoint
 
 if TYPE_CHECKING:
-    from .aoai import AzureOpenAIEmulator
-    from .app_runner import AppRunner
+    from .core.app_runner import AppRunner
+    from .openai.aoai import AzureOpenAIEmulator
 
 # Builds the runner of the container apps: (apps folder, (TLS cert, key), reporter) -> runner.
 # aigw injects its LiteLLM runner (aigw.engine.localcloud); this package knows no app image.
@@ -91,10 +91,10 @@ def serve(
 ) -> None:
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
     OpenAI emulator, and the apps through `runner_factory`'s runner (none: apps do not run)."""
-    from .app_pids import reap_orphans
-    from .ca_bundle import write_bundle
+    from .apps.app_pids import reap_orphans
     from .cloud import LocalCloud
-    from .tls import ensure_certificates
+    from .core.ca_bundle import write_bundle
+    from .core.tls import ensure_certificates
 
     done = threading.Event()
 
@@ -141,7 +141,7 @@ def serve(
 def _start_aoai(state_dir: Path) -> AzureOpenAIEmulator:
     import hashlib
 
-    from .aoai import AzureOpenAIEmulator
+    from .openai.aoai import AzureOpenAIEmulator
 
     port_file = state_dir / AOAI_PORT
     try:
@@ -254,7 +254,7 @@ def status(state_dir: Path) -> LocalCloudEndpoint | None:
 def stop(state_dir: Path, timeout: float = 15.0) -> bool:
     """Stop the running cloud and the LiteLLM processes it started (also those of a cloud
     that died without stopping them); False if no cloud was running."""
-    from .app_pids import reap_orphans
+    from .apps.app_pids import reap_orphans
 
     state_dir = Path(state_dir).expanduser()
     try:

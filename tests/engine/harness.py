@@ -16,10 +16,10 @@ from aigw.engine import workflow
 from aigw.engine.apply import ApplyResult
 from aigw.engine.plan import Plan
 from aigw.secrets import Secret, Secrets
-from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.journal import JournalEntry
-from aigw_localcloud.tls import ensure_certificates
+from aigw_localcloud.core.journal import JournalEntry
+from aigw_localcloud.core.tls import ensure_certificates
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 

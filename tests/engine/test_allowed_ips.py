@@ -18,7 +18,7 @@ import spec_check
 from aigw.azure.session import Clients
 from aigw.engine import workflow
 from aigw.engine.plan import Action
-from aigw_localcloud.capture import ENV_VAR
+from aigw_localcloud.core.capture import ENV_VAR
 from helpers import FIXTURES, REPO
 
 from .harness import Stack, close_stack, make_stack

@@ -14,7 +14,7 @@ from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.errors import UserError
 from aigw.resources.role_assignment import KEY_VAULT_SECRETS_OFFICER
-from aigw_localcloud.capture import ENV_VAR as CAPTURE_VAR
+from aigw_localcloud.core.capture import ENV_VAR as CAPTURE_VAR
 
 from .harness import Stack, close_stack, make_stack
 

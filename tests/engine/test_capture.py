@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw_localcloud.capture import ENV_VAR
+from aigw_localcloud.core.capture import ENV_VAR
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .harness import close_stack, make_stack

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aigw.engine import localcloud as daemon
-from aigw_localcloud.journal import read_journal
+from aigw_localcloud.core.journal import read_journal
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]

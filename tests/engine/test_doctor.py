@@ -16,8 +16,8 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.engine import localcloud as daemon
-from aigw_localcloud.journal import read_journal
-from aigw_localcloud.state import StateStore
+from aigw_localcloud.core.journal import read_journal
+from aigw_localcloud.core.state import StateStore
 from helpers import ENV_DIR, REPO
 
 

@@ -20,7 +20,7 @@ import pytest
 import spec_check
 from aigw.engine import rotate, workflow
 from aigw.secrets import Secret
-from aigw_localcloud.capture import ENV_VAR
+from aigw_localcloud.core.capture import ENV_VAR
 
 from .harness import close_stack, copy_envs, make_stack
 

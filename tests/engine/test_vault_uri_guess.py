@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aigw.engine import workflow
-from aigw_localcloud.endpoint import predicted_vault_port
+from aigw_localcloud.core.endpoint import predicted_vault_port
 
 from .harness import close_stack, make_stack
 

@@ -17,7 +17,7 @@ from aigw.config.model import EnvConfig
 from aigw.gateway import smoke
 from aigw.gateway.config import render_gateway
 from aigw.gateway.process import GatewayProcess
-from aigw_localcloud.aoai import AzureOpenAIEmulator
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests, rendered_gateway
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 

@@ -19,7 +19,7 @@ from aigw.config.load import load_env
 from aigw.gateway import serve, smoke
 from aigw.gateway.config import GATEWAY_KEY_VAR
 from aigw.secrets import Secret, Secrets
-from aigw_localcloud.aoai import AzureOpenAIEmulator, Deployment
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]

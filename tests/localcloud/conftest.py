@@ -18,7 +18,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.credential import LocalCredential
+from aigw_localcloud.core.credential import LocalCredential
 
 from .fake_runner import FakeRunner
 

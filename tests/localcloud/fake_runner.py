@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from aigw_localcloud.app_runner import AppStartError, ContainerSpec
+from aigw_localcloud.core.app_runner import AppStartError, ContainerSpec
 
 
 class _Quiet(BaseHTTPRequestHandler):

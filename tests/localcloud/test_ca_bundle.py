@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw_localcloud.ca_bundle import system_ca_file
 from aigw_localcloud.cloud import LocalCloud
+from aigw_localcloud.core.ca_bundle import system_ca_file
 from conftest import REPO
 
 

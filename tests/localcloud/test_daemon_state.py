@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from aigw.cli.localcloud import app as cli_app
 from aigw.engine import localcloud as daemon
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.endpoint import read_endpoint
+from aigw_localcloud.core.endpoint import read_endpoint
 
 from .conftest import SECRETS_OFFICER, make_clients
 from .stack import LOC, RG
@@ -25,8 +25,8 @@ def test_daemon_start_status_stop(tmp_path) -> None:
         assert daemon.ensure_running(d).pid == ep.pid  # already running: same process
         # Another process sees it and can use it through the SDK.
         code = (
-            "import sys; from pathlib import Path; from aigw_localcloud.endpoint import read_endpoint;"  # noqa: E501
-            "from aigw_localcloud.credential import LocalCredential;"
+            "import sys; from pathlib import Path; from aigw_localcloud.core.endpoint import read_endpoint;"  # noqa: E501
+            "from aigw_localcloud.core.credential import LocalCredential;"
             "from azure.mgmt.resource.resources import ResourceManagementClient;"
             f"ep = read_endpoint(Path({str(d)!r}));"
             "c = ResourceManagementClient(LocalCredential('x', ep.tenant_id), ep.subscription_id, base_url=ep.arm_url, connection_verify=ep.ca_file);"  # noqa: E501

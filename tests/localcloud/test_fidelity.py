@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.credential import LocalCredential
+from aigw_localcloud.core.credential import LocalCredential
 
 from .conftest import SECRETS_OFFICER, make_clients
 

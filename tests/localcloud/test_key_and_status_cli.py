@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from aigw_localcloud.aoai import AzureOpenAIEmulator
-from aigw_localcloud.app_runner import ContainerSpec
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.tls import TlsFiles, ensure_certificates
+from aigw_localcloud.core.app_runner import ContainerSpec
+from aigw_localcloud.core.tls import TlsFiles, ensure_certificates
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 from .fake_runner import FakeRunner

@@ -10,8 +10,8 @@ import requests
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.credential import LocalCredential
-from aigw_localcloud.journal import is_write, read_journal
+from aigw_localcloud.core.credential import LocalCredential
+from aigw_localcloud.core.journal import is_write, read_journal
 
 from .conftest import make_clients
 from .stack import LOC, RG, deploy

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from aigw_localcloud.journal import read_journal
+from aigw_localcloud.core.journal import read_journal
 
 from .conftest import Clients
 from .stack import LOC, RG, deploy

@@ -22,7 +22,7 @@ from aigw.config.load import load_env
 from aigw.engine import workflow
 from aigw.engine.apply import raise_on_failure
 from aigw.secrets import Secret, Secrets
-from aigw_localcloud.journal import is_write
+from aigw_localcloud.core.journal import is_write
 
 GATEWAY_KEY = os.environ["AIGW_GATEWAY_KEY"]
 AOAI_KEY = os.environ["AIGW_AZURE_OPENAI_API_KEY"]

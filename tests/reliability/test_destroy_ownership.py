@@ -11,7 +11,7 @@ import pytest
 
 from aigw.engine import workflow
 from aigw.engine.plan import Action
-from aigw_localcloud.endpoint import write_endpoint
+from aigw_localcloud.core.endpoint import write_endpoint
 
 from .cli_support import aigw
 from .scenarios import FastStack, fresh_stack

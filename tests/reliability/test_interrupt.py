@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from aigw_localcloud.aoai import AzureOpenAIEmulator
 from aigw_localcloud.cloud import LocalCloud
-from aigw_localcloud.tls import ensure_certificates
+from aigw_localcloud.core.tls import ensure_certificates
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 

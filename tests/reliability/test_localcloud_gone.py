@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aigw_localcloud.endpoint import write_endpoint
-from aigw_localcloud.lro import Timing
+from aigw_localcloud.core.endpoint import write_endpoint
+from aigw_localcloud.core.lro import Timing
 
 from .cli_support import aigw
 from .scenarios import FastStack, fresh_stack

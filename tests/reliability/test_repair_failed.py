@@ -13,7 +13,7 @@ from aigw.engine import workflow
 from aigw.model import resolve
 from aigw.output import report
 from aigw.resources import container_app
-from aigw_localcloud.lro import Timing
+from aigw_localcloud.core.lro import Timing
 
 from .scenarios import FastStack, fresh_stack
 
@@ -89,7 +89,7 @@ def test_an_app_that_fails_while_plan_runs_plans_as_a_repair(stack: FastStack) -
 
 
 def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
-    from aigw_localcloud.endpoint import write_endpoint
+    from aigw_localcloud.core.endpoint import write_endpoint
 
     from .cli_support import aigw
     from .test_secrets_and_destroy import KEYS

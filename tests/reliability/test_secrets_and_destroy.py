@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aigw_localcloud.endpoint import write_endpoint
+from aigw_localcloud.core.endpoint import write_endpoint
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .cli_support import Ran, aigw

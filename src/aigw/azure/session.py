@@ -33,7 +33,7 @@ class Target:
         """Where vault `name` usually answers, known before its ARM GET (public cloud naming;
         the local cloud's ports follow the name). Callers check it against vaultUri."""
         if self.local:
-            from aigw_localcloud.endpoint import predicted_vault_port
+            from aigw_localcloud.core.endpoint import predicted_vault_port
 
             return f"https://127.0.0.1:{predicted_vault_port(name)}/"
         return f"https://{name.lower()}.vault.azure.net/"

@@ -72,7 +72,7 @@ def client_config(
     notes = list(rendered.notes)
     if cloud == "local":  # the local gateway's certificate comes from the local cloud's CA
         from aigw.engine.workflow import localcloud_dir
-        from aigw_localcloud.ca_bundle import BUNDLE
+        from aigw_localcloud.core.ca_bundle import BUNDLE
 
         data["ca_bundle"] = str(localcloud_dir() / BUNDLE)
         notes.append(

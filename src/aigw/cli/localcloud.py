@@ -112,7 +112,7 @@ def status(state_dir: Path | None = StateDir, output: str = Output) -> None:
 @app.command("env")
 def env_exports(state_dir: Path | None = StateDir, output: str = Output) -> None:
     """Print the shell exports that trust the local cloud's CA: eval "$(aigw localcloud env)"."""
-    from aigw_localcloud.ca_bundle import exports, shell_lines
+    from aigw_localcloud.core.ca_bundle import exports, shell_lines
 
     _check_output(output)
     d = state_dir or default_state_dir()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from aigw.errors import AigwError
 from aigw_localcloud import daemon as _daemon
-from aigw_localcloud.app_runner import AppRunner
+from aigw_localcloud.core.app_runner import AppRunner
+from aigw_localcloud.core.endpoint import LocalCloudEndpoint
 from aigw_localcloud.daemon import OWNED, daemon_environment, status
-from aigw_localcloud.endpoint import LocalCloudEndpoint
 
 __all__ = [
     "OWNED",

@@ -30,7 +30,7 @@ def local_target(state_dir: Path | None = None) -> Target:
     """The local cloud (started if needed): its ARM URL, CA and a static-token credential."""
     from aigw.azure.session import Target
     from aigw.engine.localcloud import ensure_running
-    from aigw_localcloud.credential import LocalCredential, token_kind
+    from aigw_localcloud.core.credential import LocalCredential, token_kind
 
     directory = state_dir or localcloud_dir()
     ep = ensure_running(directory)

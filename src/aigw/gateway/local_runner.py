@@ -24,9 +24,9 @@ from aigw.errors import GatewayError, LiteLLMEnvError
 from aigw.gateway.process import GatewayProcess, start_gateway
 from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
-from aigw_localcloud import app_pids
-from aigw_localcloud.app_runner import AppStartError, ContainerSpec
-from aigw_localcloud.endpoint import predicted_app_port
+from aigw_localcloud.apps import app_pids
+from aigw_localcloud.core.app_runner import AppStartError, ContainerSpec
+from aigw_localcloud.core.endpoint import predicted_app_port
 
 Reporter = Callable[[str], None]
 

@@ -1,0 +1,1 @@
+"""The Key Vault data plane (secrets), served on one listener per vault. Imports only core/."""
