@@ -17,6 +17,7 @@ from aigw.config.naming import (
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
     LITELLM_CONFIG_SECRET,
+    TEAM_KEYS_SECRET,
 )
 from aigw.gateway.config import (
     AZURE_OPENAI_KEY_VAR,
@@ -24,8 +25,10 @@ from aigw.gateway.config import (
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_VAR,
     GUARD_FILE_NAME,
+    TEAM_KEYS_FILE_NAME,
     render_gateway,
 )
+from aigw.gateway.team_keys import EMPTY as EMPTY_TEAM_KEYS
 from aigw.model import SECRET_VALUE, Desired, Kind, Ref, Resource
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -39,6 +42,10 @@ REQUIRED_PROVIDERS = (
 )
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
 VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
+# Key Vault secrets mounted in the same volume (issue 14: the developer keys' hashes, written by
+# `aigw keys`; a Key Vault reference in a secret volume: learn.microsoft.com/azure/
+# container-apps/manage-secrets, "Mounting secrets in a volume").
+VAULT_VOLUME_FILES = {TEAM_KEYS_SECRET: TEAM_KEYS_FILE_NAME}
 
 
 def role_assignment_name(scope: str, principal: str, role: str) -> str:
@@ -220,6 +227,17 @@ def build_desired(
             (AZURE_OPENAI_KEY_SECRET, "azure_openai_key"),
         )
     ]
+    # Created empty when missing, never overwritten by deploy: `aigw keys` owns its value.
+    secrets.append(
+        Resource(
+            f"secret:{TEAM_KEYS_SECRET}",
+            Kind.secret,
+            TEAM_KEYS_SECRET,
+            depends_on=("key_vault", "role:deployer-secrets-officer"),
+            managed={"value": SECRET_VALUE, "create_only": EMPTY_TEAM_KEYS},
+            owned=False,
+        )
+    )
     env = Resource(
         "container_env",
         Kind.container_env,
@@ -274,6 +292,14 @@ def build_desired(
                     "vaultUri": kv_url,
                     "version": Ref(f"secret:{AZURE_OPENAI_KEY_SECRET}", "version"),
                 },
+                **{
+                    name: {
+                        "keyVaultSecret": name,
+                        "vaultUri": kv_url,
+                        "version": Ref(f"secret:{name}", "version"),
+                    }
+                    for name in VAULT_VOLUME_FILES
+                },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
             "image": gw.image,
@@ -290,7 +316,7 @@ def build_desired(
             "maxReplicas": gw.max_replicas,
             "probes": probes,
             "configMount": CONFIG_MOUNT_DIR,
-            "configFiles": dict(VOLUME_FILES),
+            "configFiles": {**VOLUME_FILES, **VAULT_VOLUME_FILES},
         },
     )
     resources = (

@@ -41,7 +41,7 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
     mount_dir = m["configMount"]
     secrets: list[dict[str, Any]] = []
     for name, spec in m["secrets"].items():
-        if name in m["configFiles"]:
+        if name in m["configFiles"] and "keyVaultSecret" not in spec:
             secrets.append({"name": name, "value": volume_files[name]})
         else:
             version = spec.get("version")

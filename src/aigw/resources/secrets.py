@@ -20,6 +20,8 @@ from aigw.resources.base import Base
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
+    if "create_only" in res.managed:  # its initial value (the developer keys: written by
+        return str(res.managed["create_only"])  # `aigw keys`, created empty, never overwritten)
     secret = ctx.secrets.get(res.managed["source"])
     return secret.reveal() if secret is not None else None
 
@@ -63,7 +65,7 @@ def observe(
         return Observed(exists=False)
     return Observed(
         exists=True,
-        value_matches=hmac.compare_digest(current or "", wanted),
+        value_matches="create_only" in res.managed or hmac.compare_digest(current or "", wanted),
         outputs={"version": version},  # the container app references exactly this version
     )
 
@@ -90,7 +92,9 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         ctx.report(res.key, f"waiting for Key Vault access (role propagation), {delay:.0f}s")
         interrupt.sleep(delay)  # Ctrl-C ends the wait at once
         delay = min(delay * 2, 15.0)
-    if status == 200 and hmac.compare_digest(current or "", wanted):
+    if status == 200 and (
+        "create_only" in res.managed or hmac.compare_digest(current or "", wanted)
+    ):
         return {"changed": False, "version": version}
     if status == 200 and current:
         # Kept in memory only: deploy proves the gateway refuses it once the new one is served.
