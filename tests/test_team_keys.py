@@ -4,6 +4,7 @@ LiteLLM is tested in tests/engine/test_team_keys_e2e.py."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,9 +122,7 @@ def test_guard_skips_broken_entries_and_files() -> None:
     assert guard.parse_keys("") == {}
     key = new_key()
     good = fmt.new_record("good", key, NOW, None, None).to_json()
-    text = '{"version": 1, "keys": {"bad": {"expires": "x"}, "good": %s}}' % (
-        __import__("json").dumps(good)
-    )
+    text = json.dumps({"version": 1, "keys": {"bad": {"expires": "x"}, "good": good}})
     assert [e.name for e in guard.parse_keys(text).values()] == ["good"]
 
 
