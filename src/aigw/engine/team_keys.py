@@ -4,10 +4,11 @@ The hashes live in one Key Vault secret (TEAM_KEYS_SECRET, format in gateway/tea
 which the container app mounts beside the guard as a versioned Key Vault reference. A change
 writes a new version, points the app at it and restarts its active revision: on Azure an
 updated secret does not reach running replicas without a new revision or a restart
-(learn.microsoft.com/azure/container-apps/manage-secrets: "Adding, removing, or changing
-secrets doesn't generate new revisions ... restart the existing revision or create a new
-one"). That is what resources/container_app.ensure does when only a reference changed, as for
-rotate-key. Then the change is proven against the gateway before the command returns:
+(learn.microsoft.com/azure/container-apps/manage-secrets: secrets are app-scoped, a changed
+secret makes no new revision, and replicas see it only after a restart of the revision or a new
+revision; the same source as aigw_localcloud/kv_refs.py). That is what
+resources/container_app.ensure does when only a reference changed, as for rotate-key. Then
+the change is proven against the gateway before the command returns:
 
 - add / rotate: the new key answers 200 (the gateway serves the new file);
 - revoke: aigw holds no revoked key (only its hash), so the new version also carries a probe
