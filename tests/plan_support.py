@@ -20,6 +20,7 @@ OUTPUTS = {
     "key_vault": {"vault_uri": "https://vault.example/"},
     "secret:gateway-key": {"version": "0123456789abcdef0123456789abcdef"},
     "secret:azure-openai-api-key": {"version": "fedcba9876543210fedcba9876543210"},
+    "secret:aigw-dev-keys": {"version": "00112233445566778899aabbccddeeff"},
 }
 
 

@@ -55,12 +55,29 @@ def client_config(
         str | None,
         typer.Option("--url", help="The gateway URL (else read from the deployed container app)."),
     ] = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option(
+            "--key-env",
+            help="Variable holding the developer's own key (aigw keys add), e.g. AIGW_DEV_KEY "
+            "[default: gateway.key_env].",
+        ),
+    ] = None,
 ) -> None:
     """Print the settings a coding client needs to use the gateway (the key by name only)."""
+    import re
+
     from aigw.config.load import load_env
 
     ui = shared.ui(output)
     cfg = load_env(env, env_dir).config
+    if key_env is not None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", key_env):
+            raise UserError(
+                f"--key-env {key_env!r} is not a variable name", hint="e.g. AIGW_DEV_KEY"
+            )
+        gateway = cfg.gateway.model_copy(update={"key_env": key_env})
+        cfg = cfg.model_copy(update={"gateway": gateway})
     source = "--url"
     if url is None:
         url = _deployed_url(env, env_dir, cloud, subscription)

@@ -90,6 +90,8 @@ GATEWAY_KEY_SECRET = "gateway-key"
 AZURE_OPENAI_KEY_SECRET = "azure-openai-api-key"
 LITELLM_CONFIG_SECRET = "litellm-config"
 GUARD_SECRET = "aigw-guard"  # the guard module beside the config (render.GUARD_FILE_NAME)
+# The developer keys (issue 14): their hashes, written by `aigw keys`, never by deploy.
+TEAM_KEYS_SECRET = "aigw-dev-keys"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aigw import clients, redact
-from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
+from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
@@ -272,10 +272,9 @@ def rotate_gateway_key(
         # The app references secrets by version (desired.py): the new version is a change of
         # the app's secret, then a restart loads it (container_app.ensure).
         ctx.set_outputs(f"secret:{GATEWAY_KEY_SECRET}", {"version": rotation.new_version})
-        ctx.set_outputs(
-            f"secret:{AZURE_OPENAI_KEY_SECRET}",
-            {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
-        )
+        for other in (AZURE_OPENAI_KEY_SECRET, TEAM_KEYS_SECRET):
+            version = secret_adapter.current_version(ctx, vault_uri, other)
+            ctx.set_outputs(f"secret:{other}", {"version": version})
         out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
             lambda: app_adapter.ensure(ctx, by_key[Key.container_app]),
             key=Key.container_app,

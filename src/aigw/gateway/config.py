@@ -29,6 +29,8 @@ CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
 # aigw's guard, shipped next to config.yaml (see src/aigw/gateway/files/aigw_guard.py).
 GUARD_FILE_NAME = "aigw_guard.py"
 GUARD_HOOK = "aigw_guard.user_api_key_auth"
+# The developer keys' hashes (a Key Vault reference mounted beside the guard; gateway/team_keys.py).
+TEAM_KEYS_FILE_NAME = "aigw_keys.json"
 # LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
 # `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
 SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}

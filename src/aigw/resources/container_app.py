@@ -14,6 +14,7 @@ from aigw.config.naming import (
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
     LITELLM_CONFIG_SECRET,
+    TEAM_KEYS_SECRET,
 )
 from aigw.errors import AigwError
 from aigw.gateway.config import (
@@ -23,6 +24,7 @@ from aigw.gateway.config import (
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_VAR,
     GUARD_FILE_NAME,
+    TEAM_KEYS_FILE_NAME,
 )
 from aigw.gateway.url import LIVENESS_PATH, READINESS_PATH
 from aigw.model import (
@@ -41,6 +43,10 @@ from aigw.resources.base import Base, Inputs
 
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
 VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
+# Key Vault secrets mounted in the same volume (issue 14: the developer keys' hashes, written by
+# `aigw keys`; a Key Vault reference in a secret volume: learn.microsoft.com/azure/
+# container-apps/manage-secrets, "Mounting secrets in a volume").
+VAULT_VOLUME_FILES = {TEAM_KEYS_SECRET: TEAM_KEYS_FILE_NAME}
 PROBES = [
     {"type": "Startup", "path": LIVENESS_PATH, "period": 2, "failureThreshold": 30},
     {"type": "Liveness", "path": LIVENESS_PATH, "period": 30, "failureThreshold": 3},
@@ -87,7 +93,7 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
     mount_dir = m["configMount"]
     secrets: list[dict[str, Any]] = []
     for name, spec in m["secrets"].items():
-        if name in m["configFiles"]:
+        if name in m["configFiles"] and "keyVaultSecret" not in spec:
             secrets.append({"name": name, "value": volume_files[name]})
         else:
             version = spec.get("version")
@@ -335,7 +341,7 @@ class ContainerAppAdapter(Base):
                         "vaultUri": kv_url,
                         "version": Ref(f"secret:{name}", "version"),
                     }
-                    for name in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET)
+                    for name in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET, *VAULT_VOLUME_FILES)
                 },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
@@ -353,7 +359,7 @@ class ContainerAppAdapter(Base):
             "maxReplicas": gw.max_replicas,
             "probes": PROBES,
             "configMount": CONFIG_MOUNT_DIR,
-            "configFiles": dict(VOLUME_FILES),
+            "configFiles": {**VOLUME_FILES, **VAULT_VOLUME_FILES},
         }
         roles = [
             r.key for r in adapter(Kind.role_assignment).desired(inp) if "identity" in r.depends_on

@@ -12,8 +12,9 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
-from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET
+from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
 from aigw.errors import AzureError
+from aigw.gateway.team_keys import EMPTY as EMPTY_TEAM_KEYS
 from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import registered
@@ -22,6 +23,8 @@ from aigw.secrets import AZURE_OPENAI_KEY, GATEWAY_KEY, Secret
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
+    if "create_only" in res.managed:  # its initial value (the developer keys: written by
+        return str(res.managed["create_only"])  # `aigw keys`, created empty, never overwritten)
     secret = ctx.secrets.named(res.managed["source"])
     return secret.reveal() if secret is not None else None
 
@@ -63,14 +66,17 @@ def observe(
         # that stopped before writing it, while the deployer's role was still propagating).
         # Plan a write: ensure waits for access, then writes only if the value differs.
         return Observed(exists=False)
-    return verdict(current, version, wanted)
+    return verdict(current, version, wanted, create_only="create_only" in res.managed)
 
 
-def verdict(current: str | None, version: str | None, wanted: str) -> Observed:
-    """An existing secret's Observed: whether its value is `wanted`, never the value itself."""
+def verdict(
+    current: str | None, version: str | None, wanted: str, *, create_only: bool = False
+) -> Observed:
+    """An existing secret's Observed: whether its value is `wanted` (any value, for a secret
+    deploy only creates), never the value itself."""
     return Observed(
         exists=True,
-        value_matches=hmac.compare_digest(current or "", wanted),
+        value_matches=create_only or hmac.compare_digest(current or "", wanted),
         outputs={"version": version},  # the container app references exactly this version
     )
 
@@ -103,7 +109,9 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         ctx.report(res.key, f"waiting for Key Vault access (role propagation), {delay:.0f}s")
         interrupt.sleep(delay)  # Ctrl-C ends the wait at once
         delay = min(delay * 2, 15.0)
-    if status == 200 and hmac.compare_digest(current or "", wanted):
+    if status == 200 and (
+        "create_only" in res.managed or hmac.compare_digest(current or "", wanted)
+    ):
         return {"changed": False, "version": version}
     if status == 200 and current:
         # Kept in memory only: deploy proves the gateway refuses it once the new one is served.
@@ -143,6 +151,16 @@ class SecretAdapter(Base):
     order = 80
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
+        # The developer keys' hashes: created empty when missing, never overwritten by deploy
+        # (`aigw keys` owns the value).
+        team_keys = Resource(
+            f"secret:{TEAM_KEYS_SECRET}",
+            self.kind,
+            TEAM_KEYS_SECRET,
+            depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
+            managed={"value": SECRET_VALUE, "create_only": EMPTY_TEAM_KEYS},
+            owned=False,
+        )
         return [
             Resource(
                 f"secret:{name}",
@@ -156,7 +174,7 @@ class SecretAdapter(Base):
                 (GATEWAY_KEY_SECRET, GATEWAY_KEY),
                 (AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY),
             )
-        ]
+        ] + [team_keys]
 
     needs_role_wait = True  # the deployer's Key Vault role may still be propagating
     inside_vault = True

@@ -27,16 +27,24 @@ On load it also puts a gate in front of LiteLLM's app that answers 404 for every
 routes and the two probe paths (docs, the admin UI, `/routes`, `/debug/*`, `/sso/*`, ... are
 served by LiteLLM without a key), see `PathGate`.
 
-The key is compared in constant time with LiteLLM's master key; a wrong or missing key is a 401
-with an OpenAI-style error body (LiteLLM alone answers `400 No connected db.`).
+The key is compared in constant time with LiteLLM's master key (named ADMIN_NAME), else its
+SHA-256 is looked up among the developer keys in KEYS_FILE, mounted beside this file from Key
+Vault (issue 14; format and why plain SHA-256 suffices: aigw/gateway/team_keys.py). A wrong,
+revoked, expired or missing key is a 401 with an OpenAI-style error body (LiteLLM alone
+answers `400 No connected db.`); a model outside a developer key's list is a 403. Every refusal
+above applies to every key. The key's name reaches LiteLLM's logging as `key_alias` and
+`user_id` (standard logging metadata `user_api_key_alias`, `user_api_key_user_id`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import os
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 # (method, path) of the routes clients may call. Coding clients need nothing else:
@@ -132,6 +140,10 @@ FORBIDDEN_HEADERS: frozenset[str] = frozenset(
 )
 
 
+ADMIN_NAME = "aigw-admin"
+KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_keys.json")
+
+
 # A NamedTuple, not a dataclass: LiteLLM loads this file with spec_from_file_location without
 # registering it in sys.modules, which dataclasses need.
 class Refusal(NamedTuple):
@@ -215,6 +227,99 @@ def key_matches(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+class DevKey(NamedTuple):
+    name: str
+    expires: datetime | None
+    models: frozenset[str] | None  # None: every model
+
+
+def parse_keys(text: str) -> dict[str, DevKey]:
+    """sha256 hex -> DevKey from the keys file's text. Unreadable entries are skipped (their
+    key then gets 401: fail closed)."""
+    out: dict[str, DevKey] = {}
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return out
+    keys = data.get("keys") if isinstance(data, dict) else None
+    for name, rec in (keys or {}).items():
+        try:
+            expires = rec.get("expires")
+            when = datetime.fromisoformat(expires) if expires else None
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            models = rec.get("models")
+            allowed = frozenset(str(m) for m in models) if models is not None else None
+            out[str(rec["sha256"]).lower()] = DevKey(str(name), when, allowed)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+class KeysFile:
+    """The mounted keys file, parsed again only when its mtime, size or inode changes (one stat
+    per request). A missing file means no developer keys (the master key still works)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stamp: tuple[int, int, int] | None = None
+        self.keys: dict[str, DevKey] = {}
+
+    def current(self) -> dict[str, DevKey]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            self.stamp, self.keys = None, {}
+            return self.keys
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp != self.stamp:
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    self.keys = parse_keys(f.read())
+            except OSError:
+                self.keys = {}
+            self.stamp = stamp
+        return self.keys
+
+
+def find_key(api_key: str | None, keys: Mapping[str, DevKey]) -> tuple[str, DevKey] | None:
+    """(digest, entry) of a developer key, or None: every stored digest compared in constant
+    time (no early exit; a team has tens of keys)."""
+    if not api_key:
+        return None
+    given = hashlib.sha256(api_key.encode()).hexdigest().encode()
+    found = None
+    for stored, entry in keys.items():
+        if hmac.compare_digest(stored.encode(), given):
+            found = (stored, entry)
+    return found
+
+
+def key_refusal(entry: DevKey | None, model: Any, method: str, now: datetime) -> Refusal | None:
+    """Why a developer key may not make this request (None: it may)."""
+    if entry is None:
+        return Refusal(401, INVALID_KEY, type="authentication_error")
+    if entry.expires is not None and entry.expires <= now:
+        return Refusal(
+            401,
+            f"this gateway key ({entry.name}) has expired; ask for a new one",
+            type="authentication_error",
+        )
+    if method.upper() == "POST" and entry.models is not None and model not in entry.models:
+        shown = ", ".join(sorted(entry.models)) or "none"
+        return Refusal(
+            403,
+            f"model '{model}' is not allowed for this key ({entry.name}); its models: {shown}",
+            param="model",
+            type="permission_error",
+        )
+    return None
+
+
+INVALID_KEY = "missing or invalid gateway key (send it as 'Authorization: Bearer <key>')"
+_KEYS = KeysFile(KEYS_FILE)
+
+
 def path_allowed(method: str, path: str) -> bool:
     """What the gate in front of LiteLLM lets through: the allowed routes and the probes."""
     if path in PROBE_PATHS:
@@ -290,14 +395,16 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
         # LiteLLM runs /health/readiness through authentication, then lets it pass as a public
         # route; the platform's readiness probe has no key.
         return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
+    name, digest, entry = ADMIN_NAME, "", None
     if not key_matches(api_key, master_key):
-        raise _proxy_error(
-            Refusal(
-                401,
-                "missing or invalid gateway key (send it as 'Authorization: Bearer <key>')",
-                type="authentication_error",
-            )
-        )
+        found = find_key(api_key, _KEYS.current())
+        if found is None:
+            raise _proxy_error(Refusal(401, INVALID_KEY, type="authentication_error"))
+        digest, entry = found
+        name = entry.name
+        refusal = key_refusal(entry, None, "GET", datetime.now(UTC))
+        if refusal:  # expired: refused before the body is read
+            raise _proxy_error(refusal)
     method = request.method
     body = await _read_request_body(request) if method == "POST" else {}
     models = llm_router.get_model_names() if llm_router is not None else []
@@ -306,9 +413,20 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
     )
     if refusal:
         raise _proxy_error(refusal)
+    if entry is not None:
+        model = body.get("model") if isinstance(body, Mapping) else None
+        refusal = key_refusal(entry, model, method, datetime.now(UTC))
+        if refusal:
+            raise _proxy_error(refusal)
+    # api_key: the digest, never the key (LiteLLM logs it as user_api_key_hash); the name goes
+    # to logging metadata as user_api_key_alias and user_api_key_user_id
+    # (proxy/litellm_pre_call_utils.py get_sanitized_user_information_from_key).
+    digest = digest or hashlib.sha256(api_key.encode()).hexdigest()
     return UserAPIKeyAuth(
-        token=hashlib.sha256(api_key.encode()).hexdigest(),
-        key_alias="aigw-gateway-key",
+        api_key=digest,
+        token=digest,
+        key_alias=name,
+        user_id=name,
         user_role=LitellmUserRoles.INTERNAL_USER,
     )
 

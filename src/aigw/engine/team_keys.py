@@ -1,0 +1,353 @@
+"""`aigw keys`: a key per developer (issue 14), without a database.
+
+The hashes live in one Key Vault secret (TEAM_KEYS_SECRET, format in gateway/team_keys.py),
+which the container app mounts beside the guard as a versioned Key Vault reference. A change
+writes a new version, points the app at it and restarts its active revision: on Azure an
+updated secret does not reach running replicas without a new revision or a restart
+(learn.microsoft.com/azure/container-apps/manage-secrets: secrets are app-scoped, a changed
+secret makes no new revision, and replicas see it only after a restart of the revision or a new
+revision; the same source as aigw_localcloud/kv_refs.py). That is what
+resources/container_app.ensure does when only a reference changed, as for rotate-key. Then
+the change is proven against the gateway before the command returns:
+
+- add / rotate: the new key answers 200 (the gateway serves the new file);
+- revoke: aigw holds no revoked key (only its hash), so the new version also carries a probe
+  entry (PROBE_NAME, no model, expiring after PROBE_TTL) whose key only this process knows;
+  the probe answering 200 several times in a row means the replicas serve the file without the
+  revoked hash, so the revoked key gets 401. The probe key is then dropped from memory, and the
+  next change removes the expired entry.
+
+Every change also proves the master key still answers 200. The new key leaves this module
+only wrapped in a `Secret`, for the CLI to print once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from aigw import redact
+from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
+from aigw.errors import AigwError, UserError
+from aigw.gateway import team_keys as fmt
+from aigw.gateway.checks import Check
+from aigw.gateway.url import gateway_url
+from aigw.secrets import Secret
+
+if TYPE_CHECKING:
+    from aigw.engine.workflow import Session
+
+Reporter = Callable[[str], None]
+PROBE_NAME = "aigw-probe"
+PROBE_TTL = timedelta(minutes=15)
+# Consecutive 200s of the proof key: requests spread over the replicas behind the ingress.
+PROOF_STREAK = 3
+
+
+def new_key() -> str:
+    """A developer key: rotate-key's 32 random bytes, with a prefix that says what it is."""
+    from aigw.engine.rotate import generate_key
+
+    return fmt.KEY_PREFIX + generate_key().removeprefix("sk-")
+
+
+@dataclass
+class KeysChange:
+    env: str
+    action: str
+    name: str
+    key_vault: str
+    container_app: str
+    secret: str = TEAM_KEYS_SECRET
+    record: dict[str, Any] | None = None
+    new_key: Secret | None = None
+    gateway_url: str | None = None
+    old_version: str | None = None
+    new_version: str | None = None
+    restarted_revision: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "action": self.action,
+            "name": self.name,
+            "key": self.record,
+            "key_vault": self.key_vault,
+            "secret": self.secret,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "container_app": self.container_app,
+            "restarted_revision": self.restarted_revision,
+            "gateway_url": self.gateway_url,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "checks": [c.to_json() for c in self.checks],
+            "ok": self.ok,
+        }
+
+
+def _vault_uri(session: Session) -> str:
+    from aigw.azure.errors import translate
+    from aigw.resources import adapter
+
+    res = session.desired.by_key()["key_vault"]
+    try:
+        vault = adapter(res.kind).observe(session.ctx, res)
+    except Exception as err:
+        if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
+            raise translate(err, kind=res.kind.value, name=res.name) from None
+        raise
+    uri = vault.outputs.get("vault_uri")
+    if not vault.exists or vault.soft_deleted or not uri:
+        env = session.config.env
+        raise AigwError(
+            f"{env} is not deployed: its key vault {res.name} does not exist",
+            hint=f"aigw deploy --env {env}",
+        )
+    session.ctx.set_outputs("key_vault", vault.outputs)
+    return str(uri)
+
+
+def _read(session: Session, vault_uri: str) -> tuple[dict[str, fmt.KeyRecord], str | None]:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from aigw.azure.errors import translate
+
+    names = session.config.names()
+    where = f"Key Vault secret {names.key_vault}/{TEAM_KEYS_SECRET}"
+    try:
+        stored = session.ctx.clients.secrets(vault_uri).get_secret(TEAM_KEYS_SECRET)
+    except ResourceNotFoundError:
+        raise AigwError(
+            f"{where} does not exist (deployed before developer keys)",
+            hint=f"aigw deploy --env {session.config.env} creates it",
+        ) from None
+    except HttpResponseError as err:
+        raise translate(err, kind="secret", name=f"{names.key_vault}/{TEAM_KEYS_SECRET}") from None
+    return fmt.parse(stored.value, where), stored.properties.version
+
+
+def list_keys(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The developer keys as `keys list` shows them (never a key, nor a hash). Reads only."""
+    now = now or datetime.now(UTC)
+    records, _ = _read(session, _vault_uri(session))
+    return [r.public(now) for n, r in sorted(records.items()) if not n.startswith("aigw-")]
+
+
+def _check_models(session: Session, models: tuple[str, ...] | None) -> None:
+    if models is None:
+        return
+    aliases = [m.alias for m in session.config.models]
+    unknown = [m for m in models if m not in aliases]
+    if unknown or not models:
+        raise UserError(
+            f"--models {','.join(unknown) or '(empty)'}: not a model alias of {session.config.env}",
+            hint=f"choose among {', '.join(aliases)} (comma-separated), or leave out --models",
+        )
+
+
+def _status(client: httpx.Client, key: str) -> int:
+    try:
+        return client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def wait_until_served(
+    url: str,
+    proof_key: str,
+    master_key: str | None,
+    *,
+    verify: Any,
+    timeout: float,
+    what: str,
+    on_wait: Reporter | None = None,
+) -> Check:
+    """Poll until the proof key answers 200 PROOF_STREAK times in a row (and the master key
+    200): the gateway's replicas serve the new keys file."""
+    start = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    next_note = time.monotonic() + 10.0
+    streak = 0
+    proof = master = 0
+    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
+        while True:
+            proof = _status(client, proof_key)
+            master = _status(client, master_key) if master_key else 200
+            streak = streak + 1 if proof == 200 and master == 200 else 0
+            secs = time.perf_counter() - start
+            if streak >= PROOF_STREAK:
+                return Check(what, True, secs * 1000, f"after {secs:.1f}s")
+            if time.monotonic() > deadline:
+                return Check(
+                    what,
+                    False,
+                    secs * 1000,
+                    f"after {timeout:.0f}s: proof key HTTP {proof or 'no answer'}, master key "
+                    f"HTTP {master or 'no answer'}",
+                )
+            if on_wait and time.monotonic() >= next_note:
+                on_wait(
+                    f"waiting until the gateway serves the new keys ({secs:.0f}s of at most "
+                    f"{timeout:.0f}s): HTTP {proof or 'no answer'}"
+                )
+                next_note = time.monotonic() + 10.0
+            time.sleep(0.2 if streak else 0.5)
+
+
+def change_keys(
+    session: Session,
+    action: str,
+    name: str,
+    *,
+    expires: timedelta | None = None,
+    models: tuple[str, ...] | None = None,
+    wait_timeout: float = 300.0,
+    on_step: Reporter | None = None,
+) -> KeysChange:
+    """add / rotate / revoke one developer key: write, roll the app, prove. Raises AigwError if
+    a write fails; failed proofs are in `checks`."""
+    from aigw.engine.gateway_key import read_gateway_key
+    from aigw.engine.rotate import _observe_targets
+    from aigw.gateway import smoke
+    from aigw.resources import container_app as app_adapter
+    from aigw.resources import secrets as secret_adapter
+
+    say = on_step or (lambda message: None)
+    fmt.check_name(name)
+    _check_models(session, models)
+    cfg = session.config
+    names = cfg.names()
+    change = KeysChange(
+        env=cfg.env,
+        action=action,
+        name=name,
+        key_vault=names.key_vault,
+        container_app=names.container_app,
+    )
+    t0 = time.perf_counter()
+    _observe_targets(session)  # refuses when the app differs from the YAML
+    ctx = session.ctx
+    vault_uri = ctx.output("key_vault", "vault_uri")
+    change.gateway_url = gateway_url(
+        ctx.outputs.get("container_app", {}).get("fqdn"), local=session.target.local
+    )
+    records, change.old_version = _read(session, vault_uri)
+    now = datetime.now(UTC)
+    records = {  # expired probes go
+        n: r
+        for n, r in records.items()
+        if not (n == PROBE_NAME and r.expires and datetime.fromisoformat(r.expires) <= now)
+    }
+    if action == "add" and name in records:
+        raise UserError(
+            f"a key named {name} exists in {cfg.env}",
+            hint=f"aigw keys rotate {name} --env {cfg.env} replaces it; or choose another name",
+        )
+    if action in ("rotate", "revoke") and name not in records:
+        raise UserError(f"no key named {name} in {cfg.env}", hint=f"aigw keys list --env {cfg.env}")
+    proof = new_key()
+    redact.register(proof)
+    if action == "revoke":
+        del records[name]
+        records[PROBE_NAME] = fmt.new_record(PROBE_NAME, proof, now, PROBE_TTL, ())
+    else:
+        old = records.get(name)
+        if old is not None:  # rotate keeps the expiry span and the models unless given
+            if expires is None and old.expires:
+                expires = datetime.fromisoformat(old.expires) - datetime.fromisoformat(old.created)
+            models = models if models is not None else old.models
+        records[name] = fmt.new_record(name, proof, now, expires, models)
+        change.new_key = Secret(f"new key {name}", proof)
+        change.record = records[name].public(now)
+    change.seconds["read"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    say(f"writing a new version of Key Vault secret {TEAM_KEYS_SECRET} in {names.key_vault}")
+    try:
+        written = ctx.clients.secrets(vault_uri).set_secret(
+            TEAM_KEYS_SECRET,
+            fmt.dump(records),
+            content_type="application/json",
+            tags={"managed-by": "aigw"},
+            retry_total=0,  # a lost answer is not sent again blindly (see resources/secrets)
+        )
+    except Exception as err:
+        raise _write_error(err, f"writing {TEAM_KEYS_SECRET} to Key Vault") from None
+    change.new_version = written.properties.version
+    change.seconds["write"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    say(f"pointing {names.container_app} at the new version and restarting its active revision")
+    by_key = session.desired.by_key()
+    try:
+        ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
+        for other in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET):
+            version = secret_adapter.current_version(ctx, vault_uri, other)
+            ctx.set_outputs(f"secret:{other}", {"version": version})
+        out = ctx.retry(
+            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
+            key="container_app",
+            what=f"update container_app {names.container_app}",
+        )
+    except Exception as err:
+        raise _write_error(
+            err,
+            f"pointing the container app at the new keys (the change IS in Key Vault, version "
+            f"{change.new_version}; the gateway still serves the previous keys)",
+            hint=f"aigw deploy --env {cfg.env} points the app at it",
+        ) from None
+    change.restarted_revision = out.get("restarted")
+    change.seconds["restart"] = time.perf_counter() - t2
+
+    url = change.gateway_url
+    if not url:
+        change.checks.append(Check("gateway URL", False, 0, "the container app has no FQDN"))
+        return change
+    master = read_gateway_key(session).key.reveal()
+    what = {
+        "add": f"the new key of {name} is accepted",
+        "rotate": f"the new key of {name} is accepted (the old one is gone)",
+        "revoke": f"the gateway serves the keys without {name} (its key gets 401)",
+    }[action]
+    switched = wait_until_served(
+        url,
+        proof,
+        master,
+        verify=smoke.verify_for(session.target),
+        timeout=wait_timeout,
+        what=what,
+        on_wait=say,
+    )
+    change.checks.append(switched)
+    verify = smoke.verify_for(session.target)
+    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as c:
+        t3 = time.perf_counter()
+        status = _status(c, master)
+        ms = (time.perf_counter() - t3) * 1000
+    change.checks.append(Check("the master key still works", status == 200, ms, f"HTTP {status}"))
+    change.seconds["switch"] = time.perf_counter() - t1  # from the write to the proof
+    change.seconds["total"] = time.perf_counter() - t0
+    return change
+
+
+def _write_error(err: Exception, what: str, hint: str | None = None) -> AigwError:
+    if isinstance(err, AigwError):
+        return AigwError(f"{what}: {err.one_line()}", hint=hint)
+    from aigw.azure.errors import translate
+    from aigw.errors import AzureError
+
+    if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
+        t = translate(err, kind="keys", name=TEAM_KEYS_SECRET)
+        return AzureError(f"{what}: {t.one_line()}", hint=hint)
+    raise err
