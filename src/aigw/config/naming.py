@@ -88,6 +88,7 @@ GATEWAY_KEY_SECRET = "gateway-key"
 AZURE_OPENAI_KEY_SECRET = "azure-openai-api-key"
 LITELLM_CONFIG_SECRET = "litellm-config"
 GUARD_SECRET = "aigw-guard"  # the guard module beside the config (render.GUARD_FILE_NAME)
+USAGE_SECRET = "aigw-usage"  # the usage logger beside it (render.USAGE_FILE_NAME)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from aigw.config.naming import (
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
     LITELLM_CONFIG_SECRET,
+    USAGE_SECRET,
 )
 from aigw.gateway.config import (
     AZURE_OPENAI_KEY_VAR,
@@ -24,6 +25,7 @@ from aigw.gateway.config import (
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_VAR,
     GUARD_FILE_NAME,
+    USAGE_FILE_NAME,
     render_gateway,
 )
 from aigw.model import SECRET_VALUE, Desired, Kind, Ref, Resource
@@ -38,7 +40,11 @@ REQUIRED_PROVIDERS = (
     "Microsoft.OperationalInsights",
 )
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
-VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
+VOLUME_FILES = {
+    LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME,
+    GUARD_SECRET: GUARD_FILE_NAME,
+    USAGE_SECRET: USAGE_FILE_NAME,
+}
 
 
 def role_assignment_name(scope: str, principal: str, role: str) -> str:
