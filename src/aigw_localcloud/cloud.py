@@ -16,7 +16,9 @@ from types import TracebackType
 from typing import Any
 
 from . import (
+    console_logs,
     registries,
+    routes_app_logs,
     routes_container_app,
     routes_container_env,
     routes_identity,
@@ -83,7 +85,9 @@ class LocalCloud:
             routes_key_vault.router,
             registries.router,
             routes_usages.router,
+            routes_app_logs.router,
         ]
+        self.engine.data_routers = [routes_app_logs.data_router]
         self.engine.vault_router = routes_kv_secrets.router
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
@@ -144,6 +148,7 @@ class LocalCloud:
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick, daemon=True, name="localcloud-lro")
         self._ticker.start()
+        console_logs.start_ingest(self.engine, self._stop)
         restart_active_apps(self.engine)  # their processes died with the previous cloud
         write_endpoint(self.state_dir, self.endpoint())
         return self

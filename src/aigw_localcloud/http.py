@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,8 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body (log stream): written as it comes, then the connection closes.
+    stream: Iterable[bytes] | None = None
 
 
 Handler = Callable[["Engine", Request], Response]
