@@ -40,7 +40,7 @@ COLUMNS: dict[str, str] = {
     "Type": "string",
 }
 SUPPORTED = (
-    f"{TABLE} | where <column> ==|!=|startswith|contains \"text\" | where TimeGenerated "
+    f'{TABLE} | where <column> ==|!=|startswith|contains "text" | where TimeGenerated '
     "> ago(7d) | project <columns> | order by TimeGenerated asc|desc | take <n>"
 )
 _STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''

@@ -190,4 +190,3 @@ def _lines(
             *complete, pending = pending.split(b"\n")
             for raw in complete:
                 yield _format(raw.decode("utf-8", errors="replace"), output, revision, container)
-

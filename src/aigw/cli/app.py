@@ -26,6 +26,7 @@ from aigw.cli import infra as cli_infra
 from aigw.cli import init as cli_init
 from aigw.cli import key as cli_key
 from aigw.cli import options as shared
+from aigw.cli import usage as cli_usage
 from aigw.cli.localcloud import app as localcloud_app
 from aigw.cli.options import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.output.formats import OutputFormat
@@ -175,6 +176,7 @@ cli_infra.register(app)
 cli_gateway.register(app)
 cli_key.register(app)
 cli_init.register(app)
+cli_usage.register(app)
 app.command()(cli_doctor.doctor)
 
 

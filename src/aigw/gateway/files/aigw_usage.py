@@ -92,7 +92,7 @@ def write_line(record: Mapping[str, Any]) -> None:
     sys.stdout.flush()
 
 
-class UsageLogger(CustomLogger):  # type: ignore[misc]
+class UsageLogger(CustomLogger):
     """LiteLLM's callback: the async hooks the proxy calls (one per call, streams included)."""
 
     def _emit(self, kwargs: Mapping[str, Any], *, ok: bool) -> None:
