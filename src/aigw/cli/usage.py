@@ -57,7 +57,8 @@ def usage(
     if output is UsageFormat.csv:
         sys.stdout.write(report.to_csv(rows, by.value))
         return
-    data = {"env": env, "since": since, "by": by.value, "rows": rows, "total": report.totals(rows)}
+    total = report.totals(rows)
+    data = {"env": env, "since": since, "by": by.value, "rows": rows, "total": total}
 
     def text(c: Any) -> None:
         from rich.table import Table
@@ -69,7 +70,7 @@ def usage(
         table.add_column(by.value)
         for name in report.COUNTS:
             table.add_column(name.replace("_", " "), justify="right")
-        for row in [*rows, {by.value: "total", **data["total"]}]:
+        for row in [*rows, {by.value: "total", **total}]:
             table.add_row(str(row[by.value]), *(f"{row[n]:,}" for n in report.COUNTS))
         c.print(table)
         for line in report.bar_chart(rows, by.value):
