@@ -15,7 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .apps import console_logs
 from .arm import (
+    app_logs,
     container_app,
     container_env,
     identity,
@@ -83,7 +85,9 @@ class LocalCloud:
             key_vault.router,
             registries.router,
             usages.router,
+            app_logs.router,
         ]
+        self.engine.data_routers = [app_logs.data_router]
         self.engine.vault_router = kv_secrets.router
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
@@ -144,6 +148,7 @@ class LocalCloud:
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick, daemon=True, name="localcloud-lro")
         self._ticker.start()
+        console_logs.start_ingest(self.engine, self._stop)
         restart_active_apps(self.engine)  # their processes died with the previous cloud
         write_endpoint(self.state_dir, self.endpoint())
         return self

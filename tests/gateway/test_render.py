@@ -31,7 +31,7 @@ def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
     assert "api_version: '2023-05-15'" in out.config_yaml
     assert data["general_settings"]["master_key"] == f"os.environ/{GATEWAY_KEY_VAR}"
     assert data["general_settings"]["custom_auth"] == "aigw_guard.user_api_key_auth"
-    assert set(out.files) == {"config.yaml", "aigw_guard.py"}
+    assert set(out.files) == {"config.yaml", "aigw_guard.py", "aigw_usage.py"}
     assert out.files["config.yaml"] == out.config_yaml
 
 

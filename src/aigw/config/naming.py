@@ -92,6 +92,7 @@ LITELLM_CONFIG_SECRET = "litellm-config"
 GUARD_SECRET = "aigw-guard"  # the guard module beside the config (render.GUARD_FILE_NAME)
 # The developer keys (issue 14): their hashes, written by `aigw keys`, never by deploy.
 TEAM_KEYS_SECRET = "aigw-dev-keys"
+USAGE_SECRET = "aigw-usage"  # the usage logger beside it (render.USAGE_FILE_NAME)
 
 
 @dataclass(frozen=True)

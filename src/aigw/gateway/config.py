@@ -31,6 +31,10 @@ GUARD_FILE_NAME = "aigw_guard.py"
 GUARD_HOOK = "aigw_guard.user_api_key_auth"
 # The developer keys' hashes (a Key Vault reference mounted beside the guard; gateway/team_keys.py).
 TEAM_KEYS_FILE_NAME = "aigw_keys.json"
+# aigw's usage logger, shipped beside it (src/aigw/gateway/files/aigw_usage.py): LiteLLM 1.81.15
+# loads `litellm_settings.callbacks` entries from the config's directory (get_instance_fn).
+USAGE_FILE_NAME = "aigw_usage.py"
+USAGE_CALLBACK = "aigw_usage.usage_logger"
 # LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
 # `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
 SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
@@ -88,6 +92,8 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
         "litellm_settings": {
             "drop_params": True,
             "request_timeout": 600,
+            # One JSON line per call on stdout, for `aigw usage` (issue 14).
+            "callbacks": [USAGE_CALLBACK],
         },
         "general_settings": {
             "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
@@ -121,9 +127,9 @@ def container_args(config: EnvConfig) -> tuple[str, ...]:
     return tuple(args)
 
 
-def guard_source() -> str:
-    """The guard module's text, as shipped in the config volume."""
-    return (resources.files("aigw.gateway") / "files" / GUARD_FILE_NAME).read_text()
+def guard_source(name: str = GUARD_FILE_NAME) -> str:
+    """A shipped module's text (the guard unless named), as it goes into the config volume."""
+    return (resources.files("aigw.gateway") / "files" / name).read_text()
 
 
 def volume_digest(files: dict[str, str]) -> str:
@@ -137,7 +143,11 @@ def volume_digest(files: dict[str, str]) -> str:
 
 def render_gateway(config: EnvConfig) -> RenderedGateway:
     text = dump_yaml(litellm_config(config))
-    files = {CONFIG_FILE_NAME: text, GUARD_FILE_NAME: guard_source()}
+    files = {
+        CONFIG_FILE_NAME: text,
+        GUARD_FILE_NAME: guard_source(),
+        USAGE_FILE_NAME: guard_source(USAGE_FILE_NAME),
+    }
     digest = volume_digest(files)
     env = {
         CONFIG_HASH_VAR: digest,

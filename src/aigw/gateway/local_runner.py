@@ -164,6 +164,13 @@ class LiteLLMAppRunner:
             self._ports[spec.app_key] = gateway.port
             return gateway.url
 
+    def console_logs(self, app_key: str) -> list[tuple[str, Path]]:
+        """(revision, its console log) for each revision that ran here (the local cloud's
+        ConsoleLogSource: its Log Analytics and log stream read these)."""
+        app_dir = self.workdir / app_dir_name(app_key)
+        logs = sorted(app_dir.glob("litellm-*.log"), key=lambda p: p.stat().st_mtime)
+        return [(p.name[len("litellm-") : -len(".log")], p) for p in logs]
+
     def stop(self, app_key: str) -> None:
         with self._lock:
             gateway = self._apps.pop(app_key, None)

@@ -15,6 +15,7 @@ from aigw.config.naming import (
     GUARD_SECRET,
     LITELLM_CONFIG_SECRET,
     TEAM_KEYS_SECRET,
+    USAGE_SECRET,
 )
 from aigw.errors import AigwError
 from aigw.gateway.config import (
@@ -25,6 +26,7 @@ from aigw.gateway.config import (
     GATEWAY_KEY_VAR,
     GUARD_FILE_NAME,
     TEAM_KEYS_FILE_NAME,
+    USAGE_FILE_NAME,
 )
 from aigw.gateway.url import LIVENESS_PATH, READINESS_PATH
 from aigw.model import (
@@ -42,7 +44,11 @@ from aigw.resources import adapter, registered
 from aigw.resources.base import Base, Inputs
 
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
-VOLUME_FILES = {LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME, GUARD_SECRET: GUARD_FILE_NAME}
+VOLUME_FILES = {
+    LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME,
+    GUARD_SECRET: GUARD_FILE_NAME,
+    USAGE_SECRET: USAGE_FILE_NAME,
+}
 # Key Vault secrets mounted in the same volume (issue 14: the developer keys' hashes, written by
 # `aigw keys`; a Key Vault reference in a secret volume: learn.microsoft.com/azure/
 # container-apps/manage-secrets, "Mounting secrets in a volume").

@@ -123,6 +123,7 @@ class Engine:
         self.open_vault_listener: Callable[[str, int | None], int] = lambda name, port: 0
         self.close_vault_listener: Callable[[str], None] = lambda name: None
         self.arm_routers: list[Router] = []
+        self.data_routers: list[Router] = []
         self.vault_router = Router()
         self._settle_lock = threading.Lock()
         self._fail_next: set[str] = set()  # resource ids whose next operation fails
@@ -274,6 +275,12 @@ class Engine:
         return self._dispatch_vault(req)
 
     def _dispatch_arm(self, req: Request) -> Response:
+        # Data-plane APIs served beside ARM (Logs query, log stream): no api-version, their
+        # own tokens; each handler authenticates its caller.
+        for router in self.data_routers:
+            handler = router.find(req)
+            if handler is not None:
+                return handler(self, req)
         auth = req.headers.get("authorization", "")
         if not auth.lower().startswith("bearer "):
             raise CloudError(

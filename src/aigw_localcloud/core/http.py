@@ -4,6 +4,7 @@ handlers is in engine.py, beside the Engine its handlers take)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,3 +43,5 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body (log stream): written as it comes, then the connection closes.
+    stream: Iterable[bytes] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -139,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, req: Request, resp: Response, request_id: str) -> None:
+        if resp.stream is not None:
+            self._send_stream(resp)
+            return
         payload = b""
         if resp.body is not None:
             payload = json.dumps(resp.body).encode()
@@ -170,6 +174,32 @@ class _Handler(BaseHTTPRequestHandler):
                 response_headers=headers,
                 response_body=payload,
             )
+
+    def _send_stream(self, resp: Response) -> None:
+        """A body of unknown length (the log stream): no Content-Length, ends with the
+        connection; a client that goes away ends the stream."""
+        assert resp.stream is not None
+        self.close_connection = True
+        self.send_response(resp.status)
+        for k, v in {"Connection": "close", "Cache-Control": "no-cache", **resp.headers}.items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            for chunk in resp.stream:
+                if not chunk:
+                    # Idle: the client sends nothing more on this connection, so anything to
+                    # read (its close or TLS close_notify) means it has gone.
+                    if select.select([self.connection], [], [], 0)[0]:
+                        break
+                    continue
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            close = getattr(resp.stream, "close", None)
+            if close is not None:
+                close()
 
     def _journal(
         self, req: Request, status: int, request_id: str, started: float, fault: str | None

@@ -1,0 +1,92 @@
+"""`aigw usage` on plain data: the usage lines as records, their sums by key, model or day, and
+how they print (a table, a bar chart, CSV). Pure: no Azure, no I/O.
+
+A usage line is what the gateway's logger writes (src/aigw/gateway/files/aigw_usage.py):
+`{"aigw_usage": 1, "time", "key", "model", "deployment", "prompt_tokens", ...}`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MARKER = "aigw_usage"
+GROUPINGS = ("key", "model", "day")
+COUNTS = ("requests", "failures", "prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def parse_line(text: str) -> dict[str, Any] | None:
+    """One usage record from a console line, or None for any other line."""
+    if not text.startswith('{"' + MARKER + '"'):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get(MARKER), int):
+        return None
+    return data
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def group_value(record: Mapping[str, Any], by: str) -> str:
+    if by == "day":
+        return str(record.get("time") or "")[:10] or "?"
+    return str(record.get(by) or "?")
+
+
+def aggregate(records: Iterable[Mapping[str, Any]], by: str) -> list[dict[str, Any]]:
+    """One row per key, model or day: requests, failures and token sums; the most tokens first
+    (by day: in date order)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+    groups: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        name = group_value(rec, by)
+        row = groups.setdefault(name, {by: name, **dict.fromkeys(COUNTS, 0)})
+        row["requests"] += 1
+        row["failures"] += 0 if rec.get("status") == "success" else 1
+        for field in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            row[field] += _int(rec.get(field))
+    rows = list(groups.values())
+    if by == "day":
+        return sorted(rows, key=lambda r: r[by])
+    return sorted(rows, key=lambda r: (-r["total_tokens"], r[by]))
+
+
+def totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    out = dict.fromkeys(COUNTS, 0)
+    for row in rows:
+        for field in COUNTS:
+            out[field] += int(row[field])
+    return out
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]], by: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([by, *COUNTS])
+    for row in rows:
+        writer.writerow([row[by], *(row[c] for c in COUNTS)])
+    return buf.getvalue()
+
+
+def bar_chart(rows: Iterable[Mapping[str, Any]], by: str, width: int = 30) -> list[str]:
+    """`name  ████████ 1234` per row, bars scaled to the largest total_tokens."""
+    rows = list(rows)
+    if not rows:
+        return []
+    peak = max(int(r["total_tokens"]) for r in rows) or 1
+    label = max(len(str(r[by])) for r in rows)
+    out = []
+    for r in rows:
+        n = int(r["total_tokens"])
+        bar = "█" * max(1 if n else 0, round(width * n / peak))
+        out.append(f"{str(r[by]).ljust(label)}  {bar} {n}")
+    return out
