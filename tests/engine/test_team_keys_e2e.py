@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
 
 from .harness import cli_environ
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
 
 from .harness import cli_environ
 from .test_e2e_cli import Runner
@@ -197,10 +197,11 @@ def test_follow_ends_on_ctrl_c(env: Env) -> None:
 
 
 def test_unknown_kql_is_a_clear_400(env: Env) -> None:
-    from aigw_localcloud.credential import LocalCredential
-    from aigw_localcloud.endpoint import read_endpoint
     from azure.core.exceptions import HttpResponseError
     from azure.monitor.query import LogsQueryClient
+
+    from aigw_localcloud.core.credential import LocalCredential
+    from aigw_localcloud.core.endpoint import read_endpoint
 
     ep = read_endpoint(env.cloud_dir)
     assert ep is not None

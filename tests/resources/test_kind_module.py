@@ -80,7 +80,7 @@ def test_registered_kind_is_in_desired_with_its_provider(app_config_kind: None) 
 def _inputs_rg(subscription_id: str) -> Inputs:
     from aigw.config.load import load_env
     from aigw.gateway.config import render_gateway
-    from conftest import ENV_DIR
+    from helpers import ENV_DIR
 
     cfg = load_env("dev", ENV_DIR).config
     return Inputs(cfg, cfg.names(), {}, subscription_id, "t", "p", None, render_gateway(cfg))

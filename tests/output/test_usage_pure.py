@@ -10,7 +10,7 @@ import pytest
 
 from aigw.engine.app_logs import mask_line, usage_kql
 from aigw.output import usage
-from aigw_localcloud import kql
+from aigw_localcloud.arm import kql
 
 
 def _line(key: str, model: str, total: int, status: str = "success", day: str = "01") -> str:

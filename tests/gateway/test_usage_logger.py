@@ -18,8 +18,8 @@ import pytest
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 from aigw.gateway.files.aigw_usage import MARKER, usage_record
-from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 from gateway_fixtures import RenderedGateway, rendered_gateway
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY
 
 PROMPT_CANARY = "canary-prompt-9b1e4f77d2"
 CHAT = "gpt-4.1-mini"
