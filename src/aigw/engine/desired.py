@@ -20,6 +20,7 @@ from aigw.config.naming import (
 )
 from aigw.gateway.config import (
     AZURE_OPENAI_KEY_VAR,
+    CLIENT_ID_VAR,
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_VAR,
@@ -31,6 +32,8 @@ from aigw.model import SECRET_VALUE, Desired, Kind, Ref, Resource
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+# azure_openai.auth: identity: the app's identity calls Azure OpenAI with Entra ID tokens.
+COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 REQUIRED_PROVIDERS = (
     "Microsoft.App",
     "Microsoft.KeyVault",
@@ -45,6 +48,29 @@ def role_assignment_name(scope: str, principal: str, role: str) -> str:
     """Deterministic assignment name: a re-run, a crash-resume or a concurrent deploy PUTs the
     same assignment instead of adding a duplicate."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
+
+
+def openai_user_role(config: EnvConfig, identity_id: str) -> Resource:
+    """Cognitive Services OpenAI User for the app's identity on the Azure OpenAI account: the
+    YAML's resource_id, else the account found by the endpoint's host at observe time (the
+    role_assignment adapter). The account is not aigw's: destroy removes only this grant."""
+    upstream = config.azure_openai
+    where = upstream.resource_id.lower() if upstream.resource_id else f"openai:{upstream.host}"
+    account = {"resourceId": upstream.resource_id, "endpoint": upstream.endpoint}
+    return Resource(
+        "role:app-openai-user",
+        Kind.role_assignment,
+        role_assignment_name(where, f"identity:{identity_id}", COGNITIVE_SERVICES_OPENAI_USER),
+        depends_on=("identity",),
+        managed={
+            "openaiAccount": account,
+            "roleDefinitionId": COGNITIVE_SERVICES_OPENAI_USER,
+            "principalId": Ref("identity", "principal_id"),
+            "principalType": "ServicePrincipal",
+        },
+        owned=False,
+        display=f"Cognitive Services OpenAI User on {upstream.host} for the app's identity",
+    )
 
 
 def ip_rules(allowed_ips: list[str]) -> list[dict[str, str]]:
@@ -206,6 +232,8 @@ def build_desired(
         if gw.registry is not None
         else {}
     )
+    keyed = config.azure_openai.auth == "key"
+    openai_roles = [] if keyed else [openai_user_role(config, identity_id)]
     secrets = [
         Resource(
             f"secret:{name}",
@@ -217,7 +245,7 @@ def build_desired(
         )
         for name, what in (
             (GATEWAY_KEY_SECRET, "gateway_key"),
-            (AZURE_OPENAI_KEY_SECRET, "azure_openai_key"),
+            *([(AZURE_OPENAI_KEY_SECRET, "azure_openai_key")] if keyed else []),
         )
     ]
     env = Resource(
@@ -246,6 +274,7 @@ def build_desired(
             "identity",
             "role:app-secrets-user",
             *(r.key for r in pull_roles),
+            *(r.key for r in openai_roles),
             *(s.key for s in secrets),
         ),
         managed={
@@ -269,11 +298,17 @@ def build_desired(
                     "vaultUri": kv_url,
                     "version": Ref(f"secret:{GATEWAY_KEY_SECRET}", "version"),
                 },
-                AZURE_OPENAI_KEY_SECRET: {
-                    "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
-                    "vaultUri": kv_url,
-                    "version": Ref(f"secret:{AZURE_OPENAI_KEY_SECRET}", "version"),
-                },
+                **(
+                    {
+                        AZURE_OPENAI_KEY_SECRET: {
+                            "keyVaultSecret": AZURE_OPENAI_KEY_SECRET,
+                            "vaultUri": kv_url,
+                            "version": Ref(f"secret:{AZURE_OPENAI_KEY_SECRET}", "version"),
+                        }
+                    }
+                    if keyed
+                    else {}
+                ),
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
             "image": gw.image,
@@ -282,7 +317,13 @@ def build_desired(
             "env": {
                 **rendered.env,
                 GATEWAY_KEY_VAR: {"secretRef": GATEWAY_KEY_SECRET},
-                AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET},
+                # key: the Azure OpenAI key from Key Vault; identity: which of the app's
+                # identities LiteLLM's ManagedIdentityCredential asks tokens for.
+                **(
+                    {AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET}}
+                    if keyed
+                    else {CLIENT_ID_VAR: Ref("identity", "client_id")}
+                ),
             },
             "cpu": gw.cpu,
             "memory": gw.memory,
@@ -294,8 +335,8 @@ def build_desired(
         },
     )
     resources = (
-        *providers, rg, law, identity, vault, role_officer, role_user, *pull_roles, *secrets, env,
-        app,
+        *providers, rg, law, identity, vault, role_officer, role_user, *pull_roles,
+        *openai_roles, *secrets, env, app,
     )  # fmt: skip
     return Desired(
         env=config.env,

@@ -271,10 +271,15 @@ def rotate_gateway_key(
         # The app references secrets by version (desired.py): the new version is a change of
         # the app's secret, then a restart loads it (container_app.ensure).
         ctx.set_outputs(f"secret:{GATEWAY_KEY_SECRET}", {"version": rotation.new_version})
-        ctx.set_outputs(
-            f"secret:{AZURE_OPENAI_KEY_SECRET}",
-            {"version": secret_adapter.current_version(ctx, vault_uri, AZURE_OPENAI_KEY_SECRET)},
-        )
+        if f"secret:{AZURE_OPENAI_KEY_SECRET}" in by_key:  # auth: key only
+            ctx.set_outputs(
+                f"secret:{AZURE_OPENAI_KEY_SECRET}",
+                {
+                    "version": secret_adapter.current_version(
+                        ctx, vault_uri, AZURE_OPENAI_KEY_SECRET
+                    )
+                },
+            )
         out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
             lambda: app_adapter.ensure(ctx, by_key["container_app"]),
             key="container_app",

@@ -64,11 +64,11 @@ def make_target(config: EnvConfig, *, cloud: str, subscription: str | None, debu
 def read_secrets(config: EnvConfig, *, required: bool) -> dict[str, Secret | None]:
     """Both keys from their environment variables; when not required, missing ones are None
     (plan in a pull request has no secrets: values are then not compared)."""
-    out: dict[str, Secret | None] = {}
-    for key, var, what in (
-        ("gateway_key", config.gateway.key_env, "the gateway key"),
-        ("azure_openai_key", config.azure_openai.api_key_env, "the Azure OpenAI key"),
-    ):
+    out: dict[str, Secret | None] = {"azure_openai_key": None}  # auth: identity reads none
+    wanted = [("gateway_key", config.gateway.key_env, "the gateway key")]
+    if config.azure_openai.key_env is not None:
+        wanted.append(("azure_openai_key", config.azure_openai.key_env, "the Azure OpenAI key"))
+    for key, var, what in wanted:
         try:
             out[key] = read_secret(var, what=what)
         except UserError:

@@ -23,7 +23,12 @@ def _role_definition_id(ctx: Ctx, guid: str) -> str:
 
 
 def _scope(ctx: Ctx, res: Resource) -> str:
-    """The assignment's scope; for a registry (`registryServer`), its ARM id found by name."""
+    """The assignment's scope; for a registry (`registryServer`), its ARM id found by name; for
+    the Azure OpenAI account (`openaiAccount`), its ARM id given or found by endpoint."""
+    if "openaiAccount" in res.managed:
+        from aigw.resources.openai_account import account_scope
+
+        return account_scope(ctx, res)
     if "registryServer" not in res.managed:
         return str(res.managed["scope"])
     server = str(res.managed["registryServer"])
@@ -56,7 +61,7 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
             "principalId": props.get("principalId"),
             "roleDefinitionId": str(props.get("roleDefinitionId", "")).rsplit("/", 1)[-1],
         },
-        outputs={"scope": scope} if "registryServer" in res.managed else {},
+        outputs={"scope": scope} if set(res.managed) & {"registryServer", "openaiAccount"} else {},
     )
 
 
