@@ -16,7 +16,9 @@ from types import TracebackType
 from typing import Any
 
 from . import (
+    msi_endpoint,
     registries,
+    routes_cognitive,
     routes_container_app,
     routes_container_env,
     routes_identity,
@@ -84,6 +86,8 @@ class LocalCloud:
             registries.router,
             routes_usages.router,
         ]
+        self.engine.arm_routers.append(routes_cognitive.router)
+        msi_endpoint.register(self.engine)  # apps with an identity get IDENTITY_ENDPOINT
         self.engine.vault_router = routes_kv_secrets.router
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
@@ -150,6 +154,7 @@ class LocalCloud:
 
     def stop(self) -> None:
         self._stop.set()
+        msi_endpoint.unregister(self.engine)
         if self._ticker is not None:
             self._ticker.join(timeout=5)
             self._ticker = None

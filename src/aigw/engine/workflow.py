@@ -136,6 +136,9 @@ def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -
     from aigw.engine import preflight
 
     preflight.raise_first(preflight.problems(session.desired, observed))
+    from aigw.engine import upstream_preflight
+
+    upstream_preflight.check(session.ctx, session.config, f"{session.desired.env}.yaml")
     return plan_deploy(session.desired, observed)
 
 
@@ -225,6 +228,8 @@ def use_local_openai(config: EnvConfig, secrets: dict[str, Secret | None]) -> En
             for m in config.models
         ],
         key.reveal() if key else None,
+        # the account the YAML's endpoint names (its first label, as customSubDomainName)
+        {"name": config.azure_openai.host.split(".", 1)[0]},
     )
     return config.with_endpoint(url)
 
