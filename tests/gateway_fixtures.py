@@ -84,6 +84,11 @@ def rendered_gateway(
 ) -> Iterator[RenderedGateway]:
     """The real LiteLLM serving aigw's rendered config (and guard) for `cfg`, in front of an
     Azure OpenAI emulator that knows its deployments; `mutate` rewrites the config text."""
+    if cfg.azure_openai.auth != "key":  # these tests pass a key (identity: test_keyless_*)
+        upstream = cfg.azure_openai.model_copy(
+            update={"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}
+        )
+        cfg = cfg.model_copy(update={"azure_openai": upstream})
     aoai = AzureOpenAIEmulator(api_key=aoai_key).start()
     try:
         aoai.set_deployments(

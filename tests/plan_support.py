@@ -24,8 +24,13 @@ OUTPUTS = {
 }
 
 
+KEY_MODE = {"azure_openai": {"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}}
+
+
 def desired_for(env: str, config_patch: dict[str, Any] | None = None) -> Desired:
     cfg = load_env(env, ENV_DIR).config
+    # The plan fixtures were written for the scaffold's key mode (identity: tests/test_keyless_*).
+    config_patch = merge(KEY_MODE, config_patch or {})
     if config_patch:
         data = merge(cfg.model_dump(mode="json"), config_patch)
         cfg = type(cfg).model_validate(data)

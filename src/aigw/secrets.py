@@ -72,10 +72,6 @@ class Secrets:
     def with_gateway_key(self, key: Secret) -> Secrets:
         return dataclasses.replace(self, gateway_key=key)
 
-    @property
-    def complete(self) -> bool:
-        return self.gateway_key is not None and self.azure_openai_key is not None
-
     def __repr__(self) -> str:
         given = f"gateway_key={self.gateway_key!r}, azure_openai_key={self.azure_openai_key!r}"
         return f"Secrets({given})"
@@ -102,13 +98,14 @@ def read_secret(var: str, environ: Mapping[str, str] | None = None, *, what: str
 
 def read_secrets(
     gateway_key_env: str,
-    azure_openai_key_env: str,
+    azure_openai_key_env: str | None,
     *,
     required: bool,
     environ: Mapping[str, str] | None = None,
 ) -> Secrets:
-    """Both keys from the environment variables the YAML names; when not required, a missing
-    one is None. Raises MissingSecretError (required and not set)."""
+    """Both keys from the environment variables the YAML names (no Azure OpenAI key variable:
+    `azure_openai.auth: identity`, none is read); when not required, a missing one is None.
+    Raises MissingSecretError (required and not set)."""
 
     def one(var: str, what: str) -> Secret | None:
         try:
@@ -120,5 +117,7 @@ def read_secrets(
 
     return Secrets(
         gateway_key=one(gateway_key_env, "the gateway key"),
-        azure_openai_key=one(azure_openai_key_env, "the Azure OpenAI key"),
+        azure_openai_key=(
+            one(azure_openai_key_env, "the Azure OpenAI key") if azure_openai_key_env else None
+        ),
     )

@@ -18,6 +18,7 @@ from typing import Any
 from .apps import console_logs
 from .arm import (
     app_logs,
+    cognitive,
     container_app,
     container_env,
     identity,
@@ -30,6 +31,7 @@ from .arm import (
     usages,
 )
 from .arm.app_restart import restart_active_apps
+from .core import msi_endpoint
 from .core.app_runner import AppRunner
 from .core.credential import LocalCredential, token_kind
 from .core.endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
@@ -89,6 +91,8 @@ class LocalCloud:
         ]
         self.engine.data_routers = [app_logs.data_router]
         self.engine.vault_router = kv_secrets.router
+        self.engine.arm_routers.append(cognitive.router)
+        msi_endpoint.register(self.engine)  # apps with an identity get IDENTITY_ENDPOINT
         self.engine.open_vault_listener = self._open_vault
         self.engine.close_vault_listener = self._close_vault
         self._arm_port = arm_port
@@ -155,6 +159,7 @@ class LocalCloud:
 
     def stop(self) -> None:
         self._stop.set()
+        msi_endpoint.unregister(self.engine)
         if self._ticker is not None:
             self._ticker.join(timeout=5)
             self._ticker = None

@@ -92,6 +92,7 @@ def serve(
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
     OpenAI emulator, and the apps through `runner_factory`'s runner (none: apps do not run)."""
     from .apps.app_pids import reap_orphans
+    from .arm.openai_account import link as link_openai
     from .cloud import LocalCloud
     from .core.ca_bundle import write_bundle
     from .core.tls import ensure_certificates
@@ -126,6 +127,7 @@ def serve(
         app_runner=runner,
     )
     cloud.aoai_url = aoai.url
+    link_openai(cloud.engine, aoai)  # its account in ARM; Entra ID tokens checked by RBAC
     cloud.start()
     print(f"localcloud listening on {cloud.arm_url}, Azure OpenAI on {aoai.url}", flush=True)
     try:
@@ -164,7 +166,10 @@ def _remember(aoai: AzureOpenAIEmulator, port_file: Path) -> AzureOpenAIEmulator
 
 
 def configure_openai(
-    state_dir: Path, deployments: list[dict[str, object]], api_key: str | None
+    state_dir: Path,
+    deployments: list[dict[str, object]],
+    api_key: str | None,
+    account: dict[str, object] | None = None,
 ) -> str:
     """Give the running local cloud's Azure OpenAI emulator these deployments and key (what
     exists in the real Azure OpenAI resource); return its URL."""
@@ -176,7 +181,11 @@ def configure_openai(
             "the local cloud runs no Azure OpenAI emulator", hint="aigw localcloud stop, then retry"
         )
     with httpx.Client(base_url=ep.aoai_url, timeout=10, trust_env=False) as client:
-        client.put("/_aigw/deployments", json={"deployments": deployments}).raise_for_status()
+        # seed: the YAML's deployments stand for the real account's, unless a test pinned them
+        body = {"deployments": deployments, "seed": True}
+        client.put("/_aigw/deployments", json=body).raise_for_status()
+        if account:
+            client.put("/_aigw/account", json=account).raise_for_status()
         client.put("/_aigw/api-key", json={"api_key": api_key}).raise_for_status()
     return ep.aoai_url
 

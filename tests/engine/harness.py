@@ -44,8 +44,15 @@ class Stack:
             polling_interval=0.05,
         )
 
-    def config(self, env: str = "dev") -> EnvConfig:
+    def config(self, env: str = "dev", *, auth: str = "key") -> EnvConfig:
+        """The environment's config served by this stack's emulator; `auth` key by default
+        (these tests were written for the scaffold's key mode; identity: test_keyless_*)."""
         cfg = load_env(env, self.env_dir).config
+        if auth == "key" and cfg.azure_openai.auth != "key":
+            aoai = cfg.azure_openai.model_copy(
+                update={"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}
+            )
+            cfg = cfg.model_copy(update={"azure_openai": aoai})
         self.aoai.set_deployments(
             [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
         )

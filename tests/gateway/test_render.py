@@ -23,7 +23,8 @@ def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
         assert params["api_base"] == "https://mys-shared-ai-swc.cognitiveservices.azure.com"
         assert not params["api_base"].endswith("/openai")
         assert isinstance(params["api_version"], str)  # a date would drop the model silently
-        assert params["api_key"] == "os.environ/LITELLM_AZURE_OPENAI_API_KEY"
+        assert "api_key" not in params  # auth: identity (key mode: tests/test_keyless_render.py)
+    assert data["litellm_settings"]["enable_azure_ad_token_refresh"] is True
     assert models["gpt-5.3-codex"]["model_info"]["mode"] == "responses"
     emb = models["text-embedding-3-large"]
     assert emb["model_info"]["base_model"] == "azure/text-embedding-3-large"

@@ -108,6 +108,11 @@ class Clients:
 
         return self._get("authorization", lambda: self._mgmt(AuthorizationManagementClient))
 
+    def cognitive(self) -> Any:
+        from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+        return self._get("cognitive", lambda: self._mgmt(CognitiveServicesManagementClient))
+
     def secrets(self, vault_url: str, *, probe: bool = False) -> Any:
         """A SecretClient for the vault; `probe`: no retries (a guess at a URI that may not
         answer must fail fast)."""

@@ -69,7 +69,7 @@ tags:
 
 azure_openai:
   endpoint: {_q(endpoint)}
-  api_key_env: AIGW_AZURE_OPENAI_API_KEY
+  auth: identity   # keyless: the gateway's managed identity (key: api_key_env names the key)
 
 gateway:
   image: {DEFAULT_IMAGE}

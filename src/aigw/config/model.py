@@ -168,12 +168,84 @@ class ModelConfig(StrictModel):
         return self.deployment or self.alias
 
 
-class AzureOpenAIConfig(StrictModel):
+_COGNITIVE_ACCOUNT_ID = re.compile(
+    r"/subscriptions/[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
+    r"/resourceGroups/[-\w._()]{1,90}"
+    r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9][A-Za-z0-9_.-]{1,63}",
+    re.IGNORECASE,
+)
+
+
+def _account_id(value: str) -> str:
+    if not _COGNITIVE_ACCOUNT_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not the ARM id of an Azure OpenAI account: use /subscriptions/<id>/"
+            "resourceGroups/<group>/providers/Microsoft.CognitiveServices/accounts/<name> "
+            "(az cognitiveservices account show -n <name> -g <group> --query id)"
+        )
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
+
+
+class UpstreamConfig(StrictModel):
+    """One Azure OpenAI (or Foundry) account the gateway calls, and how it authenticates."""
+
     endpoint: HttpsEndpoint = Field(description="Bare Azure OpenAI endpoint (https, no path).")
-    api_key_env: EnvVarName = Field(
-        default=AZURE_OPENAI_KEY_ENV,
-        description="Environment variable holding the Azure OpenAI key (never the key itself).",
+    auth: Literal["identity", "key"] = Field(
+        default="identity",
+        description="identity (recommended; the default, except that a file naming "
+        "api_key_env without auth keeps key, as it ran before): the gateway's managed identity "
+        "gets Cognitive Services OpenAI User on the account and LiteLLM fetches Entra ID "
+        "tokens, so no Azure OpenAI key is read, stored or passed anywhere, and accounts with "
+        "key authentication turned off (disableLocalAuth) work. key: the scaffold's way, a "
+        "key from api_key_env stored in Key Vault.",
     )
+    resource_id: AccountId | None = Field(
+        default=None,
+        description="ARM id of the Microsoft.CognitiveServices/accounts resource (identity: the "
+        "role's scope; plan: where the deployments are checked). Default: the account of the "
+        "subscription whose endpoint has this host.",
+    )
+    api_key_env: EnvVarName | None = Field(
+        default=None,
+        description=f"auth: key only. Environment variable holding the Azure OpenAI key (never "
+        f"the key itself); default {AZURE_OPENAI_KEY_ENV}.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _existing_files_keep_key(cls, data: Any) -> Any:
+        # A file written for the scaffold names its key and no auth: it keeps running with
+        # that key (switching it to identity is a decision, made by writing auth: identity).
+        if isinstance(data, dict) and "auth" not in data and data.get("api_key_env") is not None:
+            return {**data, "auth": "key"}
+        return data
+
+    @model_validator(mode="after")
+    def _key_only_with_key_auth(self) -> UpstreamConfig:
+        if self.auth == "identity" and self.api_key_env is not None:
+            raise ValueError(
+                "api_key_env applies to auth: key; with auth: identity no key is read (remove "
+                "api_key_env, or set auth: key)"
+            )
+        return self
+
+    @property
+    def key_env(self) -> str | None:
+        """The key's environment variable (auth: key), else None: no key exists."""
+        if self.auth != "key":
+            return None
+        return self.api_key_env or AZURE_OPENAI_KEY_ENV
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
+
+
+# The `azure_openai:` block is the primary upstream.
+AzureOpenAIConfig = UpstreamConfig
 
 
 class RegistryConfig(StrictModel):

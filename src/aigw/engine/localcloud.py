@@ -70,11 +70,14 @@ def ensure_running(
 
 
 def configure_openai(
-    state_dir: Path, deployments: list[dict[str, object]], api_key: str | None
+    state_dir: Path,
+    deployments: list[dict[str, object]],
+    api_key: str | None,
+    account: dict[str, object] | None = None,
 ) -> str:
     ensure_running(state_dir)  # with the LiteLLM runner, before the call below finds it
     try:
-        return _daemon.configure_openai(state_dir, deployments, api_key)
+        return _daemon.configure_openai(state_dir, deployments, api_key, account)
     except _daemon.LocalCloudError as exc:
         raise _translate(exc) from None
 

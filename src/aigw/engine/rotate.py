@@ -273,8 +273,9 @@ def rotate_gateway_key(
         # the app's secret, then a restart loads it (container_app.ensure).
         ctx.set_outputs(f"secret:{GATEWAY_KEY_SECRET}", {"version": rotation.new_version})
         for other in (AZURE_OPENAI_KEY_SECRET, TEAM_KEYS_SECRET):
-            version = secret_adapter.current_version(ctx, vault_uri, other)
-            ctx.set_outputs(f"secret:{other}", {"version": version})
+            if f"secret:{other}" in by_key:  # the Azure OpenAI key: auth: key only
+                version = secret_adapter.current_version(ctx, vault_uri, other)
+                ctx.set_outputs(f"secret:{other}", {"version": version})
         out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
             lambda: app_adapter.ensure(ctx, by_key[Key.container_app]),
             key=Key.container_app,

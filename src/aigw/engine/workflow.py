@@ -66,7 +66,7 @@ def read_secrets(config: EnvConfig, *, required: bool) -> Secrets:
     ones are None (plan in a pull request has no secrets: values are then not compared)."""
     from aigw.secrets import read_secrets as read
 
-    out = read(config.gateway.key_env, config.azure_openai.api_key_env, required=required)
+    out = read(config.gateway.key_env, config.azure_openai.key_env, required=required)
     gateway_key = out.gateway_key
     if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
         from aigw.gateway.key_strength import check_gateway_key
@@ -128,6 +128,9 @@ def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -
     from aigw.engine import preflight
 
     preflight.raise_first(preflight.problems(session.desired, observed))
+    from aigw.engine import upstream_preflight
+
+    upstream_preflight.check(session.ctx, session.config, f"{session.desired.env}.yaml")
     return plan_deploy(session.desired, observed)
 
 
@@ -217,6 +220,8 @@ def use_local_openai(config: EnvConfig, secrets: Secrets) -> EnvConfig:
             for m in config.models
         ],
         key.reveal() if key else None,
+        # the account the YAML's endpoint names (its first label, as customSubDomainName)
+        {"name": config.azure_openai.host.split(".", 1)[0]},
     )
     return config.with_endpoint(url)
 

@@ -21,6 +21,8 @@ from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 # Environment variable names inside the container; values come from Key Vault references.
 GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
 AZURE_OPENAI_KEY_VAR = "LITELLM_AZURE_OPENAI_API_KEY"
+# auth: identity: the app's user-assigned identity's client id (azure-identity's variable).
+CLIENT_ID_VAR = "AZURE_CLIENT_ID"
 CONFIG_HASH_VAR = "AIGW_CONFIG_SHA256"
 MODELS_VAR = "AIGW_MODELS"
 CONFIG_MOUNT_DIR = "/etc/litellm"
@@ -63,11 +65,13 @@ class RenderedGateway:
     files: dict[str, str]
 
 
-def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
+def _model_entry(model: ModelConfig, endpoint: str, *, key: bool = True) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": f"azure/{model.deployment_name}",
         "api_base": endpoint,
-        "api_key": f"os.environ/{AZURE_OPENAI_KEY_VAR}",
+        # auth: identity names no key at all: LiteLLM then gets Entra ID tokens itself
+        # (litellm_settings.enable_azure_ad_token_refresh, below).
+        **({"api_key": f"os.environ/{AZURE_OPENAI_KEY_VAR}"} if key else {}),
         "api_version": _Quoted(model.api_version),
     }
     info: dict[str, Any]
@@ -87,13 +91,22 @@ def _model_entry(model: ModelConfig, endpoint: str) -> dict[str, Any]:
 
 def litellm_config(config: EnvConfig) -> dict[str, Any]:
     """The LiteLLM proxy config as data. It holds no secret values, only `os.environ/...`."""
+    key = config.azure_openai.auth == "key"
     return {
-        "model_list": [_model_entry(m, config.azure_openai.endpoint) for m in config.models],
+        "model_list": [
+            _model_entry(m, config.azure_openai.endpoint, key=key) for m in config.models
+        ],
         "litellm_settings": {
             "drop_params": True,
             "request_timeout": 600,
             # One JSON line per call on stdout, for `aigw usage` (issue 14).
             "callbacks": [USAGE_CALLBACK],
+            # auth: identity. LiteLLM 1.81.15 (llms/azure/common_utils.py) then builds a token
+            # provider with no api_key given; with AZURE_CLIENT_ID in the container's environment
+            # (the app identity's client id, desired.py) it picks ManagedIdentityCredential
+            # (secret_managers/get_azure_ad_token_provider.py), for the scope
+            # https://cognitiveservices.azure.com/.default.
+            **({} if key else {"enable_azure_ad_token_refresh": True}),
         },
         "general_settings": {
             "master_key": f"os.environ/{GATEWAY_KEY_VAR}",

@@ -20,6 +20,7 @@ from aigw.config.naming import (
 from aigw.errors import AigwError
 from aigw.gateway.config import (
     AZURE_OPENAI_KEY_VAR,
+    CLIENT_ID_VAR,
     CONFIG_FILE_NAME,
     CONFIG_HASH_VAR,
     CONFIG_MOUNT_DIR,
@@ -320,6 +321,8 @@ class ContainerAppAdapter(Base):
         identity_id = adapter(Kind.identity).arm_id(inp, names.identity)
         env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
         kv_url = Ref(Key.key_vault, "vault_uri")
+        keyed = inp.config.azure_openai.auth == "key"
+        upstream_key = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
         registry_fields: dict[str, Any] = (
             {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}
             if gw.registry is not None
@@ -347,7 +350,7 @@ class ContainerAppAdapter(Base):
                         "vaultUri": kv_url,
                         "version": Ref(f"secret:{name}", "version"),
                     }
-                    for name in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET, *VAULT_VOLUME_FILES)
+                    for name in (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES)
                 },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
@@ -357,7 +360,13 @@ class ContainerAppAdapter(Base):
             "env": {
                 **rendered.env,
                 GATEWAY_KEY_VAR: {"secretRef": GATEWAY_KEY_SECRET},
-                AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET},
+                # key: the Azure OpenAI key from Key Vault; identity: which of the app's
+                # identities LiteLLM's ManagedIdentityCredential asks tokens for.
+                **(
+                    {AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET}}
+                    if upstream_key
+                    else {CLIENT_ID_VAR: Ref(Key.identity, "client_id")}
+                ),
             },
             "cpu": gw.cpu,
             "memory": gw.memory,

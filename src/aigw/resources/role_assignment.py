@@ -24,7 +24,12 @@ def _role_definition_id(ctx: Ctx, guid: str) -> str:
 
 
 def _scope(ctx: Ctx, res: Resource) -> str:
-    """The assignment's scope; for a registry (`registryServer`), its ARM id found by name."""
+    """The assignment's scope; for a registry (`registryServer`), its ARM id found by name; for
+    the Azure OpenAI account (`openaiAccount`), its ARM id given or found by endpoint."""
+    if "openaiAccount" in res.managed:
+        from aigw.resources.openai_account import account_scope
+
+        return account_scope(ctx, res)
     if "registryServer" not in res.managed:
         return str(res.managed["scope"])
     server = str(res.managed["registryServer"])
@@ -51,7 +56,8 @@ def observe(ctx: Ctx, res: Resource) -> Observed:
     if found is None:
         return ABSENT
     return from_body(
-        to_rest(found), registry_scope=scope if "registryServer" in res.managed else None
+        to_rest(found),
+        registry_scope=scope if set(res.managed) & {"registryServer", "openaiAccount"} else None,
     )
 
 
@@ -99,12 +105,38 @@ def delete(ctx: Ctx, res: Resource) -> None:
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+# azure_openai.auth: identity: the app's identity calls Azure OpenAI with Entra ID tokens
+# (learn.microsoft.com/azure/ai-services/openai/how-to/role-based-access-control).
+COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 
 
 def assignment_name(scope: str, principal: str, role: str) -> str:
     """Deterministic assignment name: a re-run, a crash-resume or a concurrent deploy PUTs the
     same assignment instead of adding a duplicate."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
+
+
+def openai_user_role(inp: Inputs, identity_id: str, principal: Ref) -> Resource:
+    """Cognitive Services OpenAI User for the app's identity on the Azure OpenAI account: the
+    YAML's resource_id, else the account found by the endpoint's host at observe time
+    (`resources.openai_account`). The account is not aigw's: destroy removes only this grant."""
+    upstream = inp.config.azure_openai
+    where = upstream.resource_id.lower() if upstream.resource_id else f"openai:{upstream.host}"
+    account = {"resourceId": upstream.resource_id, "endpoint": upstream.endpoint}
+    return Resource(
+        "role:app-openai-user",
+        Kind.role_assignment,
+        assignment_name(where, f"identity:{identity_id}", COGNITIVE_SERVICES_OPENAI_USER),
+        depends_on=(Key.identity,),
+        managed={
+            "openaiAccount": account,
+            "roleDefinitionId": COGNITIVE_SERVICES_OPENAI_USER,
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+        },
+        owned=False,
+        display=f"Cognitive Services OpenAI User on {upstream.host} for the app's identity",
+    )
 
 
 @registered
@@ -168,6 +200,8 @@ class RoleAssignmentAdapter(Base):
                     display=f"AcrPull on {server} for the app's identity",
                 )
             )
+        if inp.config.azure_openai.auth == "identity":
+            roles.append(openai_user_role(inp, identity_id, app_principal))
         return roles
 
     needs_role_wait = True  # the principal may not have reached Entra ID's replicas yet

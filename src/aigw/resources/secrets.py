@@ -172,7 +172,12 @@ class SecretAdapter(Base):
             )
             for name, what in (
                 (GATEWAY_KEY_SECRET, GATEWAY_KEY),
-                (AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY),
+                # the Azure OpenAI key: auth: key only (identity: no key exists anywhere)
+                *(
+                    [(AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY)]
+                    if inp.config.azure_openai.auth == "key"
+                    else []
+                ),
             )
         ] + [team_keys]
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..core.app_runner import AppStartError, ContainerSpec
 from ..core.engine import Engine
 from ..core.errors import CloudError
+from ..core.msi_endpoint import platform_env
 from ..core.state import State
 from ..core.util import key
 from ..vault.kv_secrets import read_secret_as
@@ -86,6 +87,7 @@ def build_spec(app: dict[str, Any], secrets: dict[str, str]) -> ContainerSpec:
             env[e["name"]] = secrets[e["secretRef"]]
         else:
             env[e["name"]] = str(e.get("value", ""))
+    env.update(platform_env(app))  # what Container Apps adds for the app's identity
     volumes = {v.get("name"): v for v in template.get("volumes") or []}
     files: dict[str, bytes] = {}
     for m in c.get("volumeMounts") or []:

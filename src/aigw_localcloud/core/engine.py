@@ -128,6 +128,9 @@ class Engine:
         self._settle_lock = threading.Lock()
         self._fail_next: set[str] = set()  # resource ids whose next operation fails
         self.runner_lock = threading.RLock()
+        # Azure OpenAI emulators standing for Microsoft.CognitiveServices accounts
+        # (routes_cognitive; each an aoai.AzureOpenAIEmulator with its account settings).
+        self.openai_accounts: list[Any] = []
 
     # ----------------------------------------------------------------- identity of the caller
     @property

@@ -17,6 +17,7 @@ KV_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 KV_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 
 _KV_READ_ACTIONS = [
     "Microsoft.Authorization/*/read",
@@ -82,6 +83,28 @@ BUILT_IN: dict[str, tuple[str, str, list[str], list[str], list[str]]] = {
         ["Microsoft.ContainerRegistry/registries/pull/read"],
         [],
         [],
+    ),
+    # Built-in role "Cognitive Services OpenAI User" (learn.microsoft.com/azure/
+    # role-based-access-control/built-in-roles/ai-machine-learning#cognitive-services-openai-user):
+    # read the account, call inference on its deployments. Actions as there, dataActions the
+    # inference ones the emulator checks (aoai_account._ACTIONS).
+    OPENAI_USER: (
+        "Cognitive Services OpenAI User",
+        "Read access to view files, models, deployments. The ability to create completion and "
+        "embedding calls.",
+        [
+            "Microsoft.CognitiveServices/*/read",
+            "Microsoft.Authorization/roleAssignments/read",
+            "Microsoft.Authorization/roleDefinitions/read",
+        ],
+        [],
+        [
+            "Microsoft.CognitiveServices/accounts/OpenAI/*/read",
+            "Microsoft.CognitiveServices/accounts/OpenAI/deployments/embeddings/action",
+            "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action",
+            "Microsoft.CognitiveServices/accounts/OpenAI/deployments/completions/action",
+            "Microsoft.CognitiveServices/accounts/OpenAI/responses/*",
+        ],
     ),
     KV_SECRETS_USER: (
         "Key Vault Secrets User",

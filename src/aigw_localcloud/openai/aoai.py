@@ -27,12 +27,13 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .account import AccountSettings, is_token, local_auth_disabled
 from .aoai_bodies import (
     _bad_request,
     _chat_chunks,
@@ -108,6 +109,10 @@ class AzureOpenAIEmulator:
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The Microsoft.CognitiveServices account it stands for (aoai_account, routes_cognitive)
+        self.account = AccountSettings()
+        # Set by the cloud it belongs to: checks an Entra ID token (raises _Reply), aoai_account.
+        self.token_check: Callable[[str, str], None] | None = None
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -186,14 +191,20 @@ class AzureOpenAIEmulator:
 
     # -- request handling (called from handler threads) ---------------------------------------
 
-    def _check_key(self, headers: Any) -> str | None:
-        """Return how the key came ("api-key"/"bearer"); raise 401 if missing or wrong."""
+    def _check_key(self, headers: Any, path: str = "") -> str | None:
+        """Return how the key came ("api-key"/"bearer"/"token"); raise 401 if missing or wrong,
+        403 for a key when the account has disableLocalAuth (aoai_account.local_auth_disabled)."""
         given: str | None = headers.get("api-key")
         how: str | None = "api-key" if given is not None else None
         if given is None:
             auth = headers.get("Authorization") or ""
             if auth[:7].lower() == "bearer ":
                 given, how = auth[7:].strip(), "bearer"
+        if how == "bearer" and self.token_check is not None and is_token(str(given)):
+            self.token_check(str(given), path)  # an Entra ID token: RBAC on the account
+            return "token"
+        if self.account.disable_local_auth:
+            raise local_auth_disabled()
         with self._lock:
             expected = self._api_key
         ok = bool(given) and (
@@ -313,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
             "auth": None,
         }
         try:
-            self._entry["auth"] = self.emulator._check_key(self.headers)
+            self._entry["auth"] = self.emulator._check_key(self.headers, path)
             self._route(method, path, query, body, self._entry)
         except _Reply as reply:
             self._send_json(reply.status, reply.body, reply.headers)
@@ -440,10 +451,20 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             elif path == "/_aigw/deployments" and method == "PUT":
                 body = self._json(raw)
-                em.set_deployments([Deployment.from_dict(d) for d in body.get("deployments", [])])
+                # seed: aigw's own "the YAML's deployments exist", ignored once a test pinned
+                # the account's deployments (a PUT without seed).
+                if not (body.get("seed") and em.account.pinned):
+                    em.account.pinned = not body.get("seed")
+                    em.set_deployments(
+                        [Deployment.from_dict(d) for d in body.get("deployments", [])]
+                    )
                 self._send_json(
                     200, {"deployments": [d.to_dict() for d in em.deployments.values()]}
                 )
+            elif path == "/_aigw/account" and method in ("GET", "PUT"):
+                if method == "PUT":
+                    em.account.update(self._json(raw))
+                self._send_json(200, em.account.to_dict())
             elif path == "/_aigw/api-key" and method == "PUT":
                 key = self._json(raw).get("api_key")
                 em.set_api_key(key if isinstance(key, str) else None)

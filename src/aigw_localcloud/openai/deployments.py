@@ -24,6 +24,11 @@ class Deployment:
     kind: DeploymentKind
     dimensions: int | None = None
     api_versions: frozenset[str] | None = None
+    # What ARM reports of it (arm/cognitive.py): properties.model name/version, sku.capacity;
+    # model None: derived from kind and dimensions (openai/account.model_of).
+    model: str | None = None
+    version: str | None = None
+    capacity: int = 10
 
     def __post_init__(self) -> None:
         if self.kind not in ("responses", "embeddings", "chat"):
@@ -39,6 +44,9 @@ class Deployment:
             "kind": self.kind,
             "dimensions": self.dimensions,
             "api_versions": sorted(self.api_versions) if self.api_versions is not None else None,
+            "model": self.model,
+            "version": self.version,
+            "capacity": self.capacity,
         }
 
     @classmethod
@@ -49,6 +57,9 @@ class Deployment:
             kind=data["kind"],
             dimensions=data.get("dimensions"),
             api_versions=frozenset(versions) if versions is not None else None,
+            model=data.get("model"),
+            version=data.get("version"),
+            capacity=int(data.get("capacity", 10)),
         )
 
 
