@@ -49,6 +49,17 @@ proxy. Figures are from one run on the machine named in each section; rerun the 
 
 
 # ------------------------------------------------------------------------------ machine
+def key_mode(cfg: Any) -> Any:
+    """`cfg` calling Azure OpenAI with a key: the benches run their own Azure OpenAI emulator,
+    not an account of the local cloud (tests/engine/test_keyless.py covers identity)."""
+    if cfg.azure_openai.auth == "key":
+        return cfg
+    upstream = cfg.azure_openai.model_copy(
+        update={"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}
+    )
+    return cfg.model_copy(update={"azure_openai": upstream})
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -144,18 +155,19 @@ class Stack:
         from aigw_localcloud.openai.aoai import Deployment
 
         cfg = load_env(env, self.env_dir).config
+        cfg = key_mode(cfg)
         self.aoai.set_deployments(
             [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
         )
         return cfg.with_endpoint(self.aoai.url)
 
-    def secrets(self) -> dict[str, Any]:
-        from aigw.config.load import Secret
+    def secrets(self) -> Any:
+        from aigw.secrets import Secret, Secrets
 
-        return {
-            "gateway_key": Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY),
-            "azure_openai_key": Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY),
-        }
+        return Secrets(
+            gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY),
+            azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY),
+        )
 
     def session(self, env: str = "prod", config: Any = None) -> Any:
         from aigw.engine import workflow

@@ -140,7 +140,7 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
     from aigw.gateway.process import start_gateway
     from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
-    cfg = load_env("prod", common.ENV_DIR).config
+    cfg = common.key_mode(load_env("prod", common.ENV_DIR).config)
     aoai = AzureOpenAIEmulator(
         deployments={
             m.deployment_name: Deployment(m.deployment_name, m.kind.value, m.dimensions)

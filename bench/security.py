@@ -44,7 +44,7 @@ def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
     )
     from aigw.gateway.process import start_gateway
 
-    cfg = load_env("dev", common.ENV_DIR).config.with_endpoint(aoai_url)
+    cfg = common.key_mode(load_env("dev", common.ENV_DIR).config).with_endpoint(aoai_url)
     rendered = render_gateway(cfg)
     args = write_files(rendered, workdir / "files")
     if not guard:
@@ -116,7 +116,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
     from aigw.gateway import surface
     from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
-    cfg = load_env("dev", common.ENV_DIR).config
+    cfg = common.key_mode(load_env("dev", common.ENV_DIR).config)
     embed = next(m.alias for m in cfg.models if m.kind.value == "embeddings")
     codex = next(m.alias for m in cfg.models if m.kind.value == "responses")
     result: dict[str, Any] = {"rounds": rounds, "calls": calls}

@@ -19,7 +19,7 @@ def test_secrets_never_show_their_values() -> None:
     for text in (repr(secrets), str(secrets), f"{secrets}", repr([secrets])):
         assert CANARY not in text
     assert secrets.named(GATEWAY_KEY) is secrets.gateway_key
-    assert not secrets.complete
+    assert secrets.azure_openai_key is None
     with pytest.raises(KeyError):
         secrets.named("gateway-key")
     with pytest.raises(AttributeError):
