@@ -54,7 +54,7 @@ def warm_imports() -> float:
 
 def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
     """Median seconds of each resource's read on its own, in a fresh session."""
-    from aigw.engine.observe import _observe_one
+    from aigw.engine.observe import observe_one
     from aigw.model import Kind
 
     out: dict[str, list[float]] = collections.defaultdict(list)
@@ -65,7 +65,7 @@ def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
                 continue
             fresh = stack.session()
             t = time.perf_counter()
-            obs = _observe_one(fresh.ctx, res, False)
+            obs = observe_one(fresh.ctx, res, False)
             out[res.key].append(time.perf_counter() - t)
             if obs.exists and obs.outputs:
                 session.ctx.set_outputs(res.key, obs.outputs)
@@ -76,7 +76,7 @@ def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
             fresh = stack.session()
             fresh.ctx.outputs.update(session.ctx.outputs)
             t = time.perf_counter()
-            _observe_one(fresh.ctx, res, False)
+            observe_one(fresh.ctx, res, False)
             out[res.key].append(time.perf_counter() - t)
             fresh.close()
         session.close()

@@ -19,7 +19,7 @@ def _observe_once(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
     return adapter(res.kind).observe(ctx, res, destroy=destroy)
 
 
-def _observe_one(ctx: Ctx, res: Resource, destroy: bool) -> Observed:
+def observe_one(ctx: Ctx, res: Resource, destroy: bool = False) -> Observed:
     """Read one resource; transient errors are retried like apply's (azure.errors.RETRYABLE)."""
     try:
         obs = ctx.retry(
@@ -39,7 +39,7 @@ SETTLED = (None, "Succeeded", "Failed", "Canceled")
 
 
 def _observe_settled(ctx: Ctx, res: Resource, destroy: bool, wait: bool) -> Observed:
-    obs = _observe_one(ctx, res, destroy)
+    obs = observe_one(ctx, res, destroy)
     deadline = time.monotonic() + ctx.retry_timeout
     while wait and obs.exists and obs.outputs.get("provisioning_state") not in SETTLED:
         state = obs.outputs.get("provisioning_state")
@@ -50,7 +50,7 @@ def _observe_settled(ctx: Ctx, res: Resource, destroy: bool, wait: bool) -> Obse
             )
         ctx.report(res.key, f"waiting for {res.kind.value} {res.name} (provisioningState {state})")
         time.sleep(ctx.poll_interval)
-        obs = _observe_one(ctx, res, destroy)
+        obs = observe_one(ctx, res, destroy)
     return obs
 
 
@@ -96,7 +96,7 @@ def observe_all(
             if early is not None:
                 observed[res.key] = early
             else:
-                later[res.key] = pool.submit(_observe_one, ctx, res, destroy)
+                later[res.key] = pool.submit(observe_one, ctx, res, destroy)
         for key, fut in futures.items():
             observed[key] = fut.result()
         for key, obs in observed.items():

@@ -20,7 +20,7 @@ from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
-from aigw.model import Key
+from aigw.model import Key, Ref
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -95,21 +95,16 @@ def where_to_update(env: str, key_env: str) -> list[str]:
 
 
 def _observe_targets(session: Session) -> tuple[Any, Any]:
-    """Read the vault and the container app (only those two) and fill ctx.outputs."""
-    from aigw.azure.errors import translate
-    from aigw.resources import adapter
+    """Read the vault and the container app (only those two) with the engine's read (its
+    retries and error translation), and fill ctx.outputs."""
+    from aigw.engine.observe import observe_one
 
     ctx = session.ctx
     by_key = session.desired.by_key()
     found = {}
     for key in (Key.key_vault, Key.container_app):
         res = by_key[key]
-        try:
-            obs = adapter(res.kind).observe(ctx, res)
-        except Exception as err:
-            if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-                raise translate(err, kind=res.kind.value, name=res.name) from None
-            raise
+        obs = observe_one(ctx, res)
         if not obs.exists or obs.soft_deleted:
             raise AigwError(
                 f"{res.kind.value} {res.name} of {session.config.env} does not exist",
@@ -226,7 +221,6 @@ def rotate_gateway_key(
     """Write `new_key` as a new version of the gateway key, restart the active revision, then
     verify. Raises AigwError if a write fails; failed verifications are in `checks`."""
     from aigw.gateway import smoke
-    from aigw.resources import container_app as app_adapter
     from aigw.resources import secrets as secret_adapter
 
     say = on_step or (lambda message: None)
@@ -256,42 +250,25 @@ def rotate_gateway_key(
     rotation.seconds["read"] = time.perf_counter() - t0
 
     by_key = session.desired.by_key()
-    t1 = time.perf_counter()
-    say(f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}")
+    say(
+        f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}, "
+        f"then pointing {names.container_app} at it and restarting its active revision"
+    )
     ctx.secrets = ctx.secrets.with_gateway_key(new_key)
-    try:
-        secret_adapter.ensure(ctx, by_key[f"secret:{GATEWAY_KEY_SECRET}"])
-    except Exception as err:
-        raise _write_error(err, "writing the new key to Key Vault") from None
-    _, rotation.new_version = _current(session, vault_uri)
-    rotation.seconds["write"] = time.perf_counter() - t1
-
-    t2 = time.perf_counter()
-    say(f"pointing {names.container_app} at the new version and restarting its active revision")
-    try:
-        # The app references secrets by version (desired.py): the new version is a change of
-        # the app's secret, then a restart loads it (container_app.ensure).
-        ctx.set_outputs(f"secret:{GATEWAY_KEY_SECRET}", {"version": rotation.new_version})
-        for other in (AZURE_OPENAI_KEY_SECRET, TEAM_KEYS_SECRET):
-            if f"secret:{other}" in by_key:  # the Azure OpenAI key: auth: key only
-                version = secret_adapter.current_version(ctx, vault_uri, other)
-                ctx.set_outputs(f"secret:{other}", {"version": version})
-        out = ctx.retry(  # transient refusals (azure.errors.RETRYABLE, role_wait) are waited
-            lambda: app_adapter.ensure(ctx, by_key[Key.container_app]),
-            key=Key.container_app,
-            what=f"update container_app {names.container_app}",
-        )
-    except Exception as err:
-        raise _write_error(
-            err,
-            "pointing the container app at the new version (the new key IS in Key Vault; the "
-            "gateway still uses the old one until then)",
-            hint=f"rerun aigw deploy --env {cfg.env} with the new key in ${cfg.gateway.key_env}; "
-            f"read it with az keyvault secret show --vault-name {names.key_vault} "
-            f"-n {GATEWAY_KEY_SECRET}",
-        ) from None
-    rotation.restarted_revision = out.get("restarted")
-    rotation.seconds["restart"] = time.perf_counter() - t2
+    # The app references secrets by version (resources/container_app.py): the other secrets it
+    # references keep the versions Key Vault holds now.
+    for other in (AZURE_OPENAI_KEY_SECRET, TEAM_KEYS_SECRET):
+        if f"secret:{other}" in by_key:  # the Azure OpenAI key: auth: key only
+            ctx.set_outputs(
+                f"secret:{other}",
+                {"version": secret_adapter.current_version(ctx, vault_uri, other)},
+            )
+    steps = _apply_rotation(session, rotation.old_version)
+    rotation.new_version = ctx.outputs.get(f"secret:{GATEWAY_KEY_SECRET}", {}).get("version")
+    rotation.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")
+    for name, step in steps.items():
+        if step.started is not None and step.finished is not None:
+            rotation.seconds[name] = step.finished - step.started
 
     url = rotation.gateway_url
     if not url:
@@ -315,12 +292,43 @@ def rotate_gateway_key(
     return rotation
 
 
-def _write_error(err: Exception, what: str, hint: str | None = None) -> AigwError:
-    if isinstance(err, AigwError):
-        return AigwError(f"{what}: {err.one_line()}", hint=hint)
-    from aigw.azure.errors import translate
+def _apply_rotation(session: Session, old_version: str | None) -> dict[str, Any]:
+    """The rotation as a two-change plan run by the engine's apply (its dependency order,
+    retries, role-propagation waits, Ctrl-C handling): the gateway key secret updated, then the
+    container app pointed at the new version (and its active revision restarted)."""
+    from aigw.engine.apply import StepState, apply_plan
+    from aigw.engine.plan import Action, Change, FieldDiff, Plan
 
-    if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-        t = translate(err, kind="rotate-key", name=GATEWAY_KEY_SECRET)
-        return AzureError(f"{what}: {t.one_line()}", hint=hint)
-    raise err
+    by_key = session.desired.by_key()
+    secret = by_key[f"secret:{GATEWAY_KEY_SECRET}"]
+    app = by_key[Key.container_app]
+    path = f"secrets.{GATEWAY_KEY_SECRET}.version"
+    plan = Plan(
+        session.config.env,
+        (
+            Change(secret.key, secret.kind, secret.name, Action.update, reason="rotate-key"),
+            Change(
+                app.key,
+                app.kind,
+                app.name,
+                Action.update,
+                (FieldDiff(path, old_version, Ref(secret.key, "version")),),
+                reason="reference the new version, reload the revision",
+            ),
+        ),
+    )
+    result = apply_plan(session.ctx, plan, workers=1)
+    by_step = {"write": result.steps[secret.key], "restart": result.steps[app.key]}
+    failed = {name: s for name, s in by_step.items() if s.state is not StepState.done}
+    cfg, names = session.config, session.config.names()
+    if "write" in failed:
+        raise AzureError(f"writing the new key to Key Vault: {failed['write'].message}")
+    if "restart" in failed:
+        raise AzureError(
+            "pointing the container app at the new version (the new key IS in Key Vault; the "
+            f"gateway still uses the old one until then): {failed['restart'].message}",
+            hint=f"rerun aigw deploy --env {cfg.env} with the new key in ${cfg.gateway.key_env}; "
+            f"read it with az keyvault secret show --vault-name {names.key_vault} "
+            f"-n {GATEWAY_KEY_SECRET}",
+        )
+    return by_step
