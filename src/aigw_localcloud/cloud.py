@@ -28,6 +28,7 @@ from .arm import (
     usages,
 )
 from .arm.app_restart import restart_active_apps
+from .arm.traffic import close_engine as close_fronts
 from .core.app_runner import AppRunner
 from .core.credential import LocalCredential, token_kind
 from .core.endpoint import LocalCloudEndpoint, predicted_vault_port, remove_endpoint, write_endpoint
@@ -158,6 +159,7 @@ class LocalCloud:
                 self.engine.runner.stop_all()
             except Exception:  # stopping must go on even if a runner misbehaves  # noqa: S110
                 pass
+        close_fronts(self.engine)  # multiple-revision apps' ingress (arm/traffic.py)
         with self._vault_lock:
             vaults = list(self._vaults.values())
             self._vaults.clear()
