@@ -26,6 +26,7 @@ from aigw.cli import infra as cli_infra
 from aigw.cli import init as cli_init
 from aigw.cli import key as cli_key
 from aigw.cli import options as shared
+from aigw.cli import rollout as cli_rollout
 from aigw.cli.localcloud import app as localcloud_app
 from aigw.cli.options import EnvDirOpt, EnvOpt, OutputOpt, state
 from aigw.output.formats import OutputFormat
@@ -174,6 +175,7 @@ def litellm_ensure(
 cli_infra.register(app)
 cli_gateway.register(app)
 cli_key.register(app)
+cli_rollout.register(app)
 cli_init.register(app)
 app.command()(cli_doctor.doctor)
 
