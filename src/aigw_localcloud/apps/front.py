@@ -85,6 +85,8 @@ class Front:
 
     def close(self) -> None:
         self._closed = True
+        with contextlib.suppress(OSError):  # wakes the accept() blocked in _accept (Linux):
+            self._sock.shutdown(socket.SHUT_RDWR)  # close() alone leaves the port listening
         with contextlib.suppress(OSError):
             self._sock.close()
         with self._lock:
