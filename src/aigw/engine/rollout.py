@@ -56,7 +56,15 @@ def label_url(session: Session, label: str) -> str | None:
     return url_of(fqdn, session.config.names().container_app, label, local=session.target.local)
 
 
-def smoke(session: Session, url: str | None, on_wait: Callable[[str], None] | None) -> list[Check]:
+def smoke(
+    session: Session,
+    url: str | None,
+    on_wait: Callable[[str], None] | None,
+    *,
+    served_only: bool = False,
+) -> list[Check]:
+    """The smoke test on `url`. `served_only` (rollback): an older revision serves an older
+    config, so only the YAML's models it lists are called."""
     from aigw.gateway import smoke as smoke_mod
 
     if url is None:
@@ -66,13 +74,31 @@ def smoke(session: Session, url: str | None, on_wait: Callable[[str], None] | No
         from aigw.engine.workflow import gateway_key_from_vault
 
         key = gateway_key_from_vault(session)
+    config = session.config
+    verify = smoke_mod.verify_for(session.target)
+    if served_only and key is not None:
+        listed = _listed_models(url, key.reveal(), verify)
+        models = [m for m in config.models if m.alias in listed]
+        if models:
+            config = config.model_copy(update={"models": models})
     return smoke_mod.run_smoke(
         url,
         key.reveal() if key else None,
-        session.config,
-        verify=smoke_mod.verify_for(session.target),
+        config,
+        verify=verify,
         on_wait=on_wait,
     )
+
+
+def _listed_models(url: str, key: str, verify: Any) -> set[str]:
+    import httpx
+
+    try:
+        with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as c:
+            r = c.get("/v1/models", headers={"Authorization": f"Bearer {key}"})
+        return {str(m.get("id")) for m in r.json().get("data") or []} if r.is_success else set()
+    except (httpx.HTTPError, ValueError):
+        return set()
 
 
 def _app(session: Session) -> tuple[str, str]:
@@ -145,7 +171,7 @@ def rollback(
             hint="a previous revision exists after a deploy that rolled a new one",
         )
     roll = Rollout(previous, live, label_url(session, rt.PREVIOUS_LABEL))
-    roll.checks = smoke(session, roll.url, on_wait)
+    roll.checks = smoke(session, roll.url, on_wait, served_only=True)
     name, location = _app(session)
 
     def move() -> None:
