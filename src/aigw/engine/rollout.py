@@ -81,12 +81,15 @@ def smoke(
         models = [m for m in config.models if m.alias in listed]
         if models:
             config = config.model_copy(update={"models": models})
+    # Every model once: a new revision is proven whole before it serves (the default smoke
+    # test calls at most 5, and a rollout's broken model may be the sixth).
     return smoke_mod.run_smoke(
         url,
         key.reveal() if key else None,
         config,
         verify=verify,
         on_wait=on_wait,
+        max_models=None,
     )
 
 
