@@ -15,8 +15,10 @@ refuses, and so does this emulator (PUT/PATCH answer 400 before anything changes
   a deactivated one and then serves nothing for its share: microsoft/azure-container-apps#1345;
   stricter here, where unsure);
 - each entry names exactly one of revisionName and latestRevision, weight 0..100;
-- in single mode labels do not route (traffic splitting needs multiple mode:
-  .../traffic-splitting); a label there is refused here rather than ignored (stricter).
+- in single mode the traffic list and its labels do not route (traffic splitting needs
+  multiple mode: .../traffic-splitting) and are not checked: Azure accepts them, e.g.
+  Microsoft's own example ContainerApps_CreateOrUpdate.json (2026-07-01/examples) carries a
+  label without asking for multiple mode (tests/localcloud/test_fidelity.py replays it).
 
 The exact error codes Azure answers with are not documented; the code below is this emulator's.
 """
@@ -52,9 +54,7 @@ def validate(app: dict[str, Any], revisions: list[dict[str, Any]]) -> None:
     """Refuse a traffic list Azure refuses (see the module docstring)."""
     entries = traffic_of(app)
     if not is_multiple(app):
-        if any(e.get("label") for e in entries):
-            raise _bad("Revision labels need activeRevisionsMode Multiple.")
-        return
+        return  # single mode: accepted and ignored (see the module docstring)
     by_name = {r["name"].lower(): r for r in revisions}
     total = 0
     labels: set[str] = set()
