@@ -31,6 +31,7 @@ from .arm import (
     usages,
 )
 from .arm.app_restart import restart_active_apps
+from .arm.traffic import close_engine as close_fronts
 from .core import msi_endpoint
 from .core.app_runner import AppRunner
 from .core.credential import LocalCredential, token_kind
@@ -168,6 +169,7 @@ class LocalCloud:
                 self.engine.runner.stop_all()
             except Exception:  # stopping must go on even if a runner misbehaves  # noqa: S110
                 pass
+        close_fronts(self.engine)  # multiple-revision apps' ingress (arm/traffic.py)
         with self._vault_lock:
             vaults = list(self._vaults.values())
             self._vaults.clear()

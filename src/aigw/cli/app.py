@@ -27,6 +27,7 @@ from aigw.cli import init as cli_init
 from aigw.cli import key as cli_key
 from aigw.cli import keys as cli_keys
 from aigw.cli import options as shared
+from aigw.cli import rollout as cli_rollout
 from aigw.cli import usage as cli_usage
 from aigw.cli.localcloud import app as localcloud_app
 from aigw.cli.options import EnvDirOpt, EnvOpt, OutputOpt, state
@@ -177,6 +178,7 @@ cli_infra.register(app)
 cli_gateway.register(app)
 cli_key.register(app)
 cli_keys.register(app)
+cli_rollout.register(app)
 cli_init.register(app)
 cli_usage.register(app)
 app.command()(cli_doctor.doctor)

@@ -82,7 +82,12 @@ def deploy(
             apply_mod.raise_on_failure(result)
     outputs = workflow.outputs(session)
     smoke_rows: list[dict[str, Any]] = []
-    if not no_smoke:
+    from aigw.cli.rollout import finish_rollout  # a new revision: tested before it serves
+
+    roll = finish_rollout(ui, session, test=not no_smoke) if result else None
+    if roll is not None:
+        smoke_rows = [c.to_json() for c in roll.checks]
+    elif not no_smoke:
         smoke_rows = _smoke(ui, session, outputs)
     data = {
         "env": env,
@@ -90,9 +95,15 @@ def deploy(
         "applied": bool(result),
         "outputs": outputs,
         "smoke": smoke_rows,
+        "rollout": roll.to_json() if roll else None,
     }
     ui.result(data, lambda c: c.print(report.outputs_table(outputs, f"{env} outputs")))
     shared.summary(report.outputs_markdown(outputs, f"aigw deploy: {env}"))
+    if roll is not None and roll.live_before and not roll.promoted:
+        raise AigwError(
+            f"revision {roll.candidate} failed its smoke test: the traffic stayed on "
+            f"{roll.live_before}, {roll.candidate} is deactivated (see the table above)"
+        )
     if smoke_rows and not all(r["ok"] for r in smoke_rows):
         raise AigwError("the smoke test failed: see the table above")
 

@@ -46,3 +46,17 @@ def gateway_url(fqdn: str | None, *, local: bool) -> str | None:
     if local and not is_loopback_url(url):
         return None
     return url
+
+
+def label_url(fqdn: str | None, app: str, label: str, *, local: bool) -> str | None:
+    """The URL of a revision label: `https://<app>---<label>.<environment domain>` on Azure
+    (learn.microsoft.com/azure/container-apps/revisions#labels), derived from the app's FQDN
+    `<app>.<environment domain>`. Under the local cloud a label listens on 127.0.0.1 at a
+    port derived from both names (aigw_localcloud.core.endpoint.predicted_label_port)."""
+    if local:
+        from aigw_localcloud.core.endpoint import predicted_label_port
+
+        return f"https://127.0.0.1:{predicted_label_port(app, label)}"
+    if not fqdn or not fqdn.lower().startswith(app.lower() + "."):
+        return None
+    return f"https://{app}---{label}.{fqdn[len(app) + 1 :]}"

@@ -42,6 +42,7 @@ from aigw.model import (
     resolve,
 )
 from aigw.resources import adapter, registered
+from aigw.resources import revision_traffic as rt
 from aigw.resources.base import Base, Inputs
 
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
@@ -91,6 +92,11 @@ def _outputs(body: dict[str, Any]) -> dict[str, Any]:
         "latest_ready_revision": props.get("latestReadyRevisionName"),
         "provisioning_state": props.get("provisioningState"),
         "running_status": props.get("runningStatus"),
+        # for safe rollouts (revision_traffic.py)
+        "revisions_mode": (props.get("configuration") or {}).get("activeRevisionsMode"),
+        "traffic": ingress.get("traffic") or [],
+        "revision_suffix": (props.get("template") or {}).get("revisionSuffix"),
+        "template_sha": rt.template_sha(read_fields(body)),
     }
 
 
@@ -121,6 +127,8 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
     }
     if m["ingress"]["ipSecurityRestrictions"]:  # a PUT without them removes every rule
         ingress["ipSecurityRestrictions"] = m["ingress"]["ipSecurityRestrictions"]
+    if m.get("traffic"):  # multiple-revision mode: who serves (revision_traffic.py)
+        ingress["traffic"] = m["traffic"]
     probes = [
         {
             "type": p["type"],
@@ -137,7 +145,7 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
         "properties": {
             "environmentId": m["environmentId"],
             "configuration": {
-                "activeRevisionsMode": "Single",
+                "activeRevisionsMode": "Multiple",  # revisions side by side: safe rollouts
                 "ingress": ingress,
                 "secrets": secrets,
                 # A private registry: pulled with the app's identity (AcrPull on it).
@@ -153,6 +161,7 @@ def build_body(m: dict[str, Any], volume_files: dict[str, str]) -> dict[str, Any
                 ),
             },
             "template": {
+                **({"revisionSuffix": m["revisionSuffix"]} if m.get("revisionSuffix") else {}),
                 "containers": [
                     {
                         "name": CONTAINER_NAME,
@@ -273,11 +282,17 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
     before = dict(ctx.outputs.get(Key.container_app) or {})
     m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
-    body = build_body(m, ctx.desired.volume_files)
+    roll = rt.for_put(res.name, rt.template_sha(m), before)
+    suffix = roll.get("suffix") or before.get("revision_suffix")
+    body = build_body(
+        {**m, "traffic": roll["traffic"], "revisionSuffix": suffix}, ctx.desired.volume_files
+    )
     try:
         poller = ctx.clients.apps().container_apps.begin_create_or_update(ctx.rg, res.name, body)
         out = _outputs(to_rest(poller.result()))
     except Exception as err:
+        if roll.get("candidate") and roll.get("live"):  # the live revision keeps serving
+            rt.drop_candidate(ctx, res.name, m["location"], roll["candidate"], before)
         if role_wait(err) == ACR_PULL_WAIT and not m.get("registries"):
             # Not a role still propagating: nobody was given a way to pull (no gateway.registry).
             raise AigwError(
@@ -293,6 +308,8 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         ctx.report(res.key, f"secrets changed, not the template: restarting revision {revision}")
         ctx.clients.apps().container_apps_revisions.restart_revision(ctx.rg, res.name, revision)
         out["restarted"] = revision
+    if roll.get("candidate"):
+        out["candidate"], out["live_before"] = roll["candidate"], roll["live"]
     return out
 
 

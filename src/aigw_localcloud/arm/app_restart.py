@@ -16,6 +16,7 @@ from ..apps.app_container import build_spec, resolve_secrets, scaled_to_zero
 from ..core.engine import Engine
 from ..core.errors import CloudError
 from ..core.util import key
+from . import traffic
 from .microsoft_app import APP_TYPE
 
 
@@ -37,6 +38,8 @@ def restart_active_apps(eng: Engine) -> list[threading.Thread]:
                 props["runningStatus"] = "Stopped"  # its secrets cannot be read any more
                 continue
             props["runningStatus"] = "Progressing"
+            for rev in r.get("_revisions") or []:
+                rev.pop("port", None)  # its process died with the previous cloud
             todo.append((copy.deepcopy(r), secrets))
     threads = [
         threading.Thread(target=_start, args=(eng, app, secrets), daemon=True, name="app-restart")
@@ -50,6 +53,9 @@ def restart_active_apps(eng: Engine) -> list[threading.Thread]:
 def _start(eng: Engine, app: dict[str, Any], secrets: dict[str, str]) -> None:
     runner = eng.runner
     assert runner is not None
+    if traffic.is_multiple(app):
+        traffic.restart(eng, app, secrets)  # each active revision, then the routes
+        return
     fqdn: str | None = None
     with eng.runner_lock:
         try:

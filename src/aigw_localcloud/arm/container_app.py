@@ -21,7 +21,7 @@ from ..core.http import Request, Response
 from ..core.state import State
 from ..core.util import key, now
 from ..vault.kv_secrets import read_secret_as
-from . import ingress_rules, registries
+from . import ingress_rules, registries, traffic
 from .common import (
     RG,
     build_tracked,
@@ -106,7 +106,13 @@ def _apply_app(
         seq += 1
         suffix = template.get("revisionSuffix") or f"{seq:07d}"
         rev_name = f"{name}--{suffix}"
-        for r in revisions:
+        if any(r["name"].lower() == rev_name.lower() for r in revisions):
+            raise CloudError(  # a revision's name (and so its suffix) is never reused
+                400,
+                "ContainerAppRevisionSuffixConflict",
+                f"A revision named '{rev_name}' already exists; use another revisionSuffix.",
+            )
+        for r in revisions if not traffic.is_multiple(body) else ():
             r["active"] = False
         revisions.append(
             {
@@ -117,6 +123,7 @@ def _apply_app(
                 "state": "Provisioning",
             }
         )
+    traffic.validate(body, revisions)  # weights, labels: refused as Azure does (traffic.py)
     body["_revisions"] = revisions
     body["_revision_seq"] = seq
     body["_fqdn"] = (existing or {}).get("_fqdn")
@@ -204,6 +211,9 @@ def _provision(eng: Engine, op: dict[str, Any]) -> None:
         except CloudError as e:
             _fail(eng, op, app["name"], e.message)
             return
+    if eng.runner is not None and traffic.is_multiple(app) and not scaled_to_zero(app):
+        traffic.provision(eng, op, app, secrets, cache, _fail)  # revisions side by side
+        return
     fqdn = app.get("_fqdn")
     error: str | None = None
     with eng.runner_lock:
@@ -295,8 +305,12 @@ def delete_app(eng: Engine, req: Request) -> Response:
 @finisher("containerapp.delete", slow=True)
 def _finish_delete(eng: Engine, op: dict[str, Any]) -> None:
     if eng.runner is not None:
+        with eng.store.read() as st:
+            app = copy.deepcopy(st["resources"].get(key(op["resource_id"])))
         with eng.runner_lock:
             eng.runner.stop(key(op["resource_id"]))
+            if app:
+                traffic.stop_app(eng, app)
     with eng.store.write() as st:
         st["resources"].pop(key(op["resource_id"]), None)
         lro.finish(st["operations"][op["id"]])

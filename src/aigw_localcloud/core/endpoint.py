@@ -42,6 +42,15 @@ def predicted_app_port(name: str) -> int:
     return 10000 + int.from_bytes(digest[:4], "big") % 10000
 
 
+def predicted_label_port(app: str, label: str) -> int:
+    """Where the label URL of a container app in multiple-revision mode listens: on Azure
+    `<app>---<label>.<environment domain>` (learn.microsoft.com/azure/container-apps/revisions
+    #labels), derived from both names like predicted_app_port (same range, another salt), so
+    aigw can call it knowing only the names, as on Azure."""
+    digest = hashlib.sha256(f"label:{app.lower()}---{label.lower()}".encode()).digest()
+    return 10000 + int.from_bytes(digest[:4], "big") % 10000
+
+
 def write_endpoint(state_dir: Path, ep: LocalCloudEndpoint) -> None:
     path = state_dir / FILE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -1,0 +1,155 @@
+"""The ingress of a container app in multiple-revision mode, as a loopback TCP proxy.
+
+On Azure the app's FQDN (`<app>.<env domain>`) splits requests between active revisions by
+their `ingress.traffic` weights, and a label's FQDN (`<app>---<label>.<env domain>`) reaches the
+labelled revision only (learn.microsoft.com/azure/container-apps/traffic-splitting and
+.../revisions#labels). Here each active revision is its own LiteLLM process; a `Front` listens
+on the app's stable port and hands each new connection to one revision, picked by weight (TLS
+passes through untouched: the revisions serve the same certificate). A label gets a `Front` of
+its own, on a port derived from the app and label names (`endpoint.predicted_label_port`), with
+one backend. Connections already open stay on their revision when the weights change, as
+keep-alive connections do on Azure's envoy until it drains them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+import threading
+from collections.abc import Sequence
+
+Backend = tuple[int, int]  # (port on 127.0.0.1, weight)
+
+
+class Front:
+    def __init__(self, port: int | None, name: str) -> None:
+        self.name = name
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port or 0))
+        self._sock.listen(128)
+        self.port: int = self._sock.getsockname()[1]
+        self._backends: list[Backend] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._conns: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True, name=f"front-{name}").start()
+
+    def set_backends(self, backends: Sequence[Backend]) -> None:
+        with self._lock:
+            self._backends = [(p, w) for p, w in backends if w > 0]
+
+    def backends(self) -> list[Backend]:
+        with self._lock:
+            return list(self._backends)
+
+    def pick(self) -> int | None:
+        with self._lock:
+            backends = list(self._backends)
+        if not backends:
+            return None
+        ports, weights = zip(*backends, strict=True)
+        return random.choices(ports, weights=weights)[0]  # routing, not crypto
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        port = self.pick()
+        if port is None:  # no revision takes traffic: the connection is refused, as on Azure
+            client.close()
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", port), timeout=10)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        with self._lock:
+            self._conns.update((client, upstream))
+        t = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+        t.start()
+        _pump(client, upstream)
+        t.join()
+        with self._lock:
+            self._conns.difference_update((client, upstream))
+        for s in (client, upstream):
+            with contextlib.suppress(OSError):
+                s.close()
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):  # wakes the accept() blocked in _accept (Linux):
+            self._sock.shutdown(socket.SHUT_RDWR)  # close() alone leaves the port listening
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)
+
+
+# One registry per process: "<engine id>|<app key>" (or "...#<label>") -> Front.
+_FRONTS: dict[str, Front] = {}
+_LOCK = threading.Lock()
+
+
+def ensure(key: str, port: int | None, name: str) -> Front:
+    """The Front for `key`, opened on `port` (any free port when None or taken)."""
+    with _LOCK:
+        front = _FRONTS.get(key)
+        if front is not None and (port is None or front.port == port):
+            return front
+        if front is not None:
+            front.close()
+        try:
+            front = Front(port, name)
+        except OSError:
+            front = Front(None, name)
+        _FRONTS[key] = front
+        return front
+
+
+def get(key: str) -> Front | None:
+    with _LOCK:
+        return _FRONTS.get(key)
+
+
+def close(prefix: str) -> None:
+    """Close the Fronts of an app (its key and its labels'), or of a whole engine ("<id>|")."""
+    with _LOCK:
+        keys = [
+            k
+            for k in _FRONTS
+            if k == prefix
+            or k.startswith(prefix + "#")
+            or (prefix.endswith("|") and k.startswith(prefix))
+        ]
+        fronts = [_FRONTS.pop(k) for k in keys]
+    for f in fronts:
+        f.close()
+
+
+def close_all() -> None:
+    with _LOCK:
+        fronts = list(_FRONTS.values())
+        _FRONTS.clear()
+    for f in fronts:
+        f.close()
