@@ -85,6 +85,7 @@ PACKAGES = {
     "msi": "azure.mgmt.msi",  # 7.1.0: v2024_11_30
     "auth": "azure.mgmt.authorization",  # 4.0.0: v2022_04_01
     "secrets": "azure.keyvault.secrets._generated",  # 4.12.0: Key Vault secrets 2026-04-01
+    "cog": "azure.mgmt.cognitiveservices",  # 14.1.0: Microsoft.CognitiveServices 2025-09-01
 }
 PATHS = {
     "rg": RG,
@@ -108,6 +109,13 @@ PATHS = {
     "ra": r"/.+/providers/Microsoft\.Authorization/roleAssignments/[^/]+",
     "ra-sub": SUB + r"/providers/Microsoft\.Authorization/roleAssignments",
     "rd": r"/.+/providers/Microsoft\.Authorization/roleDefinitions/[^/]+",
+    "ca-rev-active": RG
+    + r"/providers/Microsoft\.App/containerApps/[^/]+/revisions/[^/]+/(de)?activate",
+    "cog-accounts": SUB + r"/providers/Microsoft\.CognitiveServices/accounts",
+    "cog-account": RG + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+",
+    "cog-deployments": RG + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+/deployments",
+    "cog-deployment": RG
+    + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+/deployments/[^/]+",
     "secret": r"/secrets/[^/]+",
     "secret-version": r"/secrets/[^/]+(/[^/]*)?",
 }
@@ -119,6 +127,7 @@ ERRORS = {  # each package's `default` response model (`_failsafe_deserialize(_m
     "msi": "CloudError",
     "auth": "ErrorResponse",
     "secrets": "KeyVaultError",
+    "cog": "ErrorResponse",
 }
 # operationId method path package request-model (- none) status[+status]=model (empty: no body)
 # [!error model when not the package's]; "[X]" is a page {value: [X], nextLink}; a line ending
@@ -130,6 +139,12 @@ ContainerApps_Delete DELETE ca app - 200+202+204=
 ContainerApps_ListSecrets POST ca-secrets app - 200=SecretsCollection
 ContainerAppsRevisions_ListRevisions GET ca-revisions app - 200=[Revision]
 ContainerAppsRevisions_RestartRevision POST ca-restart app - 200= !DefaultErrorResponse
+ContainerAppsRevisions_DeactivateRevision POST ca-rev-active app - 200= !DefaultErrorResponse
+ContainerApps_Update PATCH ca app ContainerApp 200=ContainerApp 202=
+Accounts_List GET cog-accounts cog - 200=[Account]
+Accounts_Get GET cog-account cog - 200=Account
+Deployments_List GET cog-deployments cog - 200=[Deployment]
+Deployments_Get GET cog-deployment cog - 200=Deployment
 Usages_List GET app-usages app - 200=[Usage]
 ManagedEnvironments_Get GET env app - 200=ManagedEnvironment
 ManagedEnvironments_CreateOrUpdate PUT env app ManagedEnvironment 200+201=ManagedEnvironment

@@ -16,6 +16,7 @@ from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.engine.apply import Step, raise_on_failure
 from aigw.errors import AigwError
+from helpers import key_mode
 
 from .harness import Stack, close_stack, make_stack
 
@@ -36,7 +37,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 def _config(stack: Stack, *, registry: bool) -> EnvConfig:
     stack.config()  # gives the Azure OpenAI emulator its deployments
-    cfg = load_env("dev", stack.env_dir).config
+    cfg = key_mode(load_env("dev", stack.env_dir).config)
     data = cfg.model_dump(mode="json")
     data["gateway"]["image"] = MIRRORED
     if registry:

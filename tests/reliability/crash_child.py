@@ -23,6 +23,7 @@ from aigw.engine import workflow
 from aigw.engine.apply import raise_on_failure
 from aigw.secrets import Secret, Secrets
 from aigw_localcloud.core.journal import is_write
+from helpers import key_mode
 
 GATEWAY_KEY = os.environ["AIGW_GATEWAY_KEY"]
 AOAI_KEY = os.environ["AIGW_AZURE_OPENAI_API_KEY"]
@@ -45,7 +46,7 @@ def main() -> int:
         return response
 
     requests.Session.request = request  # type: ignore[method-assign]
-    config = load_env("prod", Path(env_dir)).config.with_endpoint(aoai_url)
+    config = key_mode(load_env("prod", Path(env_dir)).config).with_endpoint(aoai_url)
     target = workflow.local_target(Path(state_dir))
     target.polling_interval = 0.05
     target.retry_options = {"retry_backoff_factor": 0.02, "retry_backoff_max": 1}

@@ -10,7 +10,7 @@ import pytest
 from .scenarios import crash_run
 
 # A clean prod deploy sends 10 writes, a destroy after it 8 (checked below).
-DEPLOY_WRITES = 10
+DEPLOY_WRITES = 11  # 10 resources and the developer keys secret (created empty)
 DESTROY_WRITES = 8
 
 

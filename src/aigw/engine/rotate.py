@@ -95,14 +95,15 @@ def where_to_update(env: str, key_env: str) -> list[str]:
 
 
 def _observe_targets(session: Session) -> tuple[Any, Any]:
-    """Read the vault and the container app (only those two) with the engine's read (its
-    retries and error translation), and fill ctx.outputs."""
+    """Read the vault, the identity and the container app (only those) with the engine's read
+    (its retries and error translation), and fill ctx.outputs."""
     from aigw.engine.observe import observe_one
 
     ctx = session.ctx
     by_key = session.desired.by_key()
     found = {}
-    for key in (Key.key_vault, Key.container_app):
+    # The identity too: the app references its client id (azure_openai.auth: identity).
+    for key in (Key.key_vault, Key.identity, Key.container_app):
         res = by_key[key]
         obs = observe_one(ctx, res)
         if not obs.exists or obs.soft_deleted:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +206,23 @@ def not_running_unless_answering(
             row = {**row, "ok": False, "state": state}
         out.append(row)
     return out
+
+
+def with_run_key(config: EnvConfig, secrets: Secrets) -> tuple[EnvConfig, Secrets]:
+    """`config` calling Azure OpenAI with a key made for this run (and `secrets` holding it):
+    for a gateway run outside Azure against the local emulator, where no identity exists."""
+    import secrets as _random
+
+    from aigw import redact
+    from aigw.secrets import AZURE_OPENAI_KEY_ENV, Secret
+
+    value = _random.token_urlsafe(32)
+    redact.register(value)
+    upstream = config.azure_openai.model_copy(
+        update={"auth": "key", "api_key_env": AZURE_OPENAI_KEY_ENV}
+    )
+    keyed = config.model_copy(update={"azure_openai": upstream})
+    return keyed, dataclasses.replace(secrets, azure_openai_key=Secret("(this run)", value))
 
 
 def use_local_openai(config: EnvConfig, secrets: Secrets) -> EnvConfig:
