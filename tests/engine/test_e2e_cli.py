@@ -91,7 +91,7 @@ def _actions(plan: dict[str, Any]) -> dict[str, str]:
 def test_1_deploy(run: Runner) -> None:
     r = run("deploy", "--env", "dev", "--cloud", "local", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "smoke test https://127.0.0.1:" in r.stderr
+    assert re.search(r"smoke test .*https://127\.0\.0\.1:", r.stderr), r.stderr
     assert "no key is refused" in r.stderr and "FAIL" not in r.stderr
     assert re.search(r"gateway_url\s.*https://127\.0\.0\.1:\d+", r.stdout), r.stdout
 

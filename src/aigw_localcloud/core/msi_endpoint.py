@@ -85,7 +85,9 @@ def platform_env(app: Mapping[str, Any]) -> dict[str, str]:
     if not identities or not _engines:
         return {}
     url = _ensure_server()
-    app_key = key(str(app.get("id", "")))
+    # A revision's own process (multiple-revision mode) carries "<app>/revisions/<name>" as
+    # its id: the identity is the app's.
+    app_key = key(str(app.get("id", "")).split("/revisions/", 1)[0])
     with _lock:
         header = next((h for h, k in _headers.items() if k == app_key), None)
         if header is None:
