@@ -337,6 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault = self.emulator.faults.take()
             if fault is not None:
                 operation = next((o for o in ("embeddings", "responses") if o in path), "chat")
+                self._entry["operation"] = operation
                 raise fault_reply(fault, operation, query.get("api-version"))
             self._route(method, path, query, body, self._entry)
         except _Reply as reply:
