@@ -13,7 +13,8 @@ import yaml
 
 from aigw.config.load import load_env
 from aigw.gateway.config import render_gateway
-from failover_fixtures import CODEX, Gateway, failover_config, multi_gateway
+from aigw.gateway.smoke import run_smoke
+from failover_fixtures import CODEX, GATEWAY_KEY, Gateway, failover_config, multi_gateway
 from helpers import ENV_DIR
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
@@ -135,3 +136,21 @@ def test_retry_after_is_honoured_on_the_last_upstream(fresh: Gateway) -> None:
     assert [e.status for e in payg] == [429, 200]
     # retry-after: 2 (1500 ms rounded up): LiteLLM waits it (plus up to 0.75 s jitter)
     assert payg[1].time - payg[0].time >= 1.9
+
+
+def test_smoke_reports_each_upstream_and_a_dead_secondary_fails_naming_it(fresh: Gateway) -> None:
+    url, cfg = fresh.process.url, fresh.config
+    checks = run_smoke(url, GATEWAY_KEY, cfg, verify=False, timeout=30)
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+    upstream = sorted(c.name for c in checks if c.name.startswith("upstream "))
+    assert upstream == sorted(
+        f"upstream {u}: {m}" for m in (CODEX, CHAT, EMBED) for u in ("primary", "payg")
+    )
+    with fresh.admin("payg") as a:
+        a.put("/_aigw/faults", json={"status": 503})
+    checks = run_smoke(url, GATEWAY_KEY, cfg, verify=False, timeout=30)
+    failed = [c for c in checks if not c.ok]
+    # the aliases still answer (the primary serves them); only the secondary's checks fail
+    assert failed and all(c.name.startswith("upstream payg: ") for c in failed), failed
+    assert all("upstream payg (" in c.details and "HTTP 503" in c.details for c in failed)
+    assert all("\n" not in c.details for c in failed)
