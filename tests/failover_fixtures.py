@@ -69,6 +69,7 @@ class Gateway:
     config: EnvConfig
     process: GatewayProcess
     emulators: Mapping[str, AzureOpenAIEmulator]  # by upstream name
+    config_dir: Path  # the config volume as the process sees it
 
     def client(self, key: str = GATEWAY_KEY) -> httpx.Client:
         return httpx.Client(
@@ -131,7 +132,8 @@ def multi_gateway(
         }
         process = start_gateway(litellm_env_for_tests(), args, env, port=None, workdir=workdir)
         try:
-            yield Gateway(cfg, process, emulators)
+            config_dir = Path(args[args.index("--config") + 1]).parent
+            yield Gateway(cfg, process, emulators, config_dir)
         finally:
             process.stop()
     finally:

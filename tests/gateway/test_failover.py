@@ -154,3 +154,27 @@ def test_smoke_reports_each_upstream_and_a_dead_secondary_fails_naming_it(fresh:
     assert failed and all(c.name.startswith("upstream payg: ") for c in failed), failed
     assert all("upstream payg (" in c.details and "HTTP 503" in c.details for c in failed)
     assert all("\n" not in c.details for c in failed)
+
+
+def test_a_developer_key_sees_and_calls_only_the_aliases(fresh: Gateway) -> None:
+    from datetime import UTC, datetime
+
+    from aigw.gateway.config import TEAM_KEYS_FILE_NAME
+    from aigw.gateway.team_keys import dump, new_record
+
+    dev_key = "sk-aigw-dev-alice-0123456789abcdef0123"
+    config_dir = fresh.config_dir
+    record = new_record("alice", dev_key, datetime.now(UTC), None, None)
+    (config_dir / TEAM_KEYS_FILE_NAME).write_text(dump({"alice": record}))
+    try:
+        with fresh.client(dev_key) as c:
+            listed = {m["id"] for m in c.get("/v1/models").json()["data"]}
+            assert listed == {CODEX, CHAT, EMBED}
+            assert _chat(c) == 200
+            refused = c.post(
+                "/v1/chat/completions",
+                json={"model": f"{CHAT}@payg", "messages": [{"role": "user", "content": "x"}]},
+            )
+            assert refused.status_code == 400 and "not served" in refused.text
+    finally:
+        (config_dir / TEAM_KEYS_FILE_NAME).unlink()
