@@ -25,7 +25,7 @@ import common
 
 sys.path.insert(0, str(common.REPO / "tests"))
 
-from failover_fixtures import CODEX, Gateway, failover_config, multi_gateway  # noqa: E402
+from failover_fixtures import CODEX, Gateway, failover_config, multi_gateway
 
 CHAT = "gpt-4.1-mini"
 RETRY_AFTER_MS = 2000
@@ -62,7 +62,9 @@ def _served(gw: Gateway) -> dict[str, tuple[int, int]]:
     }
 
 
-def _recovery(gw: Gateway, model: str, seconds: float) -> tuple[float | None, dict[str, tuple[int, int]]]:
+def _recovery(
+    gw: Gateway, model: str, seconds: float
+) -> tuple[float | None, dict[str, tuple[int, int]]]:
     """After the fault is cleared: calls every 100 ms for `seconds`; the time until the primary
     serves again, and who served what."""
     gw.clear()

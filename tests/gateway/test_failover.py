@@ -43,7 +43,9 @@ def test_render_single_upstream_is_unchanged_and_multi_has_the_router(tmp_path: 
     groups = [e["model_name"] for e in data["model_list"]]
     assert groups.count(CODEX) == 1 and f"{CODEX}@payg" in groups and f"{CODEX}@primary" in groups
     assert groups.count(EMBED) == 2  # weighted: both upstreams in the alias's group
-    weights = [e["litellm_params"].get("weight") for e in data["model_list"] if e["model_name"] == EMBED]
+    weights = [
+        e["litellm_params"].get("weight") for e in data["model_list"] if e["model_name"] == EMBED
+    ]
     assert weights == [3, 1]
     payg = next(e for e in data["model_list"] if e["model_name"] == f"{CODEX}@payg")
     assert payg["litellm_params"]["model"] == "azure/codex-payg"

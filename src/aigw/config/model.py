@@ -309,6 +309,12 @@ class NamedUpstreamConfig(UpstreamConfig):
         pattern=_UPSTREAM_NAME,
         description=f"Its name in models' upstreams (lowercase, digits, '-'; not {PRIMARY}).",
     )
+    api_key_env: EnvVarName | None = Field(
+        default=None,
+        description=f"auth: key only. Environment variable holding this account's key (never "
+        f"the key itself); default {AZURE_OPENAI_KEY_ENV}_<NAME> (name upper-cased, '-' as "
+        f"'_'). Stored in Key Vault as azure-openai-api-key-<name>.",
+    )
 
     @property
     def key_env(self) -> str | None:

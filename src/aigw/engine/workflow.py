@@ -232,7 +232,9 @@ def use_local_openai(config: EnvConfig, secrets: Secrets) -> EnvConfig:
             if name == PRIMARY
             else secrets.named(f"{UPSTREAM_KEY_PREFIX}{name}")
         )
-        deployments = {  # by deployment name: one per deployment, whichever model uses it
+        deployments: dict[
+            str, dict[str, object]
+        ] = {  # by deployment name: one per deployment, whichever model uses it
             m.route_deployment(r): {
                 "name": m.route_deployment(r),
                 "kind": m.kind.value,

@@ -322,7 +322,7 @@ class ContainerAppAdapter(Base):
         env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
         kv_url = Ref(Key.key_vault, "vault_uri")
         keyed = inp.config.azure_openai.auth == "key"
-        upstream_key = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
+        upstream_key: tuple[str, ...] = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
         upstream_key += tuple(name for name, _, _ in upstreams.keyed(inp))  # other upstreams
         registry_fields: dict[str, Any] = (
             {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}

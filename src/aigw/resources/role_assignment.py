@@ -13,9 +13,9 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
+from aigw.config.model import UpstreamConfig
 from aigw.errors import AigwError
 from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
-from aigw.config.model import UpstreamConfig
 from aigw.resources import adapter, registered, upstreams
 from aigw.resources.base import Base, Inputs
 

@@ -46,6 +46,7 @@ def any_identity(inp: Inputs) -> bool:
 def identity_accounts(inp: Inputs) -> list[tuple[str, UpstreamConfig]]:
     """(name, upstream) of each named identity upstream whose account is not already the
     primary's or another's (one role per account)."""
+
     def where(u: UpstreamConfig) -> str:
         return u.resource_id.lower() if u.resource_id else f"openai:{u.host}"
 
