@@ -37,6 +37,8 @@ SECRET_ENV_VARS: Final[tuple[str, ...]] = (
 SecretName = Literal["gateway_key", "azure_openai_key"]
 GATEWAY_KEY: Final = "gateway_key"
 AZURE_OPENAI_KEY: Final = "azure_openai_key"
+#: A named upstream's key (auth: key): `azure_openai_key:<upstream name>`.
+UPSTREAM_KEY_PREFIX: Final = "azure_openai_key:"
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,14 @@ class Secrets:
 
     gateway_key: Secret | None = None
     azure_openai_key: Secret | None = None
+    # the other upstreams' keys (auth: key), by upstream name
+    upstream_keys: tuple[tuple[str, Secret], ...] = ()
 
     def named(self, name: str) -> Secret | None:
-        """The secret a resource's `source` names ("gateway_key" or "azure_openai_key")."""
+        """The secret a resource's `source` names ("gateway_key", "azure_openai_key" or
+        "azure_openai_key:<upstream>")."""
+        if name.startswith(UPSTREAM_KEY_PREFIX):
+            return dict(self.upstream_keys).get(name[len(UPSTREAM_KEY_PREFIX) :])
         if name not in (GATEWAY_KEY, AZURE_OPENAI_KEY):
             raise KeyError(f"no secret named {name!r}")
         value: Secret | None = getattr(self, name)
@@ -102,6 +109,7 @@ def read_secrets(
     *,
     required: bool,
     environ: Mapping[str, str] | None = None,
+    upstream_key_envs: Mapping[str, str] | None = None,
 ) -> Secrets:
     """Both keys from the environment variables the YAML names (no Azure OpenAI key variable:
     `azure_openai.auth: identity`, none is read); when not required, a missing one is None.
@@ -119,5 +127,10 @@ def read_secrets(
         gateway_key=one(gateway_key_env, "the gateway key"),
         azure_openai_key=(
             one(azure_openai_key_env, "the Azure OpenAI key") if azure_openai_key_env else None
+        ),
+        upstream_keys=tuple(
+            (name, key)
+            for name, var in (upstream_key_envs or {}).items()
+            if (key := one(var, f"the Azure OpenAI key of upstream {name}")) is not None
         ),
     )

@@ -93,6 +93,7 @@ def serve(
     OpenAI emulator, and the apps through `runner_factory`'s runner (none: apps do not run)."""
     from .apps.app_pids import reap_orphans
     from .arm.openai_account import link as link_openai
+    from .arm.openai_pool import enable as enable_pool
     from .cloud import LocalCloud
     from .core.ca_bundle import write_bundle
     from .core.tls import ensure_certificates
@@ -128,6 +129,7 @@ def serve(
     )
     cloud.aoai_url = aoai.url
     link_openai(cloud.engine, aoai)  # its account in ARM; Entra ID tokens checked by RBAC
+    pool = enable_pool(cloud.engine, aoai, state_dir)  # one more endpoint per named upstream
     cloud.start()
     print(f"localcloud listening on {cloud.arm_url}, Azure OpenAI on {aoai.url}", flush=True)
     try:
@@ -137,6 +139,7 @@ def serve(
         cloud.stop()
         if runner is not None:
             runner.stop_all()
+        pool.stop()
         aoai.stop()
 
 
@@ -170,9 +173,11 @@ def configure_openai(
     deployments: list[dict[str, object]],
     api_key: str | None,
     account: dict[str, object] | None = None,
+    endpoint: str | None = None,
 ) -> str:
     """Give the running local cloud's Azure OpenAI emulator these deployments and key (what
-    exists in the real Azure OpenAI resource); return its URL."""
+    exists in the real Azure OpenAI resource); return its URL. `endpoint`: another endpoint
+    by name (a secondary upstream), started beside the first on its own port."""
     import httpx
 
     ep = ensure_running(state_dir)
@@ -180,14 +185,18 @@ def configure_openai(
         raise LocalCloudError(
             "the local cloud runs no Azure OpenAI emulator", hint="aigw localcloud stop, then retry"
         )
-    with httpx.Client(base_url=ep.aoai_url, timeout=10, trust_env=False) as client:
+    url = ep.aoai_url
+    if endpoint is not None:
+        with httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
+            url = client.put(f"/_aigw/endpoints/{endpoint}").raise_for_status().json()["url"]
+    with httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
         # seed: the YAML's deployments stand for the real account's, unless a test pinned them
         body = {"deployments": deployments, "seed": True}
         client.put("/_aigw/deployments", json=body).raise_for_status()
         if account:
             client.put("/_aigw/account", json=account).raise_for_status()
         client.put("/_aigw/api-key", json={"api_key": api_key}).raise_for_status()
-    return ep.aoai_url
+    return str(url)
 
 
 def ensure_running(
@@ -300,4 +309,6 @@ def reset(state_dir: Path) -> None:
     stop(state_dir)
     for name in OWNED:
         (state_dir / name).unlink(missing_ok=True)
+    for port_file in state_dir.glob("aoai-*.port"):  # the other endpoints' (arm/openai_pool)
+        port_file.unlink(missing_ok=True)
     shutil.rmtree(state_dir / "captures", ignore_errors=True)

@@ -34,7 +34,13 @@ def plan(
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
     secrets, keyed = session.ctx.secrets, session.config.azure_openai.key_env is not None
-    if secrets.gateway_key is None or (keyed and secrets.azure_openai_key is None):
+    cfg = session.config
+    others = [u for u in cfg.used_upstreams().values() if u is not cfg.azure_openai and u.key_env]
+    if (
+        secrets.gateway_key is None
+        or (keyed and secrets.azure_openai_key is None)
+        or len(secrets.upstream_keys) < len(others)  # a named upstream's key (auth: key)
+    ):
         ui.info("note: a key's environment variable is not set: Key Vault values not compared")
     the_plan = shared.read_plan(ui, session)
     ui.result(the_plan.to_json(), lambda c: report.print_plan(c, the_plan))

@@ -137,6 +137,30 @@ class ModelKind(StrEnum):
     chat = "chat"
 
 
+PRIMARY = "primary"  # the name of the `azure_openai:` upstream
+_UPSTREAM_NAME = r"^[a-z][a-z0-9-]{0,23}$"
+
+
+class RouteConfig(StrictModel):
+    """One upstream serving a model: which, its deployment there, its order or weight."""
+
+    upstream: str = Field(
+        pattern=_UPSTREAM_NAME,
+        description=f"Name of an entry of upstreams: ({PRIMARY}: the azure_openai block).",
+    )
+    deployment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="Deployment name on that upstream; defaults to the model's.",
+    )
+    order: Int | None = Field(
+        default=None, ge=1, le=100, description="Priority: 1 first, the next on failure."
+    )
+    weight: Int | None = Field(
+        default=None, ge=1, le=1000, description="Share of traffic (instead of order)."
+    )
+
+
 class ModelConfig(StrictModel):
     """One model the gateway serves: a client-facing alias routed to an Azure deployment."""
 
@@ -154,6 +178,36 @@ class ModelConfig(StrictModel):
     dimensions: Int | None = Field(
         default=None, gt=0, le=16384, description="Embedding vector size (embeddings only)."
     )
+    upstreams: list[RouteConfig] | None = Field(
+        default=None,
+        min_length=1,
+        description=f"Upstreams serving this model, with order or weight; default: only "
+        f"{PRIMARY} (the azure_openai block).",
+    )
+
+    @field_validator("upstreams")
+    @classmethod
+    def _routes(cls, value: list[RouteConfig] | None) -> list[RouteConfig] | None:
+        if value is None:
+            return value
+        names = [r.upstream for r in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"upstream {dupes[0]!r} is listed twice: list each upstream once")
+        if any(r.order is not None for r in value) and any(r.weight is not None for r in value):
+            raise ValueError(
+                "upstreams mix order and weight: give every entry an order (failover) or "
+                "every entry a weight (load sharing), not both"
+            )
+        return value
+
+    @property
+    def routes(self) -> list[RouteConfig]:
+        """The upstreams serving it (default: only the primary, with the model's deployment)."""
+        return self.upstreams or [RouteConfig(upstream=PRIMARY)]
+
+    def route_deployment(self, route: RouteConfig) -> str:
+        return route.deployment or self.deployment_name
 
     @model_validator(mode="after")
     def _dimensions_for_embeddings(self) -> ModelConfig:
@@ -246,6 +300,42 @@ class UpstreamConfig(StrictModel):
 
 # The `azure_openai:` block is the primary upstream.
 AzureOpenAIConfig = UpstreamConfig
+
+
+class NamedUpstreamConfig(UpstreamConfig):
+    """Another Azure OpenAI account (an entry of `upstreams:`), named for the models' routes."""
+
+    name: str = Field(
+        pattern=_UPSTREAM_NAME,
+        description=f"Its name in models' upstreams (lowercase, digits, '-'; not {PRIMARY}).",
+    )
+    api_key_env: EnvVarName | None = Field(
+        default=None,
+        description=f"auth: key only. Environment variable holding this account's key (never "
+        f"the key itself); default {AZURE_OPENAI_KEY_ENV}_<NAME> (name upper-cased, '-' as "
+        f"'_'). Stored in Key Vault as azure-openai-api-key-<name>.",
+    )
+
+    @property
+    def key_env(self) -> str | None:
+        if self.auth != "key":
+            return None
+        return self.api_key_env or f"{AZURE_OPENAI_KEY_ENV}_{self.name.upper().replace('-', '_')}"
+
+
+class FailoverConfig(StrictModel):
+    """LiteLLM's router between a model's upstreams (models with more than one upstream)."""
+
+    num_retries: Int = Field(default=2, ge=0, le=10, description="Retries of a failed call.")
+    allowed_fails: Int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="Failures of an upstream within a minute before it is cooled down.",
+    )
+    cooldown_seconds: Int = Field(
+        default=30, ge=1, le=3600, description="How long a cooled-down upstream gets no calls."
+    )
 
 
 class RegistryConfig(StrictModel):
@@ -393,6 +483,15 @@ class EnvConfig(StrictModel):
         default_factory=KeyVaultConfig, description="The vault holding the two keys."
     )
     models: list[ModelConfig] = Field(min_length=1, description="Models the gateway serves.")
+    upstreams: list[NamedUpstreamConfig] = Field(
+        default_factory=list,
+        description="More Azure OpenAI accounts (each with its own auth) that models' "
+        "upstreams can name, besides azure_openai (named primary).",
+    )
+    failover: FailoverConfig = Field(
+        default_factory=FailoverConfig,
+        description="Retries and cooldown between a model's upstreams.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -425,6 +524,7 @@ class EnvConfig(StrictModel):
         dupes = sorted({a for a in aliases if aliases.count(a) > 1})
         if dupes:
             raise ValueError(f"duplicate model alias {dupes[0]!r}: aliases must be unique")
+        self._check_upstreams()
         embed_versions = {m.api_version for m in self.models if m.kind is ModelKind.embeddings}
         if len(embed_versions) > 1:
             raise ValueError(
@@ -448,6 +548,56 @@ class EnvConfig(StrictModel):
         except NamingError as e:
             raise ValueError(str(e)) from None
         return self
+
+    def _check_upstreams(self) -> None:
+        names = [u.name for u in self.upstreams]
+        if PRIMARY in names:
+            raise ValueError(
+                f"upstreams: {PRIMARY!r} is the azure_openai block's name: give this upstream "
+                "another name"
+            )
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"upstreams: {dupes[0]!r} is named twice: names must be unique")
+        known = [PRIMARY, *names]
+        for m in self.models:
+            for r in m.routes:
+                if r.upstream not in known:
+                    close = difflib.get_close_matches(r.upstream, known, n=1)
+                    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+                    raise ValueError(
+                        f"model {m.alias!r}: upstream {r.upstream!r} is not defined ({hint}); "
+                        "add it under upstreams: or fix the name"
+                    )
+
+    def upstream(self, name: str) -> UpstreamConfig:
+        """The upstream of that name (`primary`: the azure_openai block)."""
+        return self.all_upstreams()[name]
+
+    def all_upstreams(self) -> dict[str, UpstreamConfig]:
+        """Every upstream by name, the primary first."""
+        return {PRIMARY: self.azure_openai, **{u.name: u for u in self.upstreams}}
+
+    def used_upstreams(self) -> dict[str, UpstreamConfig]:
+        """The upstreams some model routes to (the primary always: it is the default)."""
+        used = {PRIMARY} | {r.upstream for m in self.models for r in m.routes}
+        return {n: u for n, u in self.all_upstreams().items() if n in used}
+
+    @property
+    def multi_upstream(self) -> bool:
+        """Whether any model is served by more than one upstream, or by a secondary."""
+        return any(m.upstreams for m in self.models)
+
+    def with_endpoints(self, endpoints: dict[str, str]) -> EnvConfig:
+        """A copy whose upstreams are served at other endpoints (the local emulators)."""
+        cfg = self
+        if PRIMARY in endpoints:
+            cfg = cfg.with_endpoint(endpoints[PRIMARY])
+        others = [
+            u.model_copy(update={"endpoint": endpoints[u.name]}) if u.name in endpoints else u
+            for u in cfg.upstreams
+        ]
+        return cfg.model_copy(update={"upstreams": others})
 
     def names(self) -> Names:
         assert self.location_short is not None

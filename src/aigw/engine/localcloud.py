@@ -74,10 +74,11 @@ def configure_openai(
     deployments: list[dict[str, object]],
     api_key: str | None,
     account: dict[str, object] | None = None,
+    endpoint: str | None = None,
 ) -> str:
     ensure_running(state_dir)  # with the LiteLLM runner, before the call below finds it
     try:
-        return _daemon.configure_openai(state_dir, deployments, api_key, account)
+        return _daemon.configure_openai(state_dir, deployments, api_key, account, endpoint)
     except _daemon.LocalCloudError as exc:
         raise _translate(exc) from None
 

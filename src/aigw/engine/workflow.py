@@ -67,7 +67,17 @@ def read_secrets(config: EnvConfig, *, required: bool) -> Secrets:
     ones are None (plan in a pull request has no secrets: values are then not compared)."""
     from aigw.secrets import read_secrets as read
 
-    out = read(config.gateway.key_env, config.azure_openai.key_env, required=required)
+    others = {  # the other upstreams' keys (several upstreams per model, auth: key)
+        name: var
+        for name, u in config.used_upstreams().items()
+        if u is not config.azure_openai and (var := u.key_env) is not None
+    }
+    out = read(
+        config.gateway.key_env,
+        config.azure_openai.key_env,
+        required=required,
+        upstream_key_envs=others,
+    )
     gateway_key = out.gateway_key
     if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
         from aigw.gateway.key_strength import check_gateway_key
@@ -226,22 +236,41 @@ def with_run_key(config: EnvConfig, secrets: Secrets) -> tuple[EnvConfig, Secret
 
 
 def use_local_openai(config: EnvConfig, secrets: Secrets) -> EnvConfig:
-    """Under --cloud local the YAML's Azure OpenAI endpoint is served by the local emulator:
-    give it this environment's deployments and key, and point the config at it."""
+    """Under --cloud local each Azure OpenAI endpoint the YAML's models use (the primary and
+    every named upstream) is served by a local emulator of its own, on its own port: give each
+    its deployments and key, and point the config at them."""
+    from aigw.config.model import PRIMARY
     from aigw.engine.localcloud import configure_openai
+    from aigw.secrets import UPSTREAM_KEY_PREFIX
 
-    key = secrets.azure_openai_key
-    url = configure_openai(
-        localcloud_dir(),
-        [
-            {"name": m.deployment_name, "kind": m.kind.value, "dimensions": m.dimensions}
+    urls = {}
+    for name, upstream in config.used_upstreams().items():
+        key = (
+            secrets.azure_openai_key
+            if name == PRIMARY
+            else secrets.named(f"{UPSTREAM_KEY_PREFIX}{name}")
+        )
+        deployments: dict[
+            str, dict[str, object]
+        ] = {  # by deployment name: one per deployment, whichever model uses it
+            m.route_deployment(r): {
+                "name": m.route_deployment(r),
+                "kind": m.kind.value,
+                "dimensions": m.dimensions,
+            }
             for m in config.models
-        ],
-        key.reveal() if key else None,
-        # the account the YAML's endpoint names (its first label, as customSubDomainName)
-        {"name": config.azure_openai.host.split(".", 1)[0]},
-    )
-    return config.with_endpoint(url)
+            for r in m.routes
+            if r.upstream == name
+        }
+        urls[name] = configure_openai(
+            localcloud_dir(),
+            list(deployments.values()),
+            key.reveal() if key else None,
+            # the account the endpoint names (its first label, as customSubDomainName)
+            {"name": upstream.host.split(".", 1)[0]},
+            endpoint=None if name == PRIMARY else name,
+        )
+    return config.with_endpoints(urls)
 
 
 def gateway_key_from_vault(session: Session) -> Secret | None:

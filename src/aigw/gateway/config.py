@@ -16,11 +16,12 @@ from typing import Any
 
 import yaml
 
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, ModelKind
+from aigw.gateway import routes as _routes
 
 # Environment variable names inside the container; values come from Key Vault references.
 GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
-AZURE_OPENAI_KEY_VAR = "LITELLM_AZURE_OPENAI_API_KEY"
+AZURE_OPENAI_KEY_VAR = _routes.PRIMARY_KEY_VAR  # the primary's; others: routes.key_var
 # auth: identity: the app's user-assigned identity's client id (azure-identity's variable).
 CLIENT_ID_VAR = "AZURE_CLIENT_ID"
 CONFIG_HASH_VAR = "AIGW_CONFIG_SHA256"
@@ -65,14 +66,23 @@ class RenderedGateway:
     files: dict[str, str]
 
 
-def _model_entry(model: ModelConfig, endpoint: str, *, key: bool = True) -> dict[str, Any]:
+def _model_entry(
+    model: ModelConfig,
+    endpoint: str,
+    *,
+    key: bool = True,
+    route: _routes.Route | None = None,
+) -> dict[str, Any]:
+    deployment = route.deployment if route else model.deployment_name
+    upstream = route.upstream_name if route else PRIMARY
     params: dict[str, Any] = {
-        "model": f"azure/{model.deployment_name}",
+        "model": f"azure/{deployment}",
         "api_base": endpoint,
         # auth: identity names no key at all: LiteLLM then gets Entra ID tokens itself
         # (litellm_settings.enable_azure_ad_token_refresh, below).
-        **({"api_key": f"os.environ/{AZURE_OPENAI_KEY_VAR}"} if key else {}),
+        **({"api_key": f"os.environ/{_routes.key_var(upstream)}"} if key else {}),
         "api_version": _Quoted(model.api_version),
+        **({"weight": route.weight} if route and route.weight is not None else {}),
     }
     info: dict[str, Any]
     if model.kind is ModelKind.responses:
@@ -80,22 +90,27 @@ def _model_entry(model: ModelConfig, endpoint: str, *, key: bool = True) -> dict
     elif model.kind is ModelKind.embeddings:
         info = {
             "mode": "embedding",
-            "base_model": f"azure/{model.deployment_name}",
+            "base_model": f"azure/{deployment}",
             "output_vector_size": model.dimensions,
         }
     else:
         # Without base_model LiteLLM logs "Could not identify azure model" on every call.
-        info = {"mode": "chat", "base_model": f"azure/{model.deployment_name}"}
-    return {"model_name": model.alias, "litellm_params": params, "model_info": info}
+        info = {"mode": "chat", "base_model": f"azure/{deployment}"}
+    name = route.group if route else model.alias
+    return {"model_name": name, "litellm_params": params, "model_info": info}
 
 
 def litellm_config(config: EnvConfig) -> dict[str, Any]:
     """The LiteLLM proxy config as data. It holds no secret values, only `os.environ/...`."""
-    key = config.azure_openai.auth == "key"
+    used = config.used_upstreams().values() if config.multi_upstream else [config.azure_openai]
+    key = all(u.auth == "key" for u in used)  # any identity upstream: tokens (below)
+    router = _routes.router_settings(config)
     return {
         "model_list": [
-            _model_entry(m, config.azure_openai.endpoint, key=key) for m in config.models
+            _model_entry(r.model, r.upstream.endpoint, key=r.upstream.auth == "key", route=r)
+            for r in _routes.routes(config)
         ],
+        **({"router_settings": router} if router else {}),
         "litellm_settings": {
             "drop_params": True,
             "request_timeout": 600,

@@ -22,6 +22,7 @@ from aigw.config.model import EnvConfig
 from aigw.errors import GatewayError, UserError
 from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess
+from aigw.gateway.routes import key_var
 from aigw.secrets import Secrets
 
 Reporter = Callable[[str], None]
@@ -67,6 +68,8 @@ def gateway_environ(config: EnvConfig, secrets: Secrets) -> dict[str, str]:
     environ[GATEWAY_KEY_VAR] = gateway_key.reveal()
     if aoai_key is not None:
         environ[AZURE_OPENAI_KEY_VAR] = aoai_key.reveal()
+    for name, key in secrets.upstream_keys:  # the other upstreams' keys (auth: key)
+        environ[key_var(name)] = key.reveal()
     return environ
 
 

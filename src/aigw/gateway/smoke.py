@@ -17,6 +17,7 @@ import httpx
 from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 from aigw.gateway import surface
 from aigw.gateway.checks import Check, Timer
+from aigw.gateway.smoke_upstreams import upstream_checks
 from aigw.gateway.url import LIVENESS_PATH
 
 __all__ = ["Check", "run_smoke", "surface", "verify_for", "wait_alive"]
@@ -361,3 +362,4 @@ def _run_checks(
                 r, ms = _post(client, "/v1/chat/completions", body)
                 ok = r.status_code == 200 and bool(r.json()["choices"][0]["message"].get("content"))
                 checks.append(Check(f"chat {m.alias}", ok, ms, "" if ok else _error_text(r)))
+        checks += upstream_checks(client, config)  # each upstream of each model, separately

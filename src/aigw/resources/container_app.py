@@ -41,7 +41,7 @@ from aigw.model import (
     Resource,
     resolve,
 )
-from aigw.resources import adapter, registered
+from aigw.resources import adapter, registered, upstreams
 from aigw.resources import revision_traffic as rt
 from aigw.resources.base import Base, Inputs
 
@@ -339,7 +339,8 @@ class ContainerAppAdapter(Base):
         env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
         kv_url = Ref(Key.key_vault, "vault_uri")
         keyed = inp.config.azure_openai.auth == "key"
-        upstream_key = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
+        upstream_key: tuple[str, ...] = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
+        upstream_key += tuple(name for name, _, _ in upstreams.keyed(inp))  # other upstreams
         registry_fields: dict[str, Any] = (
             {"registries": [{"server": gw.registry.server, "identity": identity_id.lower()}]}
             if gw.registry is not None
@@ -381,8 +382,14 @@ class ContainerAppAdapter(Base):
                 # identities LiteLLM's ManagedIdentityCredential asks tokens for.
                 **(
                     {AZURE_OPENAI_KEY_VAR: {"secretRef": AZURE_OPENAI_KEY_SECRET}}
-                    if upstream_key
+                    if keyed
                     else {CLIENT_ID_VAR: Ref(Key.identity, "client_id")}
+                ),
+                **upstreams.container_env(inp),
+                **(
+                    {CLIENT_ID_VAR: Ref(Key.identity, "client_id")}
+                    if keyed and upstreams.any_identity(inp)
+                    else {}
                 ),
             },
             "cpu": gw.cpu,

@@ -13,9 +13,10 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
+from aigw.config.model import UpstreamConfig
 from aigw.errors import AigwError
 from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
-from aigw.resources import adapter, registered
+from aigw.resources import adapter, registered, upstreams
 from aigw.resources.base import Base, Inputs
 
 
@@ -116,15 +117,22 @@ def assignment_name(scope: str, principal: str, role: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aigw:{scope.lower()}:{principal}:{role}"))
 
 
-def openai_user_role(inp: Inputs, identity_id: str, principal: Ref) -> Resource:
+def openai_user_role(
+    inp: Inputs,
+    identity_id: str,
+    principal: Ref,
+    upstream: UpstreamConfig | None = None,
+    name: str | None = None,
+) -> Resource:
     """Cognitive Services OpenAI User for the app's identity on the Azure OpenAI account: the
     YAML's resource_id, else the account found by the endpoint's host at observe time
-    (`resources.openai_account`). The account is not aigw's: destroy removes only this grant."""
-    upstream = inp.config.azure_openai
+    (`resources.openai_account`). The account is not aigw's: destroy removes only this grant.
+    `upstream`/`name`: a named upstream's account (default: the primary's)."""
+    upstream = upstream or inp.config.azure_openai
     where = upstream.resource_id.lower() if upstream.resource_id else f"openai:{upstream.host}"
     account = {"resourceId": upstream.resource_id, "endpoint": upstream.endpoint}
     return Resource(
-        "role:app-openai-user",
+        f"role:app-openai-user-{name}" if name else "role:app-openai-user",
         Kind.role_assignment,
         assignment_name(where, f"identity:{identity_id}", COGNITIVE_SERVICES_OPENAI_USER),
         depends_on=(Key.identity,),
@@ -202,6 +210,8 @@ class RoleAssignmentAdapter(Base):
             )
         if inp.config.azure_openai.auth == "identity":
             roles.append(openai_user_role(inp, identity_id, app_principal))
+        for name, other in upstreams.identity_accounts(inp):  # one per other account
+            roles.append(openai_user_role(inp, identity_id, app_principal, other, name))
         return roles
 
     needs_role_wait = True  # the principal may not have reached Entra ID's replicas yet

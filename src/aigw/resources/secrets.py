@@ -17,7 +17,7 @@ from aigw.errors import AzureError
 from aigw.gateway.team_keys import EMPTY as EMPTY_TEAM_KEYS
 from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
-from aigw.resources import registered
+from aigw.resources import registered, upstreams
 from aigw.resources.base import Base, Inputs
 from aigw.secrets import AZURE_OPENAI_KEY, GATEWAY_KEY, Secret
 
@@ -161,25 +161,40 @@ class SecretAdapter(Base):
             managed={"value": SECRET_VALUE, "create_only": EMPTY_TEAM_KEYS},
             owned=False,
         )
-        return [
-            Resource(
-                f"secret:{name}",
-                self.kind,
-                name,
-                depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
-                managed={"value": SECRET_VALUE, "source": what},
-                owned=False,  # lives inside our vault; ownership is the vault's
-            )
-            for name, what in (
-                (GATEWAY_KEY_SECRET, GATEWAY_KEY),
-                # the Azure OpenAI key: auth: key only (identity: no key exists anywhere)
-                *(
-                    [(AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY)]
-                    if inp.config.azure_openai.auth == "key"
-                    else []
-                ),
-            )
-        ] + [team_keys]
+        return (
+            [
+                Resource(
+                    f"secret:{name}",
+                    self.kind,
+                    name,
+                    depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
+                    managed={"value": SECRET_VALUE, "source": what},
+                    owned=False,  # lives inside our vault; ownership is the vault's
+                )
+                for name, what in (
+                    (GATEWAY_KEY_SECRET, GATEWAY_KEY),
+                    # the Azure OpenAI key: auth: key only (identity: no key exists anywhere)
+                    *(
+                        [(AZURE_OPENAI_KEY_SECRET, AZURE_OPENAI_KEY)]
+                        if inp.config.azure_openai.auth == "key"
+                        else []
+                    ),
+                )
+            ]
+            + [
+                # the other upstreams' keys (several upstreams per model, auth: key)
+                Resource(
+                    f"secret:{name}",
+                    self.kind,
+                    name,
+                    depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
+                    managed={"value": SECRET_VALUE, "source": source},
+                    owned=False,
+                )
+                for name, source, _ in upstreams.keyed(inp)
+            ]
+            + [team_keys]
+        )
 
     needs_role_wait = True  # the deployer's Key Vault role may still be propagating
     inside_vault = True

@@ -17,7 +17,9 @@ answers echo the last user message. Tool calling: with `tools` and no tool resul
 the answer is a call of the first tool; with a tool result, a text that quotes it.
 
 Admin endpoints under `/_aigw/` (no key, 127.0.0.1 only) let another process configure it:
-`GET/DELETE /_aigw/journal`, `PUT /_aigw/deployments`, `PUT /_aigw/api-key`.
+`GET/DELETE /_aigw/journal`, `PUT /_aigw/deployments`, `PUT /_aigw/api-key`,
+`GET/PUT/DELETE /_aigw/faults` (throttle or fail for a while: faults.py), `PUT
+/_aigw/endpoints/{name}` (another endpoint beside this one, when the cloud gave it `spawn`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ from .aoai_bodies import (
 )
 from .aoai_responses import _response, _response_events
 from .deployments import DEFAULT_DEPLOYMENTS, Deployment
+from .faults import Faults
+from .faults import parse as parse_fault
+from .faults import reply as fault_reply
 
 __all__ = ["AzureOpenAIEmulator", "Deployment", "JournalEntry", "embedding_for"]
 
@@ -113,6 +118,10 @@ class AzureOpenAIEmulator:
         self.account = AccountSettings()
         # Set by the cloud it belongs to: checks an Entra ID token (raises _Reply), aoai_account.
         self.token_check: Callable[[str, str], None] | None = None
+        # Throttle or fail for a while (admin API; faults.py).
+        self.faults = Faults()
+        # Set by the cloud it belongs to: another endpoint by name -> its URL (arm/openai_pool).
+        self.spawn: Callable[[str], str] | None = None
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -325,6 +334,11 @@ class _Handler(BaseHTTPRequestHandler):
         }
         try:
             self._entry["auth"] = self.emulator._check_key(self.headers, path)
+            fault = self.emulator.faults.take()
+            if fault is not None:
+                operation = next((o for o in ("embeddings", "responses") if o in path), "chat")
+                self._entry["operation"] = operation
+                raise fault_reply(fault, operation, query.get("api-version"))
             self._route(method, path, query, body, self._entry)
         except _Reply as reply:
             self._send_json(reply.status, reply.body, reply.headers)
@@ -465,6 +479,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if method == "PUT":
                     em.account.update(self._json(raw))
                 self._send_json(200, em.account.to_dict())
+            elif path == "/_aigw/faults" and method in ("GET", "PUT", "DELETE"):
+                if method != "GET":
+                    em.faults.set(parse_fault(self._json(raw)) if method == "PUT" else None)
+                current = em.faults.current()
+                self._send_json(200, {"fault": current.to_dict() if current else None})
+            elif path.startswith("/_aigw/endpoints/") and method == "PUT" and em.spawn:
+                self._send_json(200, {"url": em.spawn(path.rsplit("/", 1)[-1])})
             elif path == "/_aigw/api-key" and method == "PUT":
                 key = self._json(raw).get("api_key")
                 em.set_api_key(key if isinstance(key, str) else None)

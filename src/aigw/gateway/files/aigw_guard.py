@@ -174,6 +174,11 @@ def _keys_and_values(data: Mapping[str, Any], where: str) -> Refusal | None:
     return None
 
 
+# A model's group of one upstream is named <alias>@<upstream> (aigw.gateway.routes.PIN): only
+# the master key may call it, and no key sees it listed.
+PIN = "@"
+
+
 def check_request(
     method: str,
     path: str,
@@ -407,7 +412,10 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
             raise _proxy_error(refusal)
     method = request.method
     body = await _read_request_body(request) if method == "POST" else {}
-    models = llm_router.get_model_names() if llm_router is not None else []
+    names = llm_router.get_model_names() if llm_router is not None else []
+    public = [m for m in names if PIN not in m]
+    # <alias>@<upstream> (one upstream of a model, for the smoke test): the master key only
+    models = names if entry is None else public
     refusal = check_request(
         method, request.url.path, body, dict(request.query_params), request.headers.keys(), models
     )
@@ -428,6 +436,8 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
         key_alias=name,
         user_id=name,
         user_role=LitellmUserRoles.INTERNAL_USER,
+        # what GET /v1/models lists: the configured aliases, never the hidden groups
+        **({"models": public} if method == "GET" and len(public) < len(names) else {}),
     )
 
 

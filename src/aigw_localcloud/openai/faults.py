@@ -1,0 +1,149 @@
+"""An Azure OpenAI endpoint told to throttle (429) or fail (500/503) for a while.
+
+Set through the emulator's admin API (`PUT /_aigw/faults`, `DELETE /_aigw/faults`); a fault
+applies to data-plane calls that passed authentication (Azure counts a call against the
+deployment's quota once the caller is known), for `count` calls or `seconds`, whichever ends
+first (neither: until cleared).
+
+Azure's 429, as documented in "Azure OpenAI quotas and limits"
+(learn.microsoft.com/azure/ai-services/openai/quotas-limits, "Rate limit best practices":
+429 with `retry-after`/`retry-after-ms`) and the `x-ratelimit-remaining-requests/tokens`
+headers (learn.microsoft.com/azure/ai-services/openai/how-to/quota, "Understanding rate
+limits"). The body's shape and wording as Azure sends it, seen in public reports:
+github.com/alex-wolf-ps/dbchatprov2/issues/2 and github.com/jasonacox/TinyLLM/issues/17
+(`{"error": {"code": "429", "message": "Requests to the ChatCompletions_Create Operation under
+Azure OpenAI API version ... have exceeded token rate limit of your current OpenAI S0 pricing
+tier. Please retry after N seconds. ..."}}`), github.com/langchain-ai/langchain/issues/12986
+(Embeddings_Create, "call rate limit"). 500/503: the transient answers Azure's retry guidance
+names (learn.microsoft.com/azure/ai-services/openai/how-to/quota); their bodies use Azure's
+error envelope `{"error": {"code", "message"}}` like every other answer of this emulator.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .aoai_bodies import _Reply
+
+# The operation names Azure puts in a 429's message.
+_OPERATION = {
+    "chat": "ChatCompletions_Create",
+    "embeddings": "Embeddings_Create",
+    "responses": "Responses_Create",
+}
+STATUSES = (429, 500, 503)
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after_ms: int = 1000
+    count: int | None = None  # calls left; None: no count limit
+    until: float | None = None  # monotonic deadline; None: no time limit
+    hits: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        left = None if self.until is None else max(0.0, self.until - time.monotonic())
+        return {
+            "status": self.status,
+            "retry_after_ms": self.retry_after_ms,
+            "count": self.count,
+            "seconds_left": left,
+            "hits": self.hits,
+        }
+
+
+def parse(body: dict[str, Any]) -> Fault:
+    """A Fault from the admin API's body; ValueError names the field that is wrong."""
+    status = body.get("status", 429)
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+    retry_ms = body.get("retry_after_ms", 1000)
+    if not isinstance(retry_ms, int) or retry_ms < 0:
+        raise ValueError("retry_after_ms must be a non-negative integer")
+    count = body.get("count")
+    if count is not None and (not isinstance(count, int) or count < 1):
+        raise ValueError("count must be a positive integer")
+    seconds = body.get("seconds")
+    if seconds is not None and (not isinstance(seconds, int | float) or seconds <= 0):
+        raise ValueError("seconds must be a positive number")
+    until = time.monotonic() + float(seconds) if seconds is not None else None
+    return Fault(status=status, retry_after_ms=retry_ms, count=count, until=until)
+
+
+class Faults:
+    """The fault an emulator is told to answer with (one at a time), thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fault: Fault | None = None
+
+    def set(self, fault: Fault | None) -> None:
+        with self._lock:
+            self._fault = fault
+
+    def current(self) -> Fault | None:
+        with self._lock:
+            return self._fault
+
+    def take(self) -> Fault | None:
+        """The fault this call gets, counting it; None once it has run out."""
+        with self._lock:
+            f = self._fault
+            if f is None:
+                return None
+            if (f.until is not None and time.monotonic() >= f.until) or (
+                f.count is not None and f.count <= 0
+            ):
+                self._fault = None
+                return None
+            f.hits += 1
+            if f.count is not None:
+                f.count -= 1
+            return f
+
+
+def reply(fault: Fault, operation: str | None, api_version: str | None) -> _Reply:
+    """The answer Azure gives for this fault."""
+    if fault.status == 429:
+        seconds = max(1, math.ceil(fault.retry_after_ms / 1000))
+        op = _OPERATION.get(operation or "", "ChatCompletions_Create")
+        message = (
+            f"Requests to the {op} Operation under Azure OpenAI API version "
+            f"{api_version or 'v1'} have exceeded token rate limit of your current OpenAI S0 "
+            f"pricing tier. Please retry after {seconds} seconds. Please go here: "
+            "https://aka.ms/oai/quotaincrease if you would like to further increase the "
+            "default rate limit."
+        )
+        headers = {
+            "retry-after": str(seconds),
+            "retry-after-ms": str(fault.retry_after_ms),
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-remaining-tokens": "0",
+        }
+        return _Reply(429, {"error": {"code": "429", "message": message}}, headers)
+    if fault.status == 503:
+        return _Reply(
+            503,
+            {
+                "error": {
+                    "code": "ServiceUnavailable",
+                    "message": "The service is temporarily unable to process your request. "
+                    "Please try again later.",
+                }
+            },
+        )
+    return _Reply(
+        500,
+        {
+            "error": {
+                "code": "InternalServerError",
+                "message": "The server had an error while processing your request. Sorry "
+                "about that!",
+            }
+        },
+    )
