@@ -205,7 +205,7 @@ def test_every_client_is_registered_once_and_listed_everywhere(cfg: EnvConfig) -
         assert PARSE[c.format](out.text)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     row = clients.choices("\\|")  # the README's table escapes the pipes
-    assert f"`aigw client-config --env E --client {row} [--url U]`" in readme
+    assert f"`aigw client-config --env E --client {row} [--url U]" in readme
     for c in clients.all_clients():
         assert c.title in readme.split("\n\n", 3)[1], f"README's intro names {c.title}"
     r = _run("client-config", "--help", env={**os.environ, "PYTHONPATH": str(REPO / "src")})

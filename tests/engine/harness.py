@@ -77,9 +77,16 @@ class Stack:
     def deploy(
         self, env: str = "dev", *, config: EnvConfig | None = None
     ) -> tuple[Plan, ApplyResult]:
+        """What `aigw deploy --no-smoke` does: plan, apply, and a new revision promoted (the
+        tests check the gateway themselves; tests/engine/test_rollout_e2e.py the smoke-gated
+        rollout)."""
+        from aigw.engine import rollout
+
         session = self.session(env, config=config)
         plan = workflow.make_plan(session)
         result = workflow.apply(session, plan)
+        if result.ok:
+            rollout.finish(session, test=False)
         session.close()
         return plan, result
 

@@ -97,9 +97,12 @@ def test_3_model_added_updates_only_the_app_with_one_new_revision(stack: Stack) 
         assert result.ok, [e.one_line() for e in result.errors]
         assert [c.key for c in plan.writes] == ["container_app"]
         writes = stack.writes_since(mark)
-        assert (
-            len(writes) == 1 and "/containerApps/" in writes[0].path and writes[0].method == "PUT"
-        )
+        # one PUT of the app (its new revision beside the live one), then the promotion: one
+        # PATCH of its traffic (resources/revision_traffic.py)
+        assert [(w.method, "/containerApps/" in w.path) for w in writes] == [
+            ("PUT", True),
+            ("PATCH", True),
+        ], writes
         after = _revisions(stack)
         assert len(set(after) - set(before)) == 1
         r = httpx.get(

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aigw import clients, redact
-from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
+from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError, AzureError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key, Ref
+from aigw.resources import adapter
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -258,12 +259,10 @@ def rotate_gateway_key(
     ctx.secrets = ctx.secrets.with_gateway_key(new_key)
     # The app references secrets by version (resources/container_app.py): the other secrets it
     # references keep the versions Key Vault holds now.
-    for other in (AZURE_OPENAI_KEY_SECRET, TEAM_KEYS_SECRET):
-        if f"secret:{other}" in by_key:  # the Azure OpenAI key: auth: key only
-            ctx.set_outputs(
-                f"secret:{other}",
-                {"version": secret_adapter.current_version(ctx, vault_uri, other)},
-            )
+    for other in by_key.values():
+        if adapter(other.kind).inside_vault and other.name != GATEWAY_KEY_SECRET:
+            version = secret_adapter.current_version(ctx, vault_uri, other.name)
+            ctx.set_outputs(other.key, {"version": version})
     steps = _apply_rotation(session, rotation.old_version)
     rotation.new_version = ctx.outputs.get(f"secret:{GATEWAY_KEY_SECRET}", {}).get("version")
     rotation.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")

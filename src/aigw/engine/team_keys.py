@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aigw import redact
-from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
+from aigw.config.naming import TEAM_KEYS_SECRET
 from aigw.errors import AigwError, UserError
 from aigw.gateway import team_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
+from aigw.resources import adapter
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -292,9 +293,11 @@ def change_keys(
     by_key = session.desired.by_key()
     try:
         ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
-        for other in (GATEWAY_KEY_SECRET, AZURE_OPENAI_KEY_SECRET):
-            version = secret_adapter.current_version(ctx, vault_uri, other)
-            ctx.set_outputs(f"secret:{other}", {"version": version})
+        # every other secret the app references keeps the version Key Vault holds now
+        for other in by_key.values():
+            if adapter(other.kind).inside_vault and other.name != TEAM_KEYS_SECRET:
+                version = secret_adapter.current_version(ctx, vault_uri, other.name)
+                ctx.set_outputs(other.key, {"version": version})
         out = ctx.retry(
             lambda: app_adapter.ensure(ctx, by_key["container_app"]),
             key="container_app",

@@ -18,6 +18,7 @@ from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 from aigw.gateway import surface
 from aigw.gateway.checks import Check, Timer
 from aigw.gateway.smoke_upstreams import upstream_checks
+from aigw.gateway.upstream_wait import wait_for_identity
 from aigw.gateway.url import LIVENESS_PATH
 
 __all__ = ["Check", "run_smoke", "surface", "verify_for", "wait_alive"]
@@ -263,6 +264,7 @@ def run_smoke(
     timeout: float = 180.0,
     on_wait: Callable[[str], None] | None = None,
     max_models: int | None = DEFAULT_MAX_MODELS,
+    role_timeout: float = 600.0,
 ) -> list[Check]:
     """Every check against the gateway at `url`; never raises for a failed check, nor when the
     gateway stops answering half-way (a replica restarting): that is a failed check too. Every
@@ -278,6 +280,7 @@ def run_smoke(
             timeout=timeout,
             on_wait=on_wait,
             max_models=max_models,
+            role_timeout=role_timeout,
         )
     except httpx.TransportError as e:
         checks.append(
@@ -296,6 +299,7 @@ def _run_checks(
     timeout: float,
     on_wait: Callable[[str], None] | None,
     max_models: int | None,
+    role_timeout: float,
 ) -> None:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
@@ -330,6 +334,9 @@ def _run_checks(
         )
         with httpx.Client(base_url=url, verify=verify, timeout=30, trust_env=False) as anon:
             checks.append(surface.surface_check(anon, client))
+        waited = wait_for_identity(client, config, timeout=role_timeout, on_wait=on_wait)
+        if waited is not None:
+            checks.append(waited)
         called = models_to_call(config.models, max_models)
         if len(called) < len(config.models):
             checks.append(
