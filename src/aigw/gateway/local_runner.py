@@ -32,10 +32,16 @@ Reporter = Callable[[str], None]
 
 
 def app_dir_name(app_key: str) -> str:
-    """A short, filesystem-safe, stable directory name for an app's ARM id."""
-    last = app_key.rstrip("/").rsplit("/", 1)[-1]
+    """A short, filesystem-safe, stable directory name for an app's ARM id; a revision's own
+    process (multiple-revision mode: "<app id>/revisions/<name>") gets its app's name and
+    "--<revision>", so the app's console logs are found together."""
+    base, sep, revision = app_key.partition("/revisions/")
+    last = base.rstrip("/").rsplit("/", 1)[-1]
     safe = re.sub(r"[^a-z0-9-]+", "-", last.lower()).strip("-")[:40] or "app"
-    return f"{safe}-{hashlib.sha256(app_key.encode()).hexdigest()[:10]}"
+    name = f"{safe}-{hashlib.sha256(base.encode()).hexdigest()[:10]}"
+    if sep:
+        name += "--" + (re.sub(r"[^a-z0-9-]+", "-", revision.lower()).strip("-")[:60] or "rev")
+    return name
 
 
 def _local_path(root: Path, mount_path: str) -> Path:
@@ -167,8 +173,10 @@ class LiteLLMAppRunner:
     def console_logs(self, app_key: str) -> list[tuple[str, Path]]:
         """(revision, its console log) for each revision that ran here (the local cloud's
         ConsoleLogSource: its Log Analytics and log stream read these)."""
-        app_dir = self.workdir / app_dir_name(app_key)
-        logs = sorted(app_dir.glob("litellm-*.log"), key=lambda p: p.stat().st_mtime)
+        name = app_dir_name(app_key)
+        dirs = [self.workdir / name, *self.workdir.glob(f"{name}--*")]  # and its revisions'
+        found = [p for d in dirs for p in d.glob("litellm-*.log")]
+        logs = sorted(found, key=lambda p: p.stat().st_mtime)
         return [(p.name[len("litellm-") : -len(".log")], p) for p in logs]
 
     def stop(self, app_key: str) -> None:
