@@ -1,7 +1,8 @@
 """Safe rollouts under load: 4 callers loop through the gateway's main URL (POST
 /v1/responses, each on its own keep-alive connection) while `aigw deploy` rolls a changed
-config, then a broken one (a responses model with an api-version the Responses API refuses,
-caught by the smoke test on the candidate's label URL). Counts every failed call.
+config, then a broken one (a chat alias on the codex deployment, which serves only the
+Responses API, caught by the smoke test on the candidate's label URL). Counts every failed
+call.
 
 Runs the real CLI as subprocesses against a private local cloud with the real LiteLLM (like
 tests/engine/test_rollout_e2e.py, which is the smaller version). Writes the `rollout` section
@@ -35,7 +36,7 @@ from common import (
 )
 
 sys.path.insert(0, str(REPO / "tests" / "engine"))
-from rollout_load import CallerLoop, add_model
+from rollout_load import CallerLoop, add_model, pin_codex_deployment
 
 
 def environ(root: Path) -> dict[str, str]:
@@ -105,11 +106,15 @@ def main() -> None:
                 for i in range(args.rounds)
             ]
             plan += [
-                ("broken config", f"gpt-5.3-codex-bad{i}", "2024-10-21", 1)
+                ("broken config", f"gpt-5.3-codex-bad{i}", "2024-10-21", 1)  # kind chat
                 for i in range(max(1, args.rounds - 1))
             ]
             for what, alias, api_version, expected in plan:
-                add_model(env_file, alias, api_version)
+                # broken: a chat alias on the codex deployment, which serves only the Responses
+                # API (plan's preflight cannot see that; the smoke test on the label URL does)
+                if expected:
+                    pin_codex_deployment(Path(env["AIGW_LOCALCLOUD_DIR"]))
+                add_model(env_file, alias, api_version, "chat" if expected else "responses")
                 with CallerLoop(url, GATEWAY_KEY, ca, callers=4) as loop:
                     code, seconds, data = deploy(env)
                 if expected == 1:  # the broken model leaves the file: the next round is good
@@ -137,8 +142,8 @@ def main() -> None:
         "4 callers loop through the gateway's main URL (POST /v1/responses via LiteLLM 1.81.15 "
         "to the Azure OpenAI emulator, keep-alive connections) during each `aigw deploy --cloud "
         "local` (a subprocess, as a user runs it). *changed config* adds a model (a new "
-        "revision); *broken config* adds a responses model with api-version 2024-10-21, which "
-        "the Responses API refuses: the smoke test on the candidate's label URL fails, the "
+        "revision); *broken config* adds a chat alias on the codex deployment, which serves "
+        "only the Responses API: the smoke test on the candidate's label URL fails, the "
         "traffic stays on the live revision, the candidate is deactivated and deploy exits 1. "
         "A failed call is any transport error or any status but 200.\n\n"
         + table(

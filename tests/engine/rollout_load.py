@@ -13,7 +13,7 @@ from types import TracebackType
 import httpx
 
 
-def add_model(env_file: Path, alias: str, api_version: str) -> None:
+def add_model(env_file: Path, alias: str, api_version: str, kind: str = "responses") -> None:
     """Append a responses model (served by the emulator's gpt-5.3-codex deployment) to an
     environment file that has no `models:` of its own (dev.yaml extends base.yaml's list)."""
     text = env_file.read_text()
@@ -25,7 +25,7 @@ def add_model(env_file: Path, alias: str, api_version: str) -> None:
             " dimensions: 3072}\n"
         )
     text += (
-        f"  - {{alias: {alias}, kind: responses, deployment: gpt-5.3-codex,"
+        f"  - {{alias: {alias}, kind: {kind}, deployment: gpt-5.3-codex,"
         f" api_version: '{api_version}'}}\n"
     )
     env_file.write_text(text)
@@ -98,3 +98,21 @@ class CallerLoop:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=70)
+
+
+def pin_codex_deployment(state_dir: Path) -> None:
+    """The account's deployments as on Azure, fixed: the codex one serves only the Responses
+    API (without this, the local cloud seeds deployments from the YAML, chat included)."""
+    import httpx
+
+    port = (state_dir / "aoai.port").read_text().strip()
+    deployments = [
+        {"name": "gpt-5.3-codex", "kind": "responses"},
+        {"name": "text-embedding-3-large", "kind": "embeddings", "dimensions": 3072},
+    ]
+    r = httpx.put(
+        f"http://127.0.0.1:{port}/_aigw/deployments",
+        json={"deployments": deployments},
+        trust_env=False,
+    )
+    r.raise_for_status()

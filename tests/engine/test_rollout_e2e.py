@@ -18,7 +18,7 @@ import pytest
 from helpers import GATEWAY_KEY_CANARY, REPO
 
 from .harness import cli_environ
-from .rollout_load import CallerLoop, add_model, gateway
+from .rollout_load import CallerLoop, add_model, gateway, pin_codex_deployment
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
@@ -80,9 +80,11 @@ def test_rollouts_never_break_the_live_gateway(env: dict[str, str]) -> None:
     assert good["rollout"]["promoted"] and good["rollout"]["live_before"] == rev1
     assert gateway(url, GATEWAY_KEY_CANARY, ca, "gpt-5.3-codex-b") == 200
 
-    # A broken config (an api-version the Responses API refuses): caught by the smoke test on
-    # the label URL, never served; 0 failed calls; exit 1; the candidate deactivated.
-    add_model(env_file, "gpt-5.3-codex-broken", "2024-10-21")
+    # A broken config (a chat alias on the codex deployment, which serves only the Responses
+    # API; plan's preflight does not see it): caught by the smoke test on the label URL, never
+    # served; 0 failed calls; exit 1; the candidate deactivated.
+    pin_codex_deployment(Path(env["AIGW_LOCALCLOUD_DIR"]))
+    add_model(env_file, "gpt-5.3-codex-broken", "2024-10-21", kind="chat")
     with CallerLoop(url, GATEWAY_KEY_CANARY, ca, callers=4) as loop:
         code, bad = deploy(env)
     assert code == 1, bad["_stderr"][-3000:]
