@@ -16,6 +16,7 @@ from aigw.engine import workflow
 from aigw.engine.apply import ApplyResult
 from aigw.engine.plan import Plan
 from aigw.secrets import Secret, Secrets
+from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.journal import JournalEntry
 from aigw_localcloud.core.tls import ensure_certificates
@@ -110,6 +111,7 @@ def make_stack(root: Path, *, with_gateway: bool, **cloud_kwargs: Any) -> Stack:
     cloud = LocalCloud(root / "cloud", app_runner=runner, **cloud_kwargs)
     cloud.start()
     aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    link(cloud.engine, aoai)  # an account of this cloud, as the daemon's emulator is
     return Stack(root=root, cloud=cloud, aoai=aoai, runner=runner)
 
 

@@ -132,6 +132,38 @@ def test_3_two_developers_call_responses_and_embeddings(cli: Cli) -> None:
     assert r.returncode == 2 and "exists" in r.stderr
 
 
+def _usage_by_key(cli: Cli) -> dict[str, int]:
+    r = cli("usage", *LOCAL, "--by", "key", "--since", "1h", "-o", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return {row["key"]: int(row["total_tokens"]) for row in json.loads(r.stdout)["rows"]}
+
+
+def test_3b_usage_by_key_shows_each_developers_exact_tokens(cli: Cli) -> None:
+    """`aigw usage --by key`: each developer's total tokens equal the sums of the `usage` the
+    Azure OpenAI emulator returned for that developer's calls (responses and embeddings)."""
+    time.sleep(2)  # the usage lines of earlier calls reach the workspace first
+    before = _usage_by_key(cli)
+    spent: dict[str, int] = {}
+    for name, key in cli.keys.items():
+        total = 0
+        for path, body in (
+            ("/v1/responses", {"model": CODEX, "input": f"hello from {name}"}),
+            ("/v1/embeddings", {"model": EMBED, "input": f"embed for {name}"}),
+        ):
+            r = cli.call(key, path, body)
+            assert r.status_code == 200, r.text
+            total += int(r.json()["usage"]["total_tokens"])
+        spent[name] = total
+    deadline = time.monotonic() + 30
+    while True:
+        after = _usage_by_key(cli)
+        grown = {n: after.get(n, 0) - before.get(n, 0) for n in spent}
+        if grown == spent or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert grown == spent, (before, after, spent)
+
+
 def test_4_a_wrong_key_is_401_with_an_openai_error_body(cli: Cli) -> None:
     for wrong in ("sk-aigw-" + "x" * 43, hashlib.sha256(cli.keys["bob"].encode()).hexdigest()):
         r = cli.call(wrong, "/v1/embeddings", {"model": EMBED, "input": "hi"})

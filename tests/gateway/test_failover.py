@@ -51,8 +51,18 @@ def test_render_single_upstream_is_unchanged_and_multi_has_the_router(tmp_path: 
     assert payg["litellm_params"]["model"] == "azure/codex-payg"
     assert payg["litellm_params"]["api_key"] == "os.environ/LITELLM_AZURE_OPENAI_API_KEY_PAYG"
     router = data["router_settings"]
-    assert router["fallbacks"] == [{CODEX: [f"{CODEX}@payg"]}, {CHAT: [f"{CHAT}@payg"]}]
+    # ordered: the next upstream's group; weighted: each upstream's group, heaviest first,
+    # once the group's retries are spent
+    assert sorted(router["fallbacks"], key=str) == sorted(
+        [
+            {CODEX: [f"{CODEX}@payg"]},
+            {CHAT: [f"{CHAT}@payg"]},
+            {EMBED: [f"{EMBED}@primary", f"{EMBED}@payg"]},
+        ],
+        key=str,
+    )
     assert router["model_group_retry_policy"][CODEX] == {"RateLimitErrorRetries": 0}
+    assert EMBED not in router["model_group_retry_policy"]  # weighted: retried in the group
     assert (router["allowed_fails"], router["cooldown_time"]) == (1, COOLDOWN)
     assert router["num_retries"] == 2 and router["routing_strategy"] == "simple-shuffle"
 

@@ -508,7 +508,15 @@ def test_admin_endpoints_configure_another_instance() -> None:
         assert c.get("/_aigw/nope").status_code == 404
         deployments = c.get("/_aigw/deployments").json()["deployments"]
         assert deployments == [
-            {"name": EMB, "kind": "embeddings", "dimensions": 8, "api_versions": None}
+            {
+                "name": EMB,
+                "kind": "embeddings",
+                "dimensions": 8,
+                "api_versions": None,
+                "model": None,  # what ARM reports: derived from the kind (openai/account.py)
+                "version": None,
+                "capacity": 10,
+            }
         ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.app_runner import ContainerSpec
 from aigw_localcloud.core.tls import TlsFiles, ensure_certificates
@@ -71,6 +72,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     aoai = AzureOpenAIEmulator(deployments={}).start()
     c = LocalCloud(state_dir, app_runner=runner, retry_after=None)
     c.aoai_url = aoai.url
+    link(c.engine, aoai)  # an account of this cloud (auth: identity finds it by its endpoint)
     c.start()  # writes endpoint.json: `--cloud local` in a subprocess uses this very cloud
     try:
         yield c

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.tls import ensure_certificates
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
@@ -29,6 +30,7 @@ def _deploy_until_stuck(tmp_path: Path, route: str) -> tuple[subprocess.Popen[st
     aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
     cloud = LocalCloud(tmp_path / "cloud")
     cloud.aoai_url = aoai.url
+    link(cloud.engine, aoai)  # an account of this cloud (auth: identity finds it by its endpoint)
     cloud.start()
     cloud.faults.add(route, "503", 1.0, retry_after=1)
     env = {

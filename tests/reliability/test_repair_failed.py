@@ -88,14 +88,22 @@ def test_an_app_that_fails_while_plan_runs_plans_as_a_repair(stack: FastStack) -
     assert not workflow.make_plan(stack.session()).has_changes
 
 
+KEY_MODE_YAML = "\nazure_openai:\n  auth: key\n  api_key_env: AIGW_AZURE_OPENAI_API_KEY\n"
+
+
 def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
     from aigw_localcloud.core.endpoint import write_endpoint
+    from engine.harness import copy_envs
 
     from .cli_support import aigw
     from .test_secrets_and_destroy import KEYS
 
     stack.cloud.aoai_url = stack.aoai.url
     write_endpoint(stack.cloud.state_dir, stack.cloud.endpoint())
+    # the CLI reads a copy of the files in the key mode the harness deploys with (Stack.config)
+    env_dir = copy_envs(tmp_path / "environments")
+    prod = env_dir / "prod.yaml"
+    prod.write_text(prod.read_text() + KEY_MODE_YAML)
     _, result = stack.deploy()
     assert result.ok
     stack.cloud.engine.timing = Timing("realistic", 0.2)  # 6 s: outlasts the CLI's start
@@ -103,7 +111,7 @@ def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
     ran = aigw(
         "plan", "--env", "prod", "--cloud", "local", "--detailed-exitcode",
         cloud_dir=stack.cloud.state_dir,
-        env={**KEYS, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")},
+        env={**KEYS, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md"), "AIGW_ENV_DIR": str(env_dir)},
     )  # fmt: skip
     assert ran.code == 0, ran.stderr
     waits = [ln for ln in ran.stderr.splitlines() if ln.startswith("waiting for container_app")]

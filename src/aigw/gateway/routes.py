@@ -108,11 +108,22 @@ def routes(config: EnvConfig) -> list[Route]:
     return out
 
 
+def _weighted(model: ModelConfig) -> bool:
+    return any(r.weight is not None for r in model.routes)
+
+
 def fallbacks(config: EnvConfig) -> list[dict[str, list[str]]]:
-    """Ordered models: the alias falls back to each further upstream's group, in order."""
+    """Ordered models: the alias falls back to each further upstream's group, in order.
+    Weighted models: when the group's retries are spent (the shuffle can pick a throttled
+    upstream again before its cooldown is recorded), each upstream's own group, heaviest
+    first; one in cooldown raises at once, so the next one takes the call."""
     out = []
     for m in config.models:
-        if not m.upstreams or any(r.weight is not None for r in m.routes):
+        if not m.upstreams:
+            continue
+        if _weighted(m):
+            ranked = sorted(m.routes, key=lambda r: -(r.weight or 0))
+            out.append({m.alias: [pinned(m.alias, r.upstream) for r in ranked]})
             continue
         rows = _ordered(m)
         later = [pinned(m.alias, name) for order, name, _ in rows if order != rows[0][0]]
@@ -138,9 +149,15 @@ def router_settings(config: EnvConfig) -> dict[str, Any] | None:
         settings["fallbacks"] = fb
         # An exhausted quota does not come back within a retry: a 429 of an ordered model's
         # first upstream goes to its fallback at once (other errors are retried first).
-        settings["model_group_retry_policy"] = {
-            alias: {"RateLimitErrorRetries": 0} for entry in fb for alias in entry
+        ordered = {m.alias for m in config.models if m.upstreams and not _weighted(m)}
+        policy = {
+            alias: {"RateLimitErrorRetries": 0}
+            for entry in fb
+            for alias in entry
+            if alias in ordered
         }
+        if policy:
+            settings["model_group_retry_policy"] = policy
     return settings
 
 
