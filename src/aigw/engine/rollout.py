@@ -133,6 +133,14 @@ def finish(
     return roll
 
 
+def _deactivate(session: Session, ops: Any, app: str, revision: str) -> None:
+    session.ctx.retry(
+        lambda: ops.deactivate_revision(session.ctx.rg, app, revision),
+        key="container_app",
+        what=f"deactivate revision {revision}",
+    )
+
+
 def _deactivate_older(session: Session, keep: set[str | None]) -> list[str]:
     """Every active revision but the live one and the previous one (the grace period ends at
     the next rollout)."""
@@ -145,7 +153,7 @@ def _deactivate_older(session: Session, keep: set[str | None]) -> list[str]:
         body = to_rest(rev)
         rev_name = body.get("name")
         if (body.get("properties") or {}).get("active") and rev_name not in keep:
-            ops.deactivate_revision(session.ctx.rg, name, rev_name)
+            _deactivate(session, ops, name, str(rev_name))
             done.append(str(rev_name))
     return done
 

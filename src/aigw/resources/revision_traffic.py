@@ -126,12 +126,18 @@ def restored(live: str, previous: str | None) -> list[dict[str, Any]]:
 
 
 def set_traffic(ctx: Ctx, name: str, location: str, traffic: list[dict[str, Any]]) -> None:
-    """PATCH the app's traffic list only (an application-scope change: no new revision)."""
+    """PATCH the app's traffic list only (an application-scope change: no new revision).
+    Retried like every write (Ctx.retry): azure-core does not resend a PATCH whose connection
+    dropped, and the same traffic list PATCHed twice is the same state."""
     body = {
         "location": location,
         "properties": {"configuration": {"ingress": {"traffic": traffic}}},
     }
-    ctx.clients.apps().container_apps.begin_update(ctx.rg, name, body).result()
+    ctx.retry(
+        lambda: ctx.clients.apps().container_apps.begin_update(ctx.rg, name, body).result(),
+        key="container_app",
+        what=f"set the traffic of container_app {name}",
+    )
 
 
 def drop_candidate(
@@ -143,6 +149,12 @@ def drop_candidate(
     try:
         if live:
             set_traffic(ctx, name, location, restored(live, labelled(before, PREVIOUS_LABEL)))
-        ctx.clients.apps().container_apps_revisions.deactivate_revision(ctx.rg, name, candidate)
+        ctx.retry(
+            lambda: ctx.clients.apps().container_apps_revisions.deactivate_revision(
+                ctx.rg, name, candidate
+            ),
+            key="container_app",
+            what=f"deactivate revision {candidate}",
+        )
     except Exception as err:  # reported; the failure that brought us here is raised after
         ctx.report(Key.container_app, f"could not deactivate revision {candidate}: {err}")
