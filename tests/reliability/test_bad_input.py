@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from aigw.config.load import load_env
 from aigw.errors import UserError
+from engine.harness import copy_envs
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .bad_inputs import KNOWN_GAPS, VALID, corpus
@@ -244,10 +245,20 @@ def test_cli_deploy_without_a_secret_refuses_before_any_request(
 ) -> None:
     cloud_dir = tmp_path / "cloud"
     env = {k: v for k, v in CANARIES.items() if k != missing}
+    # the Azure OpenAI key is read in key mode only (auth: identity reads none): a copy of the
+    # environments in key mode
+    env_dir = copy_envs(tmp_path / "environments")
+    prod = env_dir / "prod.yaml"
+    prod.write_text(
+        prod.read_text()
+        + "\nazure_openai:\n  auth: key\n  api_key_env: AIGW_AZURE_OPENAI_API_KEY\n"
+    )
+    env["AIGW_ENV_DIR"] = str(env_dir)
     ran = aigw("deploy", "--env", "prod", "--cloud", "local", "--yes", cloud_dir=cloud_dir, env=env)
     _assert_one_line_exit_2(ran)
     assert missing in ran.stderr
     assert _journal(cloud_dir) == []
+    assert not (cloud_dir / "endpoint.json").exists()  # the local cloud was not even started
 
 
 @pytest.mark.parametrize(
