@@ -280,6 +280,9 @@ def run_child(stack: FastStack, mode: str, kill_after: int) -> tuple[int, str]:
     import subprocess
     import sys
 
+    # the emulator (an account of the cloud: plan's preflight reads it) has prod's deployments
+    stack.config("prod")
+
     from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
     env = dict(os.environ)
