@@ -17,11 +17,11 @@ import httpx
 
 from aigw import clients, redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
-from aigw.errors import AigwError, AzureError, UserError
+from aigw.engine.secret_version import pin_other_versions, roll_out
+from aigw.errors import AigwError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
-from aigw.model import Key, Ref
-from aigw.resources import adapter
+from aigw.model import Key
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -223,7 +223,6 @@ def rotate_gateway_key(
     """Write `new_key` as a new version of the gateway key, restart the active revision, then
     verify. Raises AigwError if a write fails; failed verifications are in `checks`."""
     from aigw.gateway import smoke
-    from aigw.resources import secrets as secret_adapter
 
     say = on_step or (lambda message: None)
     redact.register(new_key.reveal())
@@ -251,19 +250,22 @@ def rotate_gateway_key(
         raise UserError("the new gateway key is the current one: nothing to rotate")
     rotation.seconds["read"] = time.perf_counter() - t0
 
-    by_key = session.desired.by_key()
     say(
         f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}, "
         f"then pointing {names.container_app} at it and restarting its active revision"
     )
     ctx.secrets = ctx.secrets.with_gateway_key(new_key)
-    # The app references secrets by version (resources/container_app.py): the other secrets it
-    # references keep the versions Key Vault holds now.
-    for other in by_key.values():
-        if adapter(other.kind).inside_vault and other.name != GATEWAY_KEY_SECRET:
-            version = secret_adapter.current_version(ctx, vault_uri, other.name)
-            ctx.set_outputs(other.key, {"version": version})
-    steps = _apply_rotation(session, rotation.old_version)
+    pin_other_versions(session, vault_uri, GATEWAY_KEY_SECRET)
+    steps = roll_out(
+        session,
+        GATEWAY_KEY_SECRET,
+        rotation.old_version,
+        write=True,
+        written="the new key IS in Key Vault; the gateway still uses the old one until then",
+        hint=f"rerun aigw deploy --env {cfg.env} with the new key in ${cfg.gateway.key_env}; "
+        f"read it with az keyvault secret show --vault-name {names.key_vault} "
+        f"-n {GATEWAY_KEY_SECRET}",
+    )
     rotation.new_version = ctx.outputs.get(f"secret:{GATEWAY_KEY_SECRET}", {}).get("version")
     rotation.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")
     for name, step in steps.items():
@@ -290,45 +292,3 @@ def rotate_gateway_key(
         rotation.seconds["verify"] = time.perf_counter() - t4
     rotation.seconds["total"] = time.perf_counter() - t0
     return rotation
-
-
-def _apply_rotation(session: Session, old_version: str | None) -> dict[str, Any]:
-    """The rotation as a two-change plan run by the engine's apply (its dependency order,
-    retries, role-propagation waits, Ctrl-C handling): the gateway key secret updated, then the
-    container app pointed at the new version (and its active revision restarted)."""
-    from aigw.engine.apply import StepState, apply_plan
-    from aigw.engine.plan import Action, Change, FieldDiff, Plan
-
-    by_key = session.desired.by_key()
-    secret = by_key[f"secret:{GATEWAY_KEY_SECRET}"]
-    app = by_key[Key.container_app]
-    path = f"secrets.{GATEWAY_KEY_SECRET}.version"
-    plan = Plan(
-        session.config.env,
-        (
-            Change(secret.key, secret.kind, secret.name, Action.update, reason="rotate-key"),
-            Change(
-                app.key,
-                app.kind,
-                app.name,
-                Action.update,
-                (FieldDiff(path, old_version, Ref(secret.key, "version")),),
-                reason="reference the new version, reload the revision",
-            ),
-        ),
-    )
-    result = apply_plan(session.ctx, plan, workers=1)
-    by_step = {"write": result.steps[secret.key], "restart": result.steps[app.key]}
-    failed = {name: s for name, s in by_step.items() if s.state is not StepState.done}
-    cfg, names = session.config, session.config.names()
-    if "write" in failed:
-        raise AzureError(f"writing the new key to Key Vault: {failed['write'].message}")
-    if "restart" in failed:
-        raise AzureError(
-            "pointing the container app at the new version (the new key IS in Key Vault; the "
-            f"gateway still uses the old one until then): {failed['restart'].message}",
-            hint=f"rerun aigw deploy --env {cfg.env} with the new key in ${cfg.gateway.key_env}; "
-            f"read it with az keyvault secret show --vault-name {names.key_vault} "
-            f"-n {GATEWAY_KEY_SECRET}",
-        )
-    return by_step

@@ -33,10 +33,12 @@ import httpx
 
 from aigw import redact
 from aigw.config.naming import TEAM_KEYS_SECRET
+from aigw.engine.secret_version import pin_other_versions, roll_out
 from aigw.errors import AigwError, UserError
 from aigw.gateway import team_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
+from aigw.model import Key
 from aigw.resources import adapter
 from aigw.secrets import Secret
 
@@ -99,7 +101,6 @@ class KeysChange:
 
 def _vault_uri(session: Session) -> str:
     from aigw.azure.errors import translate
-    from aigw.resources import adapter
 
     res = session.desired.by_key()["key_vault"]
     try:
@@ -221,8 +222,6 @@ def change_keys(
     from aigw.engine.gateway_key import read_gateway_key
     from aigw.engine.rotate import _observe_targets
     from aigw.gateway import smoke
-    from aigw.resources import container_app as app_adapter
-    from aigw.resources import secrets as secret_adapter
 
     say = on_step or (lambda message: None)
     fmt.check_name(name)
@@ -290,27 +289,18 @@ def change_keys(
 
     t2 = time.perf_counter()
     say(f"pointing {names.container_app} at the new version and restarting its active revision")
-    by_key = session.desired.by_key()
-    try:
-        ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
-        # every other secret the app references keeps the version Key Vault holds now
-        for other in by_key.values():
-            if adapter(other.kind).inside_vault and other.name != TEAM_KEYS_SECRET:
-                version = secret_adapter.current_version(ctx, vault_uri, other.name)
-                ctx.set_outputs(other.key, {"version": version})
-        out = ctx.retry(
-            lambda: app_adapter.ensure(ctx, by_key["container_app"]),
-            key="container_app",
-            what=f"update container_app {names.container_app}",
-        )
-    except Exception as err:
-        raise _write_error(
-            err,
-            f"pointing the container app at the new keys (the change IS in Key Vault, version "
-            f"{change.new_version}; the gateway still serves the previous keys)",
-            hint=f"aigw deploy --env {cfg.env} points the app at it",
-        ) from None
-    change.restarted_revision = out.get("restarted")
+    ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
+    pin_other_versions(session, vault_uri, TEAM_KEYS_SECRET)
+    roll_out(  # the engine's apply: its retries, role waits and Ctrl-C handling
+        session,
+        TEAM_KEYS_SECRET,
+        change.old_version,
+        write=False,
+        written=f"the change IS in Key Vault, version {change.new_version}; the gateway still "
+        "serves the previous keys",
+        hint=f"aigw deploy --env {cfg.env} points the app at it",
+    )
+    change.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")
     change.seconds["restart"] = time.perf_counter() - t2
 
     url = change.gateway_url

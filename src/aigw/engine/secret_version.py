@@ -1,0 +1,72 @@
+"""A new version of one Key Vault secret the container app references, rolled out as a plan run
+by the engine's apply (its dependency order, retries, role-propagation waits, Ctrl-C handling):
+the secret updated (unless the caller wrote it), then the app pointed at the new version, which
+restarts its active revision. Shared by `rotate-key` (engine.rotate) and `aigw keys`
+(engine.team_keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aigw.errors import AzureError
+from aigw.model import Key, Ref
+from aigw.resources import adapter
+
+if TYPE_CHECKING:
+    from aigw.engine.workflow import Session
+
+
+def pin_other_versions(session: Session, vault_uri: str, name: str) -> None:
+    """Every other secret the app references keeps the version Key Vault holds now."""
+    from aigw.resources import secrets as secret_adapter
+
+    ctx = session.ctx
+    for other in session.desired.resources:
+        if adapter(other.kind).inside_vault and other.name != name:
+            version = secret_adapter.current_version(ctx, vault_uri, other.name)
+            ctx.set_outputs(other.key, {"version": version})
+
+
+def roll_out(
+    session: Session,
+    name: str,
+    old_version: str | None,
+    *,
+    write: bool,
+    written: str,
+    hint: str,
+) -> dict[str, Any]:
+    """Apply the plan; return its steps ("write" when `write`, "restart"). Raises AzureError
+    naming the step that failed; `written` says what is already in Key Vault then."""
+    from aigw.engine.apply import StepState, apply_plan
+    from aigw.engine.plan import Action, Change, FieldDiff, Plan
+
+    by_key = session.desired.by_key()
+    secret = by_key[f"secret:{name}"]
+    app = by_key[Key.container_app]
+    changes = [
+        Change(
+            app.key,
+            app.kind,
+            app.name,
+            Action.update,
+            (FieldDiff(f"secrets.{name}.version", old_version, Ref(secret.key, "version")),),
+            reason="reference the new version, reload the revision",
+        )
+    ]
+    if write:
+        changes.insert(0, Change(secret.key, secret.kind, secret.name, Action.update))
+    result = apply_plan(session.ctx, Plan(session.config.env, tuple(changes)), workers=1)
+    steps = {"restart": result.steps[app.key]}
+    if write:
+        steps = {"write": result.steps[secret.key], **steps}
+    failed = {step: s for step, s in steps.items() if s.state is not StepState.done}
+    if "write" in failed:
+        raise AzureError(f"writing {name} to Key Vault: {failed['write'].message}")
+    if "restart" in failed:
+        raise AzureError(
+            f"pointing the container app at the new version ({written}): "
+            f"{failed['restart'].message}",
+            hint=hint,
+        )
+    return steps
