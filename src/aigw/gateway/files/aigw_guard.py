@@ -142,6 +142,9 @@ FORBIDDEN_HEADERS: frozenset[str] = frozenset(
 
 ADMIN_NAME = "aigw-admin"
 KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_keys.json")
+# The gateway (master) key, mounted as a file beside this one (never in the environment, where
+# an `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
+GATEWAY_KEY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_gateway_key")
 
 
 # A NamedTuple, not a dataclass: LiteLLM loads this file with spec_from_file_location without
@@ -287,6 +290,41 @@ class KeysFile:
         return self.keys
 
 
+class GatewayKeyFile:
+    """The mounted gateway key's SHA-256, read again only when the file changes. None: no file
+    (then no key is the gateway key: fail closed)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stamp: tuple[int, int, int] | None = None
+        self.digest: str | None = None
+
+    def current(self) -> str | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            self.stamp, self.digest = None, None
+            return None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp != self.stamp:
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    value = f.read().strip()
+                self.digest = hashlib.sha256(value.encode()).hexdigest() if value else None
+            except OSError:
+                self.digest = None
+            self.stamp = stamp
+        return self.digest
+
+
+def is_gateway_key(api_key: str | None, digest: str | None) -> bool:
+    """Constant-time comparison of the key's SHA-256 with the gateway key's (None: refuse)."""
+    if not api_key or not digest:
+        return False
+    given = hashlib.sha256(api_key.encode()).hexdigest()
+    return hmac.compare_digest(given.encode(), digest.encode())
+
+
 def find_key(api_key: str | None, keys: Mapping[str, DevKey]) -> tuple[str, DevKey] | None:
     """(digest, entry) of a developer key, or None: every stored digest compared in constant
     time (no early exit; a team has tens of keys)."""
@@ -323,6 +361,7 @@ def key_refusal(entry: DevKey | None, model: Any, method: str, now: datetime) ->
 
 INVALID_KEY = "missing or invalid gateway key (send it as 'Authorization: Bearer <key>')"
 _KEYS = KeysFile(KEYS_FILE)
+_GATEWAY_KEY = GatewayKeyFile(GATEWAY_KEY_FILE)
 
 
 def path_allowed(method: str, path: str) -> bool:
@@ -401,7 +440,12 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
         # route; the platform's readiness probe has no key.
         return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
     name, digest, entry = ADMIN_NAME, "", None
-    if not key_matches(api_key, master_key):
+    # the mounted file; until every caller mounts it, LiteLLM's master key (its environment)
+    admin = _GATEWAY_KEY.current()
+    is_admin = (
+        is_gateway_key(api_key, admin) if admin is not None else key_matches(api_key, master_key)
+    )
+    if not is_admin:
         found = find_key(api_key, _KEYS.current())
         if found is None:
             raise _proxy_error(Refusal(401, INVALID_KEY, type="authentication_error"))
