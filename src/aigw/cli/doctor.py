@@ -9,6 +9,7 @@ import typer
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.output.formats import OutputFormat
+from aigw.output.plain import plain
 
 
 def doctor(
@@ -35,8 +36,7 @@ def doctor(
     def text(c: Any) -> None:
         for f in findings:
             c.print(
-                f.line(),
-                markup=False,
+                plain(f.line(), newlines=True),  # quotes Azure's answers
                 style={"fail": "red", "warn": "yellow"}.get(f.level),
                 soft_wrap=True,
             )

@@ -20,6 +20,7 @@ from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, Subscriptio
 from aigw.errors import AigwError, GatewayError, UserError
 from aigw.model import Key
 from aigw.output.formats import OutputFormat
+from aigw.output.plain import plain
 
 
 def _open(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> Any:
@@ -259,14 +260,16 @@ def rotate_key(
 
         def text(c: Any) -> None:
             c.print(
-                f"gateway key of {env} rotated: Key Vault {result.key_vault}/{result.secret} "
-                f"version {result.new_version}, revision {result.restarted_revision} restarted "
-                f"({result.seconds.get('total', 0):.1f}s). The new key is not shown "
-                "(--show prints it once; it is in Key Vault)."
+                plain(
+                    f"gateway key of {env} rotated: Key Vault {result.key_vault}/{result.secret} "
+                    f"version {result.new_version}, revision {result.restarted_revision} "
+                    f"restarted ({result.seconds.get('total', 0):.1f}s). The new key is not shown "
+                    "(--show prints it once; it is in Key Vault)."
+                )
             )
             c.print("update it in:")
             for line in data["update"]:
-                c.print(f"  - {line}", markup=False)
+                c.print(plain(f"  - {line}"))
 
         ui.result(data, text)
     shared.summary(report.checks_markdown(rows, f"aigw rotate-key: {env}"))

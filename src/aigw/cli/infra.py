@@ -11,6 +11,7 @@ from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, Subscriptio
 from aigw.errors import AigwError, UserError
 from aigw.model import Key
 from aigw.output.formats import OutputFormat
+from aigw.output.plain import plain
 from aigw.secrets import GATEWAY_KEY
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def destroy(
     if kept:  # something foreign appeared in the group after the plan was read
         ui.warn(kept)
     data = {**the_plan.to_json(), **({"kept": kept} if kept else {})}
-    ui.result(data, lambda c: c.print(report.plan_summary_line(the_plan)))
+    ui.result(data, lambda c: c.print(plain(report.plan_summary_line(the_plan))))
     shared.summary(report.plan_markdown(the_plan))
 
 
@@ -295,7 +296,7 @@ def status(
 
     def text(c: Any) -> None:
         if not deployed:
-            c.print(report.not_deployed_line(env, outputs, health), markup=False)
+            c.print(plain(report.not_deployed_line(env, outputs, health)))
             return
         c.print(report.outputs_table(outputs, f"{env} outputs"))
         c.print(report.health_table(health))

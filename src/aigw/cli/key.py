@@ -13,6 +13,7 @@ from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.output.formats import OutputFormat
 from aigw.output.help_format import WholeSummaryGroup
+from aigw.output.plain import plain
 
 key_app = typer.Typer(
     help="The gateway key in Key Vault: read it (rotate-key replaces it).",
@@ -48,9 +49,10 @@ def show(
 
     def text(c: Any) -> None:
         c.print(
-            f"gateway key of {env}: {data['fingerprint']} "
-            f"(Key Vault {stored.key_vault}/{stored.secret}, version {stored.version})",
-            markup=False,
+            plain(
+                f"gateway key of {env}: {data['fingerprint']} "
+                f"(Key Vault {stored.key_vault}/{stored.secret}, version {stored.version})"
+            )
         )
         c.print(
             f"the key itself: aigw key show --env {env}"

@@ -95,10 +95,14 @@ def _change(
     else:
 
         def text(c: Any) -> None:
+            from aigw.output.plain import plain
+
             c.print(
-                f"key {name} of {env} revoked: refused after {result.seconds.get('switch', 0):.1f}"
-                f"s (Key Vault {result.key_vault}/{result.secret} version {result.new_version})",
-                markup=False,
+                plain(
+                    f"key {name} of {env} revoked: refused after "
+                    f"{result.seconds.get('switch', 0):.1f}s (Key Vault {result.key_vault}/"
+                    f"{result.secret} version {result.new_version})"
+                )
             )
 
         ui.result(data, text)
@@ -187,6 +191,7 @@ def list_(
 ) -> None:
     """Name, created, expires, models and last 4 characters of each key. Writes nothing."""
     from aigw.engine.team_keys import list_keys
+    from aigw.output.plain import plain
 
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
@@ -203,10 +208,12 @@ def list_(
             models = ",".join(r["models"]) if r["models"] is not None else "all models"
             expires = r["expires"] or "never"
             flag = " EXPIRED" if r["expired"] else ""
+            # the names come from Key Vault: shown as plain text, one line each
             c.print(
-                f"{r['name']:<20} …{r['last4']}  created {r['created']}  expires {expires}"
-                f"{flag}  {models}",
-                markup=False,
+                plain(
+                    f"{r['name']:<20} …{r['last4']}  created {r['created']}  expires {expires}"
+                    f"{flag}  {models}"
+                )
             )
 
     ui.result({"env": env, "keys": rows}, text)

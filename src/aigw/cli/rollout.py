@@ -11,6 +11,7 @@ from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError
 from aigw.output.formats import OutputFormat
+from aigw.output.plain import plain
 
 if TYPE_CHECKING:
     from aigw.engine.rollout import Rollout
@@ -81,8 +82,10 @@ def rollback(
     ui.result(
         data,
         lambda c: c.print(
-            f"{env}: 100% of the traffic on {roll.candidate}; {roll.live_before} stays active "
-            "as 'previous' (aigw rollback again returns to it)"
+            plain(
+                f"{env}: 100% of the traffic on {roll.candidate}; {roll.live_before} stays "
+                "active as 'previous' (aigw rollback again returns to it)"
+            )
         ),
     )
 

@@ -43,6 +43,7 @@ def usage(
     """Tokens and requests through the gateway, by developer key, model or day (read only)."""
     from aigw.engine.app_logs import parse_since, usage_lines
     from aigw.output import usage as report
+    from aigw.output.plain import plain
 
     ui = shared.ui(OutputFormat.json if output is UsageFormat.json else OutputFormat.text)
     window = parse_since(since)  # bad input before any Azure call
@@ -66,15 +67,16 @@ def usage(
         if not rows:
             c.print(f"no usage in the last {since} for {env}", markup=False)
             return
-        table = Table(title=f"usage of {env}, last {since}, by {by.value}")
+        # key and model names come from the gateway's stdout: shown as plain text
+        table = Table(title=plain(f"usage of {env}, last {since}, by {by.value}"))
         table.add_column(by.value)
         for name in report.COUNTS:
             table.add_column(name.replace("_", " "), justify="right")
         for row in [*rows, {by.value: "total", **total}]:
-            table.add_row(str(row[by.value]), *(f"{row[n]:,}" for n in report.COUNTS))
+            table.add_row(plain(row[by.value]), *(f"{row[n]:,}" for n in report.COUNTS))
         c.print(table)
         for line in report.bar_chart(rows, by.value):
-            c.print(line, markup=False)
+            c.print(plain(line))
 
     ui.result(data, text)
 
@@ -96,13 +98,15 @@ def logs(
     --follow."""
     from aigw.engine.app_logs import MAX_TAIL, log_stream
     from aigw.errors import UserError
+    from aigw.output.plain import clean
 
     if not 0 <= tail <= MAX_TAIL:  # bad input before any Azure call
         raise UserError(f"--tail {tail} is out of range", hint=f"use 0..{MAX_TAIL}")
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
     try:
         for line in log_stream(session, tail=tail, follow=follow, revision=revision):
-            sys.stdout.write(line + "\n")
+            # partly written by clients: no control character reaches the terminal (or a pipe)
+            sys.stdout.write(clean(line) + "\n")
             sys.stdout.flush()
     finally:
         session.close()

@@ -1,6 +1,8 @@
 """Renderers: a Plan, an apply run, outputs and smoke results as rich tables or Markdown.
 
-They take plain values (Plan, steps, dicts) and never compute anything themselves.
+They take plain values (Plan, steps, dicts) and never compute anything themselves. Every value
+in a table cell goes through aigw.output.plain: names, states and messages come from Azure, so
+Rich markup in them is shown as text and control characters as escapes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.text import Text
 
 from aigw.engine.plan import Action, Change, Plan
 from aigw.output.github import markdown_table, summary_section
+from aigw.output.plain import plain
 
 ACTION_STYLE = {
     Action.create: "green",
@@ -69,7 +72,7 @@ def diff_lines(change: Change, width: int | None = 60) -> list[str]:
 
 def plan_table(plan: Plan, *, show_noop: bool = False, width: int | None = 60) -> Table:
     title = f"{'destroy' if plan.destroy else 'plan'} for {plan.env} (checksum {plan.checksum})"
-    table = Table(title=title, title_justify="left", expand=False)
+    table = Table(title=plain(title), title_justify="left", expand=False)
     table.add_column("action")
     table.add_column("kind")
     table.add_column("name")
@@ -83,8 +86,8 @@ def plan_table(plan: Plan, *, show_noop: bool = False, width: int | None = 60) -
         table.add_row(
             Text(c.action.value, style=ACTION_STYLE[c.action]),
             c.kind.value,
-            c.name,
-            Text(details, style="red" if c.unsafe else ""),
+            plain(c.name),
+            plain(details, newlines=True, style="red" if c.unsafe else ""),
         )
     return table
 
@@ -99,7 +102,7 @@ def plan_summary_line(plan: Plan) -> str:
 def print_plan(console: Console, plan: Plan) -> None:
     if plan.has_changes or any(c.reason for c in plan.changes):
         console.print(plan_table(plan, width=60 if console.is_terminal else None))
-    console.print(plan_summary_line(plan))
+    console.print(plain(plan_summary_line(plan)))
 
 
 def plan_markdown(plan: Plan) -> str:
@@ -132,7 +135,7 @@ def steps_table(steps: Iterable[Any], title: str) -> Table:
         "failed": "red",
         "skipped": "dim red",
     }
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     table.add_column("resource")
     table.add_column("action")
     table.add_column("state")
@@ -142,21 +145,21 @@ def steps_table(steps: Iterable[Any], title: str) -> Table:
         if not s.change.is_write:
             continue
         table.add_row(
-            f"{s.change.kind.value} {s.change.name}",
+            plain(f"{s.change.kind.value} {s.change.name}"),
             s.change.action.value,
             Text(s.state.value, style=style.get(s.state.value, "")),
             f"{s.seconds:.1f}s" if s.started else "",
-            Text(s.message or "", style="dim"),
+            plain(s.message or "", newlines=True, style="dim"),
         )
     return table
 
 
 def outputs_table(outputs: Mapping[str, Any], title: str = "outputs") -> Table:
-    table = Table(title=title, title_justify="left", show_header=False)
+    table = Table(title=plain(title), title_justify="left", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value")
     for k, v in outputs.items():
-        table.add_row(k, "" if v is None else str(v))
+        table.add_row(plain(k), plain(v))
     return table
 
 
@@ -166,7 +169,7 @@ def outputs_markdown(outputs: Mapping[str, Any], title: str) -> str:
 
 
 def checks_table(rows: Sequence[Mapping[str, Any]], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     table.add_column("check")
     table.add_column("result")
     table.add_column("ms", justify="right")
@@ -174,10 +177,10 @@ def checks_table(rows: Sequence[Mapping[str, Any]], title: str) -> Table:
     for r in rows:
         ok = r["ok"]
         table.add_row(
-            r["name"],
+            plain(r["name"]),
             Text("pass" if ok else "FAIL", style="green" if ok else "bold red"),
             f"{r['ms']:.0f}",
-            r.get("details", ""),
+            plain(r.get("details", ""), newlines=True),
         )
     return table
 
@@ -199,7 +202,11 @@ def health_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     table.add_column("name")
     table.add_column("state")
     for r in rows:
-        table.add_row(r["kind"], r["name"], Text(r["state"], style="green" if r["ok"] else "red"))
+        table.add_row(
+            plain(r["kind"]),
+            plain(r["name"]),
+            plain(r["state"], style="green" if r["ok"] else "red"),
+        )
     return table
 
 

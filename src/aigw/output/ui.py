@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from aigw.output.formats import OutputFormat
+from aigw.output.plain import clean, plain
 from aigw.redact import redact
 
 # Results printed so far: an error after a JSON result adds no second document to stdout.
@@ -48,14 +49,15 @@ class UI:
             text(self.out)
 
     def info(self, message: str) -> None:
-        """A progress line for people (stderr, so JSON on stdout stays clean)."""
-        self.err.print(redact(message), markup=False)
+        """A progress line for people (stderr, so JSON on stdout stays clean). Messages may
+        quote Azure's or the gateway's words: plain text, control characters made visible."""
+        self.err.print(plain(redact(message), newlines=True))
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {_esc(redact(message))}")
+        self.err.print(f"[yellow]warning:[/] {_esc(clean(redact(message), newlines=True))}")
 
     def error(self, message: str) -> None:
-        self.err.print(f"[bold red]error:[/] {_esc(redact(message))}")
+        self.err.print(f"[bold red]error:[/] {_esc(clean(redact(message), newlines=True))}")
 
 
 # Wide enough for any line aigw prints; tables only take the width their cells need.

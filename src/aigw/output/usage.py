@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aigw.output.plain import clean
+
 MARKER = "aigw_usage"
 GROUPINGS = ("key", "model", "day")
 COUNTS = ("requests", "failures", "prompt_tokens", "completion_tokens", "total_tokens")
@@ -78,15 +80,17 @@ def to_csv(rows: Iterable[Mapping[str, Any]], by: str) -> str:
 
 
 def bar_chart(rows: Iterable[Mapping[str, Any]], by: str, width: int = 30) -> list[str]:
-    """`name  ████████ 1234` per row, bars scaled to the largest total_tokens."""
+    """`name  ████████ 1234` per row, bars scaled to the largest total_tokens; names with their
+    control characters shown as escapes (aigw.output.plain), so the bars line up."""
     rows = list(rows)
     if not rows:
         return []
     peak = max(int(r["total_tokens"]) for r in rows) or 1
-    label = max(len(str(r[by])) for r in rows)
+    names = [clean(r[by]) for r in rows]
+    label = max(len(name) for name in names)
     out = []
-    for r in rows:
+    for name, r in zip(names, rows, strict=True):
         n = int(r["total_tokens"])
         bar = "█" * max(1 if n else 0, round(width * n / peak))
-        out.append(f"{str(r[by]).ljust(label)}  {bar} {n}")
+        out.append(f"{name.ljust(label)}  {bar} {n}")
     return out
