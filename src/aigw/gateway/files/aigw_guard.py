@@ -1,150 +1,258 @@
-"""aigw's guard inside the LiteLLM proxy.
+"""aigw's guard inside the LiteLLM proxy: an allow-list in front of everything LiteLLM serves.
 
 aigw ships this file next to `config.yaml` in the container's config volume; LiteLLM loads it
 as `general_settings.custom_auth: aigw_guard.user_api_key_auth` (LiteLLM 1.81.15,
-`proxy/auth/user_api_key_auth.py`: a custom auth function is called for every authenticated
-route, after LiteLLM has parsed the body, and its answer is final). It runs inside LiteLLM's own
-Python, never inside aigw; aigw imports it only in tests, for `check_request` on plain data.
+`proxy/auth/user_api_key_auth.py`). Loading it puts `Gate`, an ASGI wrapper, in front of
+LiteLLM's whole app (`install_gate`). It runs inside LiteLLM's own Python, never inside aigw;
+aigw imports it only in tests, for the pure functions on plain data.
 
-Why it exists (issue 17, S1): LiteLLM lets a request carry its own upstream. `user_config`
-builds a router from the body, `api_base`/`base_url` with any `api_key` pass LiteLLM's own
-`is_request_body_safe` check (a client bringing "complete credentials"), body-supplied
-`fallbacks` name new deployments, and LiteLLM resolves `os.environ/NAME` strings in those
-settings from the process environment. So any holder of the gateway key could have the Azure
-OpenAI key (or the gateway key) sent to a URL of their choosing. LiteLLM has no setting that
-turns all of this off, so the guard refuses, before routing:
+Why an allow-list (issues 17 and 21): LiteLLM's surface is larger than any list of forbidden
+names. It takes upstreams, credentials, routing, retries, logging callbacks and attribution
+from request fields, query parameters, `metadata` keys and headers, and its `@client` wrapper
+(`litellm/utils.py`, `wrapper_async`) resolves `os.environ/NAME` in every top-level string
+argument, prompt fields included. So the gate lets through only what coding clients need and
+refuses the rest, before LiteLLM reads a byte of the body:
 
-- any route but the OpenAI-compatible ones coding clients use (models, chat completions,
-  embeddings, responses); the admin routes the master key opens (`/model/new`, `/health`,
-  `/key/*`, pass-through routes, ...) answer 404;
-- any request whose `model` is not one of the configured aliases (no provider models such as
-  `azure/x` or `openai/gpt-4o`, no comma-separated batches);
-- any body or query key that sets an upstream, a credential, a router or logging setting
-  (FORBIDDEN_KEYS, FORBIDDEN_PREFIXES), at the top level or inside `metadata`;
-- any `os.environ/` reference where LiteLLM would resolve it (top-level values, `metadata`).
+1. paths and methods: ROUTES and the two probe paths; anything else is 404;
+2. no query parameters (LiteLLM merges them into the request, `?model=` beating the body's);
+3. the key (Authorization: Bearer, or `api-key` / `x-api-key` as LiteLLM reads them): the
+   gateway key's SHA-256 (GATEWAY_KEY_FILE, mounted; never in the environment) or a developer
+   key's (KEYS_FILE); wrong, revoked, expired or missing is 401, before the body is read;
+4. the body: JSON only, at most MAX_BODY_BYTES (413, checked on Content-Length before reading
+   and while reading), sent within BODY_IDLE_SECONDS per chunk and BODY_TOTAL_SECONDS in all
+   (408; held connections are dropped);
+5. its fields: those the OpenAI API defines for the route (OPENAI_FIELDS, generated from the
+   pinned `openai` package's param types by tests/tools/gen_guard_fields.py) with their JSON
+   types, plus CLIENT_EXTENSIONS that a real client sends; anything else is 400 naming the field;
+   no string anywhere in the body may start with `os.environ/` (a prompt that mentions it
+   inside a longer text passes); LIMITS on multipliers (`n`, output tokens, inputs, tools);
+6. `model`: one of the configured aliases (not a hidden `<alias>@<upstream>` group, unless
+   the gateway key), and one of the developer key's models (403);
+7. CLIENT_DATA (`metadata`, `client_metadata`): the client's own data, checked as OpenAI
+   defines it and then kept from LiteLLM, which would read its keys as its own settings
+   (attribution, tags, routing);
+8. request headers reach LiteLLM only from REQUEST_HEADERS (LiteLLM reads `x-litellm-*` and
+   provider headers as settings); response headers leave only from RESPONSE_HEADERS (no
+   upstream endpoint or deployment id), and error bodies leave as one OpenAI-style line (no
+   traceback, no URL);
+9. `GET /v1/models` is answered here: the aliases this key may call.
 
-On load it also puts a gate in front of LiteLLM's app that answers 404 for every path but those
-routes and the two probe paths (docs, the admin UI, `/routes`, `/debug/*`, `/sso/*`, ... are
-served by LiteLLM without a key), see `PathGate`.
-
-The key is compared in constant time with LiteLLM's master key (named ADMIN_NAME), else its
-SHA-256 is looked up among the developer keys in KEYS_FILE, mounted beside this file from Key
-Vault (issue 14; format and why plain SHA-256 suffices: aigw/gateway/team_keys.py). A wrong,
-revoked, expired or missing key is a 401 with an OpenAI-style error body (LiteLLM alone
-answers `400 No connected db.`); a model outside a developer key's list is a 403. Every refusal
-above applies to every key. The key's name reaches LiteLLM's logging as `key_alias` and
-`user_id` (standard logging metadata `user_api_key_alias`, `user_api_key_user_id`).
+A refusal is an OpenAI-style error body and one short JSON line on stdout (`aigw_refused`):
+status, reason, route and the authenticated key's name; nothing the client chose. LiteLLM never
+sees a refused request, so it logs no traceback and writes no usage line for it.
+The key's name reaches LiteLLM's logging as `key_alias` and `user_id` from `UserAPIKeyAuth`
+(LiteLLM writes them into its logging metadata, `user_api_key_alias`), never from the body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-# (method, path) of the routes clients may call. Coding clients need nothing else:
-# Codex CLI uses /v1/responses, Roo Code / Continue / Qoder chat completions and models.
-ALLOWED_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("GET", "/v1/models"),
-        ("GET", "/models"),
-        ("POST", "/v1/chat/completions"),
-        ("POST", "/chat/completions"),
-        ("POST", "/v1/embeddings"),
-        ("POST", "/embeddings"),
-        ("POST", "/v1/responses"),
-        ("POST", "/responses"),
-    }
-)
+# (method, path) -> the kind of request. Coding clients need nothing else: Codex CLI uses
+# /v1/responses, Roo Code / Continue / Qoder chat completions and models.
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/v1/models"): "models",
+    ("GET", "/models"): "models",
+    ("POST", "/v1/chat/completions"): "chat",
+    ("POST", "/chat/completions"): "chat",
+    ("POST", "/v1/embeddings"): "embeddings",
+    ("POST", "/embeddings"): "embeddings",
+    ("POST", "/v1/responses"): "responses",
+    ("POST", "/responses"): "responses",
+}
+ALLOWED_ROUTES = frozenset(ROUTES)
 # The probes of the container app (startup, liveness, readiness); no key, no upstream call.
 PROBE_PATHS: frozenset[str] = frozenset({"/health/liveliness", "/health/readiness"})
 
-# Request keys through which LiteLLM 1.81.15 takes an upstream, a credential, routing or
-# logging settings from the client (read from litellm/main.py, router.py,
-# proxy/route_llm_request.py, litellm_core_utils/initialize_dynamic_callback_params.py).
-FORBIDDEN_KEYS: frozenset[str] = frozenset(
+# --- begin generated by tests/tools/gen_guard_fields.py: do not edit ---
+# Source: the `openai` package 3.63.0 (Apache-2.0), its param TypedDicts:
+# responses: ResponseCreateParams{NonStreaming,Streaming}; chat:
+# CompletionCreateParams{NonStreaming,Streaming}; embeddings: EmbeddingCreateParams.
+OPENAI_VERSION = "3.63.0"
+OPENAI_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "responses": {
+        "access_programs": ("object",),
+        "background": ("boolean", "null"),
+        "background_options": ("object",),
+        "context_management": ("array", "null"),
+        "conversation": ("null", "object", "string"),
+        "image": ("object",),
+        "include": ("array", "null"),
+        "input": ("array", "string"),
+        "instructions": ("null", "string"),
+        "max_output_tokens": ("integer", "null"),
+        "max_tool_calls": ("integer", "null"),
+        "metadata": ("null", "object"),
+        "model": ("string",),
+        "moderation": ("null", "object"),
+        "parallel_tool_calls": ("boolean", "null"),
+        "previous_response_id": ("null", "string"),
+        "prompt": ("null", "object"),
+        "prompt_cache_key": ("null", "string"),
+        "prompt_cache_options": ("object",),
+        "prompt_cache_retention": ("null", "string"),
+        "reasoning": ("null", "object"),
+        "safety_identifier": ("null", "string"),
+        "service_tier": ("null", "string"),
+        "store": ("boolean", "null"),
+        "stream": ("boolean", "null"),
+        "stream_options": ("null", "object"),
+        "temperature": ("integer", "null", "number"),
+        "text": ("object",),
+        "tool_choice": ("object", "string"),
+        "tools": ("array",),
+        "top_logprobs": ("integer", "null"),
+        "top_p": ("integer", "null", "number"),
+        "truncation": ("null", "string"),
+        "user": ("string",),
+    },
+    "chat": {
+        "audio": ("null", "object"),
+        "frequency_penalty": ("integer", "null", "number"),
+        "function_call": ("object", "string"),
+        "functions": ("array",),
+        "logit_bias": ("null", "object"),
+        "logprobs": ("boolean", "null"),
+        "max_completion_tokens": ("integer", "null"),
+        "max_tokens": ("integer", "null"),
+        "messages": ("array",),
+        "metadata": ("null", "object"),
+        "modalities": ("array", "null"),
+        "model": ("string",),
+        "moderation": ("null", "object"),
+        "n": ("integer", "null"),
+        "parallel_tool_calls": ("boolean",),
+        "prediction": ("null", "object"),
+        "presence_penalty": ("integer", "null", "number"),
+        "prompt_cache_key": ("null", "string"),
+        "prompt_cache_options": ("object",),
+        "prompt_cache_retention": ("null", "string"),
+        "reasoning_effort": ("null", "string"),
+        "response_format": ("object",),
+        "safety_identifier": ("null", "string"),
+        "seed": ("integer", "null"),
+        "service_tier": ("null", "string"),
+        "stop": ("array", "null", "string"),
+        "store": ("boolean", "null"),
+        "stream": ("boolean", "null"),
+        "stream_options": ("null", "object"),
+        "temperature": ("integer", "null", "number"),
+        "tool_choice": ("object", "string"),
+        "tools": ("array",),
+        "top_logprobs": ("integer", "null"),
+        "top_p": ("integer", "null", "number"),
+        "user": ("string",),
+        "verbosity": ("null", "string"),
+        "web_search_options": ("object",),
+    },
+    "embeddings": {
+        "dimensions": ("integer",),
+        "encoding_format": ("string",),
+        "input": ("array", "string"),
+        "model": ("string",),
+        "user": ("string",),
+    },
+}
+# --- end generated ---
+
+# Fields real clients send that the `openai` package does not define, each with its source.
+CLIENT_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Codex CLI: `client_metadata: Option<HashMap<String, String>>` in ResponsesApiRequest
+    # (openai/codex, codex-rs/codex-api/src/common.rs).
+    "responses": {"client_metadata": ("null", "object")},
+}
+# The client's own key-value data: OpenAI's `Metadata` (at most 16 pairs, keys of at most 64
+# characters, values of at most 512: openai/types/shared/metadata.py). Checked, then kept from
+# LiteLLM: it reads `metadata` keys as its own settings (`user_api_key_alias`, `tags`, ...;
+# on /v1/responses the client's win, proxy/litellm_pre_call_utils.py merge_litellm_metadata).
+CLIENT_DATA: tuple[str, ...] = ("metadata", "client_metadata")
+METADATA_PAIRS, METADATA_KEY_CHARS, METADATA_VALUE_CHARS = 16, 64, 512
+# Only `model` may not be null; OpenAI's API takes null as "not given" for optional fields.
+NOT_NULL: frozenset[str] = frozenset({"model", "input", "messages"})
+ENV_REFERENCE = "os.environ/"
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, "")))
+    except ValueError:
+        return default
+
+
+# The body limit: 8 MiB holds a full 400k-token context as text (about 1.6 MB) plus a few
+# screenshots; three 100 MB bodies took the process from 480 to 869 MB of its 1 GiB before this
+# limit (docs/security.md). AIGW_MAX_BODY_BYTES changes it.
+MAX_BODY_BYTES = _int_env("AIGW_MAX_BODY_BYTES", 8 * 1024 * 1024)
+# A body must keep coming: at most BODY_IDLE_SECONDS between two chunks, BODY_TOTAL_SECONDS in
+# all (8 MiB at 0.5 Mbit/s); a connection that holds a partial body is answered 408 and closed.
+BODY_IDLE_SECONDS = float(_int_env("AIGW_BODY_IDLE_SECONDS", 15))
+BODY_TOTAL_SECONDS = float(_int_env("AIGW_BODY_TOTAL_SECONDS", 120))
+MAX_DEPTH = 64  # nesting of the JSON body
+# (field, limit): integers a request may not exceed. `n` multiplies the completion (coding
+# clients send 1); 128,000 output tokens is the most any served model writes (GPT-5 family);
+# 2,048 embedding inputs and 128 tools are OpenAI's own limits; 4 stop sequences too.
+LIMITS: dict[str, dict[str, int]] = {
+    "chat": {"n": 1, "max_tokens": 128_000, "max_completion_tokens": 128_000, "top_logprobs": 20},
+    "responses": {"max_output_tokens": 128_000, "max_tool_calls": 1_000, "top_logprobs": 20},
+    "embeddings": {"dimensions": 3_072},
+}
+LENGTH_LIMITS: dict[str, dict[str, int]] = {
+    "chat": {"tools": 128, "functions": 128, "stop": 4},
+    "responses": {"tools": 128},
+    "embeddings": {"input": 2_048},
+}
+
+# Request headers LiteLLM may see (it reads `x-litellm-*`, `anthropic-*`, `openai-*` and others
+# as settings); the rest are dropped, not refused: clients send many (`x-stainless-*`,
+# `originator`, `session_id`) that mean nothing here.
+REQUEST_HEADERS: frozenset[str] = frozenset(
     {
-        "user_config",
-        "api_base",
-        "base_url",
-        "api_key",
-        "api_version",
-        "api_type",
-        "organization",
-        "deployment_id",
-        "custom_llm_provider",
-        "model_list",
-        "router_settings_override",
-        "fallbacks",
-        "context_window_fallbacks",
-        "content_policy_fallbacks",
-        "default_fallbacks",
-        "model_group_retry_policy",
-        "num_retries",
-        "max_retries",
-        "timeout",
-        "stream_timeout",
-        "extra_headers",
-        "headers",
-        "extra_body",
-        "client_id",
-        "client_secret",
-        "tenant_id",
-        "region_name",
-        "callbacks",
-        "success_callback",
-        "failure_callback",
-        "service_callback",
-        "logger_fn",
-        "input_cost_per_token",
-        "output_cost_per_token",
-        "input_cost_per_second",
-        "output_cost_per_second",
-        "proxy_server_request",
-        "secret_fields",
-        "slack_webhook_url",
-        "hf_model_name",
-        "guardrails",
+        "host",
+        "content-type",
+        "content-length",
+        "accept",
+        "accept-encoding",
+        "user-agent",
+        "connection",
     }
 )
-FORBIDDEN_PREFIXES: tuple[str, ...] = (
-    "azure_",  # azure_ad_token, azure_ad_token_provider, azure_username, azure_password, ...
-    "aws_",
-    "vertex_",
-    "litellm_",  # litellm_params, litellm_metadata, litellm_credential_name, ...
-    "mock_",  # mock_response, mock_testing_fallbacks, ...
-    "langfuse_",
-    "langsmith_",
-    "gcs_",
-    "humanloop_",
-    "arize_",
-    "posthog_",
-    "braintrust_",
-    "lunary_",
+# Response headers a client may see: no `x-litellm-model-api-base` (the upstream endpoint),
+# `x-litellm-model-id`, `llm_provider-*` (the upstream's own) or LiteLLM's cost and version.
+RESPONSE_HEADERS: frozenset[str] = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "cache-control",
+        "connection",
+        "vary",
+        "retry-after",
+        "retry-after-ms",
+        "x-litellm-call-id",  # the usage line's request_id: a client can quote it
+    }
 )
-# Dicts in the body that LiteLLM reads settings from (callback params, credentials).
-NESTED_SETTINGS: tuple[str, ...] = ("metadata",)
-ENV_REFERENCE = "os.environ/"
-# Fields that carry the user's text: LiteLLM never resolves `os.environ/` in them (it does only
-# in the settings refused above), and a prompt may well mention the syntax.
-CONTENT_KEYS: frozenset[str] = frozenset({"input", "instructions", "prompt", "messages", "user"})
-# LiteLLM headers that change retries and timeouts per request (amplification on a failing
-# upstream); the gateway's own settings apply.
-FORBIDDEN_HEADERS: frozenset[str] = frozenset(
-    {"x-litellm-num-retries", "x-litellm-timeout", "x-litellm-stream-timeout"}
-)
-
+RESPONSE_HEADER_PREFIXES: tuple[str, ...] = ("x-ratelimit-",)
+MAX_ERROR_BODY = 64 * 1024  # an error body larger than this is replaced whole
 
 ADMIN_NAME = "aigw-admin"
 KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_keys.json")
-# The gateway (master) key, mounted as a file beside this one (never in the environment, where
-# an `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
+# The gateway key, mounted as a file beside this one (never in the environment, where an
+# `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
 GATEWAY_KEY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_gateway_key")
+# A model's group of one upstream is named <alias>@<upstream> (aigw.gateway.routes.PIN): only
+# the gateway key may call it, and no key sees it listed.
+PIN = "@"
 
 
 # A NamedTuple, not a dataclass: LiteLLM loads this file with spec_from_file_location without
@@ -154,85 +262,158 @@ class Refusal(NamedTuple):
     message: str
     param: str | None = None
     type: str = "invalid_request_error"
+    reason: str = "invalid_request"  # the log line's word for it (never client text)
 
 
-def _forbidden(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in FORBIDDEN_KEYS or lowered.startswith(FORBIDDEN_PREFIXES)
+def _shown(text: Any, limit: int = 64) -> str:
+    """A client-chosen name, as it may appear in an error message: printable, bounded."""
+    value = "".join(c if c.isprintable() else "?" for c in str(text))
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
-def _keys_and_values(data: Mapping[str, Any], where: str) -> Refusal | None:
-    for key, value in data.items():
-        # The client's own key names are echoed (and logged by LiteLLM): shortened.
-        name = f"{where}{str(key)[:64]}"
-        if not isinstance(key, str) or _forbidden(key):
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def _env_reference(value: Any, where: str, depth: int = 0) -> Refusal | None:
+    """The first string (or object key) at any depth that LiteLLM could resolve from its
+    environment, or a body nested deeper than MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        return Refusal(400, f"the request body is nested deeper than {MAX_DEPTH}", where)
+    if isinstance(value, str):
+        if value.lstrip()[: len(ENV_REFERENCE)].lower() == ENV_REFERENCE:
             return Refusal(
                 400,
-                f"'{name}' is not accepted by this gateway: upstream, credential and "
-                "routing settings are the gateway's own",
-                param=name,
+                f"'{where}' may not reference the gateway's environment (os.environ/...)",
+                where,
+                reason="environment_reference",
             )
-        if key not in CONTENT_KEYS and isinstance(value, str) and ENV_REFERENCE in value:
-            return Refusal(400, f"'{name}' may not reference the environment", name)
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{_shown(key)}" if where else _shown(key)
+            found = _env_reference(key, inner, depth + 1) or _env_reference(item, inner, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _env_reference(item, f"{where}[{i}]", depth + 1)
+            if found:
+                return found
     return None
 
 
-# A model's group of one upstream is named <alias>@<upstream> (aigw.gateway.routes.PIN): only
-# the master key may call it, and no key sees it listed.
-PIN = "@"
+def _client_data(name: str, value: Any) -> Refusal | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > METADATA_PAIRS:
+        return Refusal(400, f"'{name}' must be an object of at most {METADATA_PAIRS} pairs", name)
+    for key, item in value.items():
+        if len(key) > METADATA_KEY_CHARS or not isinstance(item, str):
+            return Refusal(
+                400,
+                f"'{name}' keys are strings of at most {METADATA_KEY_CHARS} characters "
+                "and its values strings",
+                name,
+            )
+        if len(item) > METADATA_VALUE_CHARS:
+            return Refusal(
+                400, f"'{name}' values are at most {METADATA_VALUE_CHARS} characters", name
+            )
+    return None
 
 
 def check_request(
-    method: str,
-    path: str,
-    body: Any,
-    query: Mapping[str, str],
-    headers: Iterable[str],
-    models: Iterable[str],
+    method: str, path: str, body: Any, query: Mapping[str, str], models: Any
 ) -> Refusal | None:
-    """Why this request is refused, or None. Pure: plain data in, plain data out."""
+    """Why this request is refused, or None. Pure: plain data in, plain data out. `models`:
+    the aliases this key may call (a developer key's own list is checked by key_refusal)."""
     method = method.upper()
-    if (method, path) not in ALLOWED_ROUTES:  # the gate refuses these first; twice is cheap
-        return Refusal(404, f"{method} {path} is not served by this gateway", type="not_found")
-    for header in headers:
-        if header.lower() in FORBIDDEN_HEADERS:
-            return Refusal(400, f"header '{header}' is not accepted by this gateway", header)
-    refusal = _keys_and_values(query, "")
-    if refusal:
-        return refusal
-    if method != "POST":
-        return None
-    if not isinstance(body, Mapping):
-        return Refusal(400, "the request body must be a JSON object")
-    refusal = _keys_and_values(body, "")
-    if refusal:
-        return refusal
-    for name in NESTED_SETTINGS:
-        nested = body.get(name)
-        if nested is None:
-            continue
-        if not isinstance(nested, Mapping):
-            return Refusal(400, f"'{name}' must be an object", name)
-        refusal = _keys_and_values(nested, f"{name}.")
-        if refusal:
-            return refusal
-    model = body.get("model")
-    allowed = set(models)
-    if model not in allowed:
-        shown = model if isinstance(model, str) and len(model) <= 100 else "<model>"
+    kind = ROUTES.get((method, path))
+    if kind is None:  # the gate refuses these first; twice is cheap
+        return Refusal(
+            404,
+            f"{method} {_shown(path)} is not served by this gateway",
+            None,
+            "not_found",
+            "route",
+        )
+    for name in query:
         return Refusal(
             400,
-            f"model '{shown}' is not served by this gateway; models: {', '.join(sorted(allowed))}",
-            param="model",
+            f"query parameter '{_shown(name)}' is not accepted by this gateway: send every "
+            "field in the JSON body",
+            _shown(name),
+            reason="query",
+        )
+    if kind == "models":
+        return None
+    if not isinstance(body, dict):
+        return Refusal(400, "the request body must be a JSON object")
+    allowed = {**OPENAI_FIELDS[kind], **CLIENT_EXTENSIONS.get(kind, {})}
+    for name, value in body.items():
+        types = allowed.get(name)
+        if types is None:
+            return Refusal(
+                400,
+                f"'{_shown(name)}' is not a field of {path} that this gateway accepts "
+                "(the OpenAI API's fields only; upstream, routing and logging settings are "
+                "the gateway's own)",
+                _shown(name),
+                reason="field",
+            )
+        got = _json_type(value)
+        if got not in types and not (got == "null" and name not in NOT_NULL):
+            return Refusal(
+                400,
+                f"'{name}' must be of type {' or '.join(types)}, not {got}",
+                name,
+                reason="type",
+            )
+    refusal = _env_reference(body, "")
+    if refusal:
+        return refusal
+    for name in CLIENT_DATA:
+        refusal = _client_data(name, body.get(name))
+        if refusal:
+            return refusal
+    for name, limit in LIMITS.get(kind, {}).items():
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= limit:
+            return Refusal(400, f"'{name}' must be between 0 and {limit}", name, reason="limit")
+    for name, limit in LENGTH_LIMITS.get(kind, {}).items():
+        value = body.get(name)
+        if isinstance(value, list) and len(value) > limit:
+            return Refusal(400, f"'{name}' holds at most {limit} items", name, reason="limit")
+    model = body.get("model")
+    if not isinstance(model, str) or model not in models:
+        shown = _shown(model, 100) if isinstance(model, str) else "<not a string>"
+        return Refusal(
+            400,
+            f"model '{shown}' is not served by this gateway; models: {', '.join(sorted(models))}",
+            "model",
+            reason="model",
         )
     return None
 
 
-def key_matches(given: str | None, expected: str | None) -> bool:
-    """Constant-time comparison; no configured key refuses everyone (fail closed)."""
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
+def for_litellm(body: dict[str, Any]) -> dict[str, Any]:
+    """The body LiteLLM gets: the client's own data (CLIENT_DATA) left out."""
+    if not any(name in body for name in CLIENT_DATA):
+        return body
+    return {k: v for k, v in body.items() if k not in CLIENT_DATA}
 
 
 class DevKey(NamedTuple):
@@ -365,57 +546,409 @@ _GATEWAY_KEY = GatewayKeyFile(GATEWAY_KEY_FILE)
 
 
 def path_allowed(method: str, path: str) -> bool:
-    """What the gate in front of LiteLLM lets through: the allowed routes and the probes."""
+    """What the gate lets through at all: the routes and the probes."""
     if path in PROBE_PATHS:
         return method.upper() in ("GET", "HEAD")
-    return (method.upper(), path) in ALLOWED_ROUTES
+    return (method.upper(), path) in ROUTES
 
 
-class PathGate:
-    """An ASGI wrapper in front of LiteLLM's app: anything but an allowed route or a probe path
-    gets 404 before LiteLLM sees it (LiteLLM serves docs, its admin UI, `/routes`,
-    `/debug/asyncio-tasks`, `/sso/*`, `/fallback/login`, ... without a key)."""
+class Caller(NamedTuple):
+    """Who a request comes from, as the gate established it (request.scope["aigw"])."""
 
-    def __init__(self, inner: Any) -> None:
+    name: str
+    digest: str
+    entry: DevKey | None  # None: the gateway key
+
+
+def api_key_from(headers: Mapping[str, str]) -> str | None:
+    """The key as LiteLLM's get_api_key reads it: `Authorization: Bearer <key>`, else the
+    `api-key` (Azure-style) or `x-api-key` header."""
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return headers.get("api-key") or headers.get("x-api-key") or None
+
+
+def authenticate(
+    api_key: str | None,
+    gateway_digest: str | None,
+    keys: Mapping[str, DevKey],
+    now: datetime,
+) -> Caller | Refusal:
+    """The caller of a key, or why it is refused (401)."""
+    if is_gateway_key(api_key, gateway_digest):
+        assert api_key is not None
+        return Caller(ADMIN_NAME, hashlib.sha256(api_key.encode()).hexdigest(), None)
+    found = find_key(api_key, keys)
+    if found is None:
+        return Refusal(401, INVALID_KEY, None, "authentication_error", "key")
+    digest, entry = found
+    refusal = key_refusal(entry, None, "GET", now)
+    if refusal:
+        return refusal._replace(reason="expired")
+    return Caller(entry.name, digest, entry)
+
+
+def models_for(caller: Caller, names: list[str]) -> list[str]:
+    """The models a caller may call: the gateway key every group, a developer key the public
+    aliases (no `<alias>@<upstream>`), within its own list."""
+    if caller.entry is None:
+        return list(names)
+    public = [m for m in names if PIN not in m]
+    allowed = caller.entry.models
+    return public if allowed is None else [m for m in public if m in allowed]
+
+
+def models_body(models: list[str]) -> dict[str, Any]:
+    """GET /v1/models as LiteLLM answers it (proxy_server.py model_list)."""
+    return {
+        "data": [
+            {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"}
+            for m in sorted(models)
+        ],
+        "object": "list",
+    }
+
+
+def error_body(refusal: Refusal) -> bytes:
+    return json.dumps(
+        {
+            "error": {
+                "message": refusal.message,
+                "type": refusal.type,
+                "param": refusal.param,
+                "code": str(refusal.status),
+            }
+        }
+    ).encode()
+
+
+_URL = re.compile(r"\b(?:https?|wss?)://[^\s'\"<>)]+", re.IGNORECASE)
+
+
+def clean_error(status: int, body: bytes) -> bytes:
+    """An error body as a client may see it: OpenAI's shape, the first line of the message, no
+    traceback, no URL (LiteLLM's messages name the upstream endpoint and may hold a traceback)."""
+    error: Any = None
+    if len(body) <= MAX_ERROR_BODY:
+        try:
+            data = json.loads(body)
+            error = data.get("error") if isinstance(data, dict) else None
+        except ValueError:
+            error = None
+    if isinstance(error, str):
+        error = {"message": error}
+    if not isinstance(error, dict):
+        error = {}
+    message = str(error.get("message") or "the request failed")
+    message = message.split("Traceback (most recent call last)", 1)[0]
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    first = _URL.sub("<url>", first or "the request failed")
+    if len(first) > 500:
+        first = first[:497] + "..."
+    param = error.get("param")
+    return json.dumps(
+        {
+            "error": {
+                "message": first,
+                "type": _shown(error.get("type") or "api_error"),
+                "param": _shown(param) if isinstance(param, str) else None,
+                "code": str(error.get("code") or status)[:16],
+            }
+        }
+    ).encode()
+
+
+def log_refusal(refusal: Refusal, route: str, caller: Caller | None) -> None:
+    """One short line per refused request: nothing the client chose but the route, which is
+    one of ROUTES (or "other")."""
+    record = {
+        "aigw_refused": 1,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "status": refusal.status,
+        "reason": refusal.reason,
+        "route": route,
+        "key": caller.name if caller else None,
+    }
+    try:
+        sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class BodyError(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+async def read_body(receive: Any, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, or BodyError: 413 past `limit`, 408 when it stalls or takes too long."""
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + BODY_TOTAL_SECONDS
+    while True:
+        left = min(BODY_IDLE_SECONDS, deadline - time.monotonic())
+        try:
+            message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+        except TimeoutError:
+            raise BodyError(
+                Refusal(408, "the request body was not sent in time", None, reason="slow_body")
+            ) from None
+        if message.get("type") == "http.disconnect":
+            raise BodyError(Refusal(400, "the client went away", None, reason="disconnect"))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyError(_too_large(limit))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(
+        413,
+        f"the request body is larger than this gateway accepts ({limit // (1024 * 1024)} MiB)",
+        None,
+        reason="too_large",
+    )
+
+
+def _json_content(headers: Mapping[str, str]) -> bool:
+    ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    return ctype in ("", "application/json") and encoding in ("", "identity")
+
+
+def _router_models() -> list[str]:
+    server = sys.modules.get("litellm.proxy.proxy_server")
+    router = getattr(server, "llm_router", None)
+    return list(router.get_model_names()) if router is not None else []
+
+
+def _decode_headers(scope: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers") or []:
+        name = raw_name.decode("latin-1").lower()
+        if name not in out:  # the first of repeated headers, as Starlette's Headers.get
+            out[name] = raw_value.decode("latin-1")
+    return out
+
+
+class Gate:
+    """The ASGI wrapper in front of LiteLLM's app: see the module's docstring."""
+
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        keys: KeysFile | None = None,
+        gateway_key: GatewayKeyFile | None = None,
+        models: Any = None,
+    ) -> None:
         self.inner = inner
+        self.keys = keys or _KEYS
+        self.gateway_key = gateway_key or _GATEWAY_KEY
+        self.models = models or _router_models  # () -> the router's model groups
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") in ("http", "websocket") and not path_allowed(
-            scope.get("method", "GET"), scope.get("path", "")
-        ):
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
+        kind = scope.get("type")
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if kind != "http":  # lifespan
+            await self.inner(scope, receive, send)
+            return
+        method, path = scope.get("method", "GET").upper(), scope.get("path", "")
+        route = path if path in PROBE_PATHS or (method, path) in ROUTES else "other"
+        if not path_allowed(method, path):
+            await self._refuse(send, Refusal(404, "not found", None, "not_found", "route"), route)
+            return
+        if path in PROBE_PATHS:
+            scope["query_string"] = b""
+            await self.inner(scope, receive, send)
+            return
+        await self._serve(scope, receive, send, method, path, route)
+
+    async def _serve(
+        self, scope: Any, receive: Any, send: Any, method: str, path: str, route: str
+    ) -> None:
+        headers = _decode_headers(scope)
+        who = authenticate(
+            api_key_from(headers),
+            self.gateway_key.current(),
+            self.keys.current(),
+            datetime.now(UTC),
+        )
+        if isinstance(who, Refusal):
+            await self._refuse(send, who, route)
+            return
+        caller = who
+        query = _query_names(scope.get("query_string", b""))
+        allowed = models_for(caller, self.models())
+        if method == "GET":
+            refusal = check_request(method, path, None, query, allowed)
+            if refusal:
+                await self._refuse(send, refusal, route, caller)
                 return
-            body = b'{"error":{"message":"not found","type":"not_found","param":null,"code":"404"}}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 404,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await self._json(send, 200, json.dumps(models_body(allowed)).encode())
+            return
+        refusal = None
+        if not _json_content(headers):
+            refusal = Refusal(
+                415,
+                "the request body must be JSON (Content-Type: application/json, not compressed)",
+                None,
+                reason="content_type",
             )
+        else:
+            try:
+                declared = int(headers.get("content-length", "0") or 0)
+            except ValueError:
+                declared = -1
+            if declared < 0:
+                refusal = Refusal(400, "Content-Length is not a number", None, reason="length")
+            elif declared > MAX_BODY_BYTES:
+                refusal = _too_large(MAX_BODY_BYTES)
+        if refusal:
+            await self._refuse(send, refusal, route, caller)
+            return
+        try:
+            raw = await read_body(receive)
+        except BodyError as err:
+            await self._refuse(send, err.refusal, route, caller)
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+            refusal = Refusal(400, "the request body is not valid JSON", None, reason="json")
+        refusal = refusal or check_request(
+            method, path, body, query, models_for(caller, self.models())
+        )
+        if refusal is None and caller.entry is not None:
+            refusal = key_refusal(caller.entry, body.get("model"), method, datetime.now(UTC))
+            if refusal:
+                refusal = refusal._replace(reason="key_model")
+        if refusal:
+            await self._refuse(send, refusal, route, caller)
+            return
+        passed = for_litellm(body)
+        if passed is not body:
+            raw = json.dumps(passed).encode()
+        # LiteLLM's _read_request_body takes this parsed copy (http_parsing_utils.py
+        # _safe_get_request_parsed_body) instead of parsing the body again.
+        scope["parsed_body"] = (tuple(passed), passed)
+        scope["aigw"] = caller
+        scope["headers"] = [
+            (n, v)
+            for n, v in scope.get("headers") or []
+            if n.decode("latin-1").lower() in REQUEST_HEADERS and n.lower() != b"content-length"
+        ] + [(b"content-length", str(len(raw)).encode())]
+        await self.inner(scope, _replay(raw, receive), _filtered(send))
+
+    async def _refuse(
+        self, send: Any, refusal: Refusal, route: str, caller: Caller | None = None
+    ) -> None:
+        log_refusal(refusal, route, caller)
+        await self._json(send, refusal.status, error_body(refusal))
+
+    @staticmethod
+    async def _json(send: Any, status: int, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _query_names(raw: bytes) -> list[str]:
+    from urllib.parse import parse_qsl
+
+    text = raw.decode("latin-1")
+    return [name for name, _ in parse_qsl(text, keep_blank_values=True)] or ([text] if text else [])
+
+
+def _replay(raw: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()  # after the body: the client's disconnect, as Starlette expects
+
+    return replay
+
+
+def response_header_allowed(name: bytes) -> bool:
+    lowered = name.decode("latin-1").lower()
+    return lowered in RESPONSE_HEADERS or lowered.startswith(RESPONSE_HEADER_PREFIXES)
+
+
+def _filtered(send: Any) -> Any:
+    """`send` with response headers cut to RESPONSE_HEADERS and error bodies cleaned."""
+    state: dict[str, Any] = {"error": None, "chunks": [], "size": 0}
+
+    async def filtered(message: Any) -> None:
+        kind = message.get("type")
+        if kind == "http.response.start":
+            headers = [
+                (n, v) for n, v in message.get("headers") or [] if response_header_allowed(n)
+            ]
+            status = int(message.get("status", 200))
+            if status >= 400:  # held until the body is complete, then cleaned
+                state["error"] = {**message, "headers": headers}
+                return
+            await send({**message, "headers": headers})
+            return
+        if kind == "http.response.body" and state["error"] is not None:
+            state["size"] += len(message.get("body", b""))
+            if state["size"] <= MAX_ERROR_BODY:
+                state["chunks"].append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            start = state["error"]
+            body = clean_error(int(start["status"]), b"".join(state["chunks"]))
+            headers = [
+                (n, v)
+                for n, v in start["headers"]
+                if n.lower() not in (b"content-length", b"content-type", b"content-encoding")
+            ] + [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        await self.inner(scope, receive, send)
+        await send(message)
+
+    return filtered
 
 
 def install_gate(app: Any) -> None:
-    """Put PathGate in front of a Starlette app, before or after it has started.
+    """Put Gate in front of a Starlette app, before or after it has started.
 
     LiteLLM loads this module while the app starts (its lifespan runs `load_config`), after
     Starlette built `app.middleware_stack`; Starlette calls that attribute for every request, so
     wrapping it takes effect at once. Before the first call it is None: add a middleware.
     """
     stack = getattr(app, "middleware_stack", None)
-    if isinstance(stack, PathGate):
+    if isinstance(stack, Gate) or type(stack).__name__ == "Gate":
         return
     if stack is None:
-        app.add_middleware(PathGate)
+        app.add_middleware(Gate)
     else:
-        app.middleware_stack = PathGate(stack)
+        app.middleware_stack = Gate(stack)
 
 
 # -- inside LiteLLM ------------------------------------------------------------------------------
@@ -430,58 +963,26 @@ def _proxy_error(refusal: Refusal) -> Exception:
 
 
 async def user_api_key_auth(request: Any, api_key: str) -> Any:
-    """LiteLLM's custom auth hook: authenticate, then refuse what must not reach the router."""
+    """LiteLLM's custom auth hook: the caller the gate established (fail closed without it)."""
     from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
-    from litellm.proxy.common_utils.http_parsing_utils import _read_request_body
-    from litellm.proxy.proxy_server import llm_router, master_key
 
     if request.url.path in PROBE_PATHS and request.method in ("GET", "HEAD"):
         # LiteLLM runs /health/readiness through authentication, then lets it pass as a public
         # route; the platform's readiness probe has no key.
         return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
-    name, digest, entry = ADMIN_NAME, "", None
-    # the mounted file; until every caller mounts it, LiteLLM's master key (its environment)
-    admin = _GATEWAY_KEY.current()
-    is_admin = (
-        is_gateway_key(api_key, admin) if admin is not None else key_matches(api_key, master_key)
-    )
-    if not is_admin:
-        found = find_key(api_key, _KEYS.current())
-        if found is None:
-            raise _proxy_error(Refusal(401, INVALID_KEY, type="authentication_error"))
-        digest, entry = found
-        name = entry.name
-        refusal = key_refusal(entry, None, "GET", datetime.now(UTC))
-        if refusal:  # expired: refused before the body is read
-            raise _proxy_error(refusal)
-    method = request.method
-    body = await _read_request_body(request) if method == "POST" else {}
-    names = llm_router.get_model_names() if llm_router is not None else []
-    public = [m for m in names if PIN not in m]
-    # <alias>@<upstream> (one upstream of a model, for the smoke test): the master key only
-    models = names if entry is None else public
-    refusal = check_request(
-        method, request.url.path, body, dict(request.query_params), request.headers.keys(), models
-    )
-    if refusal:
-        raise _proxy_error(refusal)
-    if entry is not None:
-        model = body.get("model") if isinstance(body, Mapping) else None
-        refusal = key_refusal(entry, model, method, datetime.now(UTC))
-        if refusal:
-            raise _proxy_error(refusal)
+    caller = request.scope.get("aigw")
+    if not isinstance(caller, tuple) or len(caller) != 3:
+        raise _proxy_error(Refusal(401, INVALID_KEY, None, "authentication_error"))
+    name, digest, _entry = caller
     # api_key: the digest, never the key (LiteLLM logs it as user_api_key_hash); the name goes
     # to logging metadata as user_api_key_alias and user_api_key_user_id
     # (proxy/litellm_pre_call_utils.py get_sanitized_user_information_from_key).
-    digest = digest or hashlib.sha256(api_key.encode()).hexdigest()
     return UserAPIKeyAuth(
         api_key=digest,
         token=digest,
         key_alias=name,
         user_id=name,
         user_role=LitellmUserRoles.INTERNAL_USER,
-        # what GET /v1/models lists: the configured aliases, never the hidden groups
-        **({"models": public} if method == "GET" and len(public) < len(names) else {}),
     )
 
 
