@@ -589,14 +589,15 @@ def authenticate(
     return Caller(entry.name, digest, entry)
 
 
-def models_for(caller: Caller, names: list[str]) -> list[str]:
+def models_for(caller: Caller, names: list[str], *, own: bool = True) -> list[str]:
     """The models a caller may call: the gateway key every group, a developer key the public
-    aliases (no `<alias>@<upstream>`), within its own list."""
+    aliases (no `<alias>@<upstream>`), within its own list unless `own` is False (a model of
+    the gateway outside the key's list is then refused by key_refusal: 403, not 400)."""
     if caller.entry is None:
         return list(names)
     public = [m for m in names if PIN not in m]
     allowed = caller.entry.models
-    return public if allowed is None else [m for m in public if m in allowed]
+    return public if allowed is None or not own else [m for m in public if m in allowed]
 
 
 def models_body(models: list[str]) -> dict[str, Any]:
@@ -683,7 +684,7 @@ class BodyError(Exception):
         self.refusal = refusal
 
 
-async def read_body(receive: Any, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(receive: Any, limit: int) -> bytes:
     """The whole body, or BodyError: 413 past `limit`, 408 when it stalls or takes too long."""
     chunks: list[bytes] = []
     size = 0
@@ -816,7 +817,7 @@ class Gate:
             await self._refuse(send, refusal, route, caller)
             return
         try:
-            raw = await read_body(receive)
+            raw = await read_body(receive, MAX_BODY_BYTES)
         except BodyError as err:
             await self._refuse(send, err.refusal, route, caller)
             return
@@ -825,9 +826,8 @@ class Gate:
         except ValueError:
             body = None
             refusal = Refusal(400, "the request body is not valid JSON", None, reason="json")
-        refusal = refusal or check_request(
-            method, path, body, query, models_for(caller, self.models())
-        )
+        served = models_for(caller, self.models(), own=False)
+        refusal = refusal or check_request(method, path, body, query, served)
         if refusal is None and caller.entry is not None:
             refusal = key_refusal(caller.entry, body.get("model"), method, datetime.now(UTC))
             if refusal:
