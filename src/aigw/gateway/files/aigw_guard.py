@@ -54,7 +54,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -336,9 +336,10 @@ def _client_data(name: str, value: Any) -> Refusal | None:
 
 
 def check_request(
-    method: str, path: str, body: Any, query: Mapping[str, str], models: Any
+    method: str, path: str, body: Any, query: Iterable[str], models: Any
 ) -> Refusal | None:
-    """Why this request is refused, or None. Pure: plain data in, plain data out. `models`:
+    """Why this request is refused, or None. Pure: plain data in, plain data out. `query`: the
+    query parameters' names (a mapping gives its keys). `models`:
     the aliases this key may call (a developer key's own list is checked by key_refusal)."""
     method = method.upper()
     kind = ROUTES.get((method, path))
@@ -829,11 +830,12 @@ class Gate:
         served = models_for(caller, self.models(), own=False)
         refusal = refusal or check_request(method, path, body, query, served)
         if refusal is None and caller.entry is not None:
-            refusal = key_refusal(caller.entry, body.get("model"), method, datetime.now(UTC))
+            model = body.get("model") if isinstance(body, dict) else None
+            refusal = key_refusal(caller.entry, model, method, datetime.now(UTC))
             if refusal:
                 refusal = refusal._replace(reason="key_model")
-        if refusal:
-            await self._refuse(send, refusal, route, caller)
+        if refusal or not isinstance(body, dict):  # check_request refuses a non-object
+            await self._refuse(send, refusal or Refusal(400, "not a JSON object"), route, caller)
             return
         passed = for_litellm(body)
         if passed is not body:
