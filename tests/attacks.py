@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
 
 AOAI_ENV = f"os.environ/{AZURE_OPENAI_KEY_VAR}"
-GATEWAY_ENV = f"os.environ/{GATEWAY_KEY_VAR}"
+# The variable that once held the gateway key (now a file beside the guard): still tried.
+GATEWAY_ENV = "os.environ/LITELLM_GATEWAY_KEY"
 
 
 @dataclass

@@ -14,7 +14,7 @@ import httpx
 
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway.config import render_gateway, write_files
 from aigw.gateway.process import GatewayProcess, start_gateway
 from aigw.gateway.routes import key_var
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
@@ -120,17 +120,18 @@ def multi_gateway(
         cfg = cfg.model_copy(update={"azure_openai": primary, "upstreams": others})
         cfg = cfg.with_endpoints({n: em.url for n, em in emulators.items()})
         rendered = render_gateway(cfg)
-        args = write_files(rendered, workdir / "files")
+        args = write_files(rendered, workdir / "files", gateway_key=GATEWAY_KEY)
         if mutate is not None:
             config_file = Path(args[args.index("--config") + 1])
             config_file.write_text(mutate(rendered.config_yaml))
         env = {
             **rendered.env,
-            GATEWAY_KEY_VAR: GATEWAY_KEY,
             **({"LITELLM_LOG": "DEBUG"} if os.environ.get("FO_DEBUG") else {}),
             **{key_var(n): f"azure-key-{n}-0123456789abcdef" for n in emulators},
         }
-        process = start_gateway(litellm_env_for_tests(), args, env, port=None, workdir=workdir)
+        process = start_gateway(
+            litellm_env_for_tests(), args, env, port=None, workdir=workdir, secrets=[GATEWAY_KEY]
+        )
         try:
             config_dir = Path(args[args.index("--config") + 1]).parent
             yield Gateway(cfg, process, emulators, config_dir)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess, start_gateway
 from aigw.gateway.venv import LiteLLMEnv, ensure
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
@@ -96,17 +96,15 @@ def rendered_gateway(
         )
         cfg = cfg.with_endpoint(aoai.url)
         rendered = render_gateway(cfg)
-        args = write_files(rendered, workdir / "files")
+        # the gateway key as the container gets it: a file beside the guard, not a variable
+        args = write_files(rendered, workdir / "files", gateway_key=gateway_key)
         if mutate is not None:
             config_file = Path(args[args.index("--config") + 1])
             config_file.write_text(mutate(rendered.config_yaml))
-        env = {
-            **rendered.env,
-            **(environ or {}),
-            GATEWAY_KEY_VAR: gateway_key,
-            AZURE_OPENAI_KEY_VAR: aoai_key,
-        }
-        process = start_gateway(litellm_env_for_tests(), args, env, port=None, workdir=workdir)
+        env = {**rendered.env, **(environ or {}), AZURE_OPENAI_KEY_VAR: aoai_key}
+        process = start_gateway(
+            litellm_env_for_tests(), args, env, port=None, workdir=workdir, secrets=[gateway_key]
+        )
         try:
             yield RenderedGateway(cfg, process, aoai)
         finally:

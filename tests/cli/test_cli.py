@@ -32,7 +32,8 @@ def test_validate_and_render_prod_work() -> None:
     r = run("validate", "--env", "prod")
     assert r.returncode == 0, r.stderr
     r = run("render", "--env", "prod")
-    assert r.returncode == 0 and "master_key: os.environ/LITELLM_GATEWAY_KEY" in r.stdout
+    assert r.returncode == 0 and "custom_auth: aigw_guard.user_api_key_auth" in r.stdout
+    assert "master_key" not in r.stdout and "LITELLM_GATEWAY_KEY" not in r.stdout
     data = json.loads(run("render", "--env", "prod", "--json").stdout)
     assert data["names"]["resource_group"] == "pvc-prod-aigateway-rg-san"
     assert data["litellm"]["args"][-2:] == ["--api_version", "2023-05-15"]

@@ -105,7 +105,7 @@ def test_tls_clean_environment_and_stop(tmp_path: Path, monkeypatch: pytest.Monk
     gateway = start_gateway(
         env,
         ["--port", "4000", "--host", "0.0.0.0", "--ssl_keyfile_path", "/nonexistent/key.pem"],
-        {"LITELLM_GATEWAY_KEY": "sk-test-0123456789"},
+        {"AIGW_TEST_SECRET": "sk-test-0123456789"},
         port=None,
         workdir=workdir,
         tls=(cert, key),
@@ -129,7 +129,7 @@ def test_tls_clean_environment_and_stop(tmp_path: Path, monkeypatch: pytest.Monk
             for item in Path(f"/proc/{gateway.pid}/environ").read_text().split("\0")
             if "=" in item
         )
-        assert environ["LITELLM_GATEWAY_KEY"] == "sk-test-0123456789"
+        assert environ["AIGW_TEST_SECRET"] == "sk-test-0123456789"
         assert environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
         assert "AIGW_PARENT_SECRET" not in environ
         assert not {k for k in environ if k.lower().endswith("_proxy")}
@@ -142,7 +142,7 @@ def test_tls_clean_environment_and_stop(tmp_path: Path, monkeypatch: pytest.Monk
             "PYTHONDONTWRITEBYTECODE",
             "TMPDIR",
             "LITELLM_LOCAL_MODEL_COST_MAP",
-            "LITELLM_GATEWAY_KEY",
+            "AIGW_TEST_SECRET",
             "PWD",  # set by the /bin/sh trampoline of a relocatable venv's scripts
         }
         pid = gateway.pid

@@ -3,11 +3,19 @@ secret values."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from aigw.config.load import load_env
-from aigw.gateway.config import GATEWAY_KEY_VAR, container_args, render_gateway, volume_digest
+from aigw.gateway.config import (
+    GATEWAY_KEY_FILE_NAME,
+    container_args,
+    render_gateway,
+    volume_digest,
+    write_files,
+)
 from helpers import ENV_DIR
 
 
@@ -30,7 +38,9 @@ def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
     assert emb["model_info"]["base_model"] == "azure/text-embedding-3-large"
     assert emb["litellm_params"]["api_version"] == "2023-05-15"
     assert "api_version: '2023-05-15'" in out.config_yaml
-    assert data["general_settings"]["master_key"] == f"os.environ/{GATEWAY_KEY_VAR}"
+    # no master key: the guard authenticates, with the gateway key from a mounted file
+    assert "master_key" not in data["general_settings"]
+    assert "LITELLM_GATEWAY_KEY" not in out.config_yaml and "LITELLM_GATEWAY_KEY" not in out.env
     assert data["general_settings"]["custom_auth"] == "aigw_guard.user_api_key_auth"
     assert set(out.files) == {"config.yaml", "aigw_guard.py", "aigw_usage.py"}
     assert out.files["config.yaml"] == out.config_yaml
@@ -64,3 +74,18 @@ def test_rendered_config_holds_no_secret_value(canary_env: dict[str, str]) -> No
     out = render_gateway(load_env("prod", ENV_DIR).config)
     for value in canary_env.values():
         assert value not in out.config_yaml
+
+
+def test_write_files_puts_the_gateway_key_beside_the_guard_owner_only(tmp_path: Path) -> None:
+    rendered = render_gateway(load_env("dev", ENV_DIR).config)
+    args = write_files(rendered, tmp_path, gateway_key="sk-key-0123456789")
+    config_dir = Path(args[args.index("--config") + 1]).parent
+    key_file = config_dir / GATEWAY_KEY_FILE_NAME
+    assert key_file.read_text() == "sk-key-0123456789"
+    assert {p.name for p in config_dir.iterdir()} == {*rendered.files, GATEWAY_KEY_FILE_NAME}
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in config_dir.iterdir())
+    key_file.chmod(0o644)  # an existing file is made owner-only again
+    write_files(rendered, tmp_path, gateway_key="sk-key-new")
+    assert key_file.read_text() == "sk-key-new" and (key_file.stat().st_mode & 0o777) == 0o600
+    write_files(rendered, tmp_path)  # no key: none left from before
+    assert not key_file.exists()

@@ -1,5 +1,6 @@
-"""`aigw serve`: the rendered config on the real LiteLLM, as a subprocess of the real CLI, and
-the smoke test's loud failure for a gateway started without its master key."""
+"""`aigw serve`: the rendered config on the real LiteLLM, as a subprocess of the real CLI, the
+gateway key as a file (never in LiteLLM's environment), and the smoke test's loud failure for a
+gateway started without its key."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from aigw.config.load import load_env
 from aigw.gateway import serve, smoke
-from aigw.gateway.config import GATEWAY_KEY_VAR
 from aigw.secrets import Secret, Secrets
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
@@ -141,27 +142,65 @@ def test_serve_refuses_to_start_without_the_gateway_key(cli_env: dict[str, str])
     assert r.returncode == 2 and "AIGW_GATEWAY_KEY" in r.stderr, r.stderr
 
 
-def test_gateway_without_master_key_fails_closed(tmp_path: Path) -> None:
-    """The scaffold's defect: LiteLLM with its master key's variable unset serves everybody.
-    With aigw's guard it refuses everybody instead (the guard compares against LiteLLM's master
-    key and refuses when there is none), and the smoke test fails: the right key is refused
-    too. Here the rendered config runs with no LITELLM_GATEWAY_KEY."""
+def _serve(cfg: Any, workdir: Path, *, gateway_key: str | None) -> serve.Served:
+    secrets = Secrets(
+        gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY_CANARY),
+        azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY_CANARY),
+    )
+    environ = serve.gateway_environ(cfg, secrets)
+    return serve.start(cfg, environ, gateway_key=gateway_key, port=0, workdir=workdir)
+
+
+def _emulated(aoai: AzureOpenAIEmulator) -> Any:
     cfg = load_env("dev", ENV_DIR).config
+    aoai.set_deployments(
+        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+    )
+    return cfg.with_endpoint(aoai.url)
+
+
+def test_served_litellm_has_the_key_as_a_file_not_in_its_environment(tmp_path: Path) -> None:
+    """LiteLLM resolves `os.environ/<NAME>` in settings: the key must not be a variable of its
+    process (read from /proc/<pid>/environ), only the file beside the guard, and it works."""
     aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
     try:
-        aoai.set_deployments(
-            [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
+        cfg = _emulated(aoai)
+        assert (
+            GATEWAY_KEY_CANARY
+            not in serve.gateway_environ(
+                cfg, Secrets(gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY_CANARY))
+            ).values()
         )
-        cfg = cfg.with_endpoint(aoai.url)
-        environ = serve.gateway_environ(
-            cfg,
-            Secrets(
-                gateway_key=Secret("AIGW_GATEWAY_KEY", GATEWAY_KEY_CANARY),
-                azure_openai_key=Secret("AIGW_AZURE_OPENAI_API_KEY", AOAI_KEY_CANARY),
-            ),
-        )
-        del environ[GATEWAY_KEY_VAR]
-        served = serve.start(cfg, environ, port=0, workdir=tmp_path / "gw")
+        served = _serve(cfg, tmp_path / "gw", gateway_key=GATEWAY_KEY_CANARY)
+        try:
+            raw = Path(f"/proc/{served.gateway.pid}/environ").read_bytes().decode()
+            assert "LITELLM_GATEWAY_KEY" not in raw and GATEWAY_KEY_CANARY not in raw
+            key_file = tmp_path / "gw" / "files" / "etc" / "litellm" / "aigw_gateway_key"
+            assert key_file.read_text() == GATEWAY_KEY_CANARY
+            assert (key_file.stat().st_mode & 0o777) == 0o600
+            headers = {"Authorization": f"Bearer {GATEWAY_KEY_CANARY}"}
+            r = httpx.get(served.url + "/v1/models", headers=headers, timeout=30)
+            assert r.status_code == 200, r.text
+            assert httpx.get(served.url + "/v1/models", timeout=30).status_code == 401
+        finally:
+            served.gateway.stop()
+    finally:
+        aoai.stop()
+
+
+def test_gateway_without_its_key_file_fails_closed(tmp_path: Path) -> None:
+    """The scaffold's defect: LiteLLM with its master key's variable unset serves everybody.
+    With aigw's guard it refuses everybody instead (no key file and no master key: the guard
+    refuses every key), and the smoke test fails: the right key is refused too."""
+    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    try:
+        cfg = _emulated(aoai)
+        # a key file left by an earlier run is removed too
+        stale = tmp_path / "gw" / "files" / "etc" / "litellm" / "aigw_gateway_key"
+        stale.parent.mkdir(parents=True)
+        stale.write_text(GATEWAY_KEY_CANARY)
+        served = _serve(cfg, tmp_path / "gw", gateway_key=None)
+        assert not stale.exists()
         try:
             checks = smoke.run_smoke(served.url, GATEWAY_KEY_CANARY, cfg, timeout=30)
         finally:

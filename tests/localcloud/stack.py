@@ -10,6 +10,9 @@ from .conftest import SECRETS_OFFICER, SECRETS_USER, Clients
 RG = "rg-test"
 LOC = "eastus"
 CONFIG_YAML = "model_list: []\n"
+GATEWAY_KEY_FILE = "aigw_gateway_key"  # aigw.gateway.config.GATEWAY_KEY_FILE_NAME
+# where the runner's spec holds the mounted gateway key
+GATEWAY_KEY_PATH = f"/app/config/{GATEWAY_KEY_FILE}"
 
 
 @dataclass
@@ -54,10 +57,8 @@ def app_body(
                         "name": "litellm",
                         "image": image,
                         "args": ["--config", "/app/config/config.yaml", "--port", "4000"],
-                        "env": [
-                            {"name": "LITELLM_GATEWAY_KEY", "secretRef": "gateway-key"},
-                            {"name": "CONFIG_SHA", "value": extra_env},
-                        ],
+                        # the gateway key is a file of the config volume, as aigw mounts it
+                        "env": [{"name": "CONFIG_SHA", "value": extra_env}],
                         "probes": [
                             {
                                 "type": "Startup",
@@ -75,7 +76,10 @@ def app_body(
                     {
                         "name": "config",
                         "storageType": "Secret",
-                        "secrets": [{"secretRef": "litellm-config", "path": "config.yaml"}],
+                        "secrets": [
+                            {"secretRef": "litellm-config", "path": "config.yaml"},
+                            {"secretRef": "gateway-key", "path": GATEWAY_KEY_FILE},
+                        ],
                     }
                 ],
                 "scale": {"minReplicas": 1, "maxReplicas": 1},

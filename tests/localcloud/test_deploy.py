@@ -7,7 +7,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from .conftest import Clients
 from .fake_runner import FakeRunner
-from .stack import CONFIG_YAML, LOC, RG, app_body, deploy
+from .stack import CONFIG_YAML, GATEWAY_KEY_PATH, LOC, RG, app_body, deploy
 
 
 def test_deploy_fills_server_side_fields(clients: Clients, runner: FakeRunner) -> None:
@@ -43,8 +43,12 @@ def test_deploy_fills_server_side_fields(clients: Clients, runner: FakeRunner) -
     assert spec.app_key == app.id.lower()
     assert spec.image == "litellm:1"
     assert spec.args == ("--config", "/app/config/config.yaml", "--port", "4000")
-    assert spec.env["LITELLM_GATEWAY_KEY"] == "sk-gateway-123"  # resolved via Key Vault + identity
-    assert spec.files == {"/app/config/config.yaml": CONFIG_YAML.encode()}
+    # The Key Vault reference resolved with the app's identity, mounted as a file.
+    assert spec.files == {
+        "/app/config/config.yaml": CONFIG_YAML.encode(),
+        GATEWAY_KEY_PATH: b"sk-gateway-123",
+    }
+    assert "sk-gateway-123" not in spec.env.values()
     assert spec.target_port == 4000
     assert spec.startup_path == "/health/liveliness"
     assert spec.readiness_path == "/health/readiness"
@@ -81,7 +85,7 @@ def test_revisions_only_on_template_change(clients: Clients, runner: FakeRunner)
     assert revs["ca-test--0000002"].properties.active is True
     assert revs["ca-test--0000001"].properties.active is False
     one = apps.container_apps_revisions.get_revision(RG, "ca-test", "ca-test--0000002")
-    assert one.properties.template.containers[0].env[1].value == "b"
+    assert one.properties.template.containers[0].env[0].value == "b"
     # PATCH (begin_update) of tags only: no new revision.
     app = apps.container_apps.begin_update(RG, "ca-test", {"tags": {"x": "y"}}).result()
     assert app.tags == {"x": "y"} and app.properties.latest_revision_name == "ca-test--0000002"

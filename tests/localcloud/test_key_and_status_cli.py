@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from aigw.gateway.config import CONFIG_MOUNT_DIR, GATEWAY_KEY_FILE_NAME
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.app_runner import ContainerSpec
@@ -55,7 +56,10 @@ class TlsRunner(FakeRunner):
 
     def start(self, spec: ContainerSpec) -> str:
         self.stop(spec.app_key)
-        handler = type("Handler", (_KeyChecking,), {"key": spec.env["LITELLM_GATEWAY_KEY"]})
+        # the key as LiteLLM's guard reads it: the mounted file, never the environment
+        assert all(GATEWAY_KEY_CANARY not in v for v in spec.env.values())
+        key = spec.files[f"{CONFIG_MOUNT_DIR}/{GATEWAY_KEY_FILE_NAME}"].decode()
+        handler = type("Handler", (_KeyChecking,), {"key": key})
         srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         srv.socket = self.context.wrap_socket(srv.socket, server_side=True)
         threading.Thread(target=srv.serve_forever, daemon=True).start()

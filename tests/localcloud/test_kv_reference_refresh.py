@@ -8,17 +8,18 @@ import time
 
 from .conftest import Clients
 from .fake_runner import FakeRunner
-from .stack import RG, app_body, deploy
+from .stack import GATEWAY_KEY_PATH, RG, app_body, deploy
 
 
-def _restart_and_wait(c: Clients, runner: FakeRunner, revision: str) -> dict[str, str]:
+def _restart_and_wait(c: Clients, runner: FakeRunner, revision: str) -> dict[str, bytes]:
+    """The files of the restarted container (the gateway key is one of them)."""
     n = len(runner.started)
     c.apps.container_apps_revisions.restart_revision(RG, "ca-test", revision)
     deadline = time.time() + 5
     while len(runner.started) == n and time.time() < deadline:
         time.sleep(0.02)
     assert len(runner.started) == n + 1, "the restart did not start the app again"
-    return runner.started[-1].env
+    return runner.started[-1].files
 
 
 def test_versionless_reference_keeps_the_copy_until_the_refresh(
@@ -29,15 +30,15 @@ def test_versionless_reference_keeps_the_copy_until_the_refresh(
     clients.secrets(vault_uri).set_secret("gateway-key", "sk-gateway-new-version")
     revision = s.app.properties.latest_revision_name
     # A restart alone: the app's copy, fetched when it was PUT.
-    assert _restart_and_wait(clients, runner, revision)["LITELLM_GATEWAY_KEY"] == "sk-gateway-123"
+    assert _restart_and_wait(clients, runner, revision)[GATEWAY_KEY_PATH] == b"sk-gateway-123"
     # A PUT with the same (versionless) reference does not re-read it either.
     body = app_body(s.env.id, s.identity.id, vault_uri)
     clients.apps.container_apps.begin_create_or_update(RG, "ca-test", body).result()
-    assert _restart_and_wait(clients, runner, revision)["LITELLM_GATEWAY_KEY"] == "sk-gateway-123"
+    assert _restart_and_wait(clients, runner, revision)[GATEWAY_KEY_PATH] == b"sk-gateway-123"
     # Once the copy is older than the refresh period, the next start reads the latest version.
     clients.cloud.set_kv_refresh_seconds(0)
-    env = _restart_and_wait(clients, runner, revision)
-    assert env["LITELLM_GATEWAY_KEY"] == "sk-gateway-new-version"
+    files = _restart_and_wait(clients, runner, revision)
+    assert files[GATEWAY_KEY_PATH] == b"sk-gateway-new-version"
 
 
 def test_versioned_reference_changed_by_a_put_reaches_the_restarted_replica(
@@ -54,5 +55,5 @@ def test_versioned_reference_changed_by_a_put_reaches_the_restarted_replica(
     assert app.properties.latest_revision_name == s.app.properties.latest_revision_name
     assert len(runner.started) == starts
     # ...and the restart gets exactly that version.
-    env = _restart_and_wait(clients, runner, app.properties.latest_revision_name)
-    assert env["LITELLM_GATEWAY_KEY"] == "sk-gateway-v2"
+    files = _restart_and_wait(clients, runner, app.properties.latest_revision_name)
+    assert files[GATEWAY_KEY_PATH] == b"sk-gateway-v2"

@@ -163,8 +163,9 @@ def serve(
         cfg = workflow.use_local_openai(cfg, secrets)
     elif cloud != "azure":
         raise UserError(f"unknown --cloud {cloud!r}", hint="use azure or local")
+    gateway_key = serve_mod.gateway_key(cfg, secrets)
     environ = serve_mod.gateway_environ(cfg, secrets)
-    served = serve_mod.start(cfg, environ, port=port, reporter=ui.info)
+    served = serve_mod.start(cfg, environ, gateway_key=gateway_key, port=port, reporter=ui.info)
     try:
         base = {
             "env": env,

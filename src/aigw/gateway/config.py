@@ -2,13 +2,15 @@
 
 The LiteLLM facts behind it, each checked by tests/gateway/test_render.py against LiteLLM
 1.81.15 (the real proxy runs this config in the local cloud): a bare `api_base`, quoted
-api-versions, `mode: responses` for codex models, `base_model` for embeddings, the master key
-from an environment variable, and `--api_version` on the command line for embeddings.
+api-versions, `mode: responses` for codex models, `base_model` for embeddings, no master key
+(the guard authenticates; the gateway key is a mounted file), and `--api_version` on the
+command line for embeddings.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,6 @@ from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, ModelKind
 from aigw.gateway import routes as _routes
 
 # Environment variable names inside the container; values come from Key Vault references.
-GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
 AZURE_OPENAI_KEY_VAR = _routes.PRIMARY_KEY_VAR  # the primary's; others: routes.key_var
 # auth: identity: the app's user-assigned identity's client id (azure-identity's variable).
 CLIENT_ID_VAR = "AZURE_CLIENT_ID"
@@ -34,6 +35,10 @@ GUARD_FILE_NAME = "aigw_guard.py"
 GUARD_HOOK = "aigw_guard.user_api_key_auth"
 # The developer keys' hashes (a Key Vault reference mounted beside the guard; gateway/team_keys.py).
 TEAM_KEYS_FILE_NAME = "aigw_keys.json"
+# The gateway (master) key, a Key Vault reference mounted beside the guard (GATEWAY_KEY_FILE in
+# aigw_guard.py). Never in LiteLLM's environment: LiteLLM resolves `os.environ/<NAME>` in
+# settings it reads, so a variable holding the key could be named in a request and echoed back.
+GATEWAY_KEY_FILE_NAME = "aigw_gateway_key"
 # aigw's usage logger, shipped beside it (src/aigw/gateway/files/aigw_usage.py): LiteLLM 1.81.15
 # loads `litellm_settings.callbacks` entries from the config's directory (get_instance_fn).
 USAGE_FILE_NAME = "aigw_usage.py"
@@ -124,8 +129,15 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
             **({} if key else {"enable_azure_ad_token_refresh": True}),
         },
         "general_settings": {
-            "master_key": f"os.environ/{GATEWAY_KEY_VAR}",
-            # Every authenticated request passes aigw's guard first (issue 17, S1).
+            # Every authenticated request passes aigw's guard first (issue 17, S1); it checks
+            # the gateway key from its mounted file (GATEWAY_KEY_FILE_NAME). No master_key:
+            # LiteLLM 1.81.15 needs none with custom_auth. proxy/auth/user_api_key_auth.py
+            # `_user_api_key_auth_builder` returns the custom auth's answer before any master
+            # key check; proxy_server.py reads master_key otherwise only for the admin UI and
+            # /login routes (closed by the guard's Gate and DISABLE_ADMIN_UI), models and
+            # teams kept in a database (none here) and as a salt for encrypted DB values and
+            # response ids (responses_id_security, disabled below); spend_tracking_utils
+            # `_is_master_key` is False for None.
             "custom_auth": GUARD_HOOK,
             # LiteLLM 1.81.15 encrypts response ids with the caller's user and team
             # (proxy/hooks/responses_id_security.py), anew on every streamed event: the ids of
@@ -193,13 +205,28 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
     )
 
 
-def write_files(rendered: RenderedGateway, root: Path) -> list[str]:
+def write_secret_file(target: Path, content: str) -> None:
+    """Write `content` to `target`, readable by its owner only from the first byte on."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        f.write(content)
+
+
+def write_files(
+    rendered: RenderedGateway, root: Path, *, gateway_key: str | None = None
+) -> list[str]:
     """Write the config volume's files under `root` (as the container would see them below
-    CONFIG_MOUNT_DIR) and return the container args with the config path pointing there."""
+    CONFIG_MOUNT_DIR) and return the container args with the config path pointing there.
+    `gateway_key`: also the mounted gateway key (GATEWAY_KEY_FILE_NAME), as the container gets
+    it from Key Vault; without it the guard accepts no gateway key."""
     local_dir = root.joinpath(*Path(CONFIG_MOUNT_DIR).parts[1:])
     local_dir.mkdir(parents=True, exist_ok=True)
-    for name, content in rendered.files.items():
-        target = local_dir / name
-        target.write_text(content)
-        target.chmod(0o600)
+    files = dict(rendered.files)
+    if gateway_key is not None:
+        files[GATEWAY_KEY_FILE_NAME] = gateway_key
+    else:  # none from an earlier run either
+        (local_dir / GATEWAY_KEY_FILE_NAME).unlink(missing_ok=True)
+    for name, content in files.items():
+        write_secret_file(local_dir / name, content)
     return [str(local_dir / CONFIG_FILE_NAME) if a == CONFIG_PATH else a for a in rendered.args]

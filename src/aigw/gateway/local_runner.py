@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 import httpx
 
 from aigw.errors import GatewayError, LiteLLMEnvError
+from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
 from aigw.gateway.process import GatewayProcess, start_gateway
 from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
@@ -156,6 +157,12 @@ class LiteLLMAppRunner:
                     log_name=f"litellm-{_safe(spec.revision)}.log",
                     # Recorded at once: a cloud killed while this one starts must not leave it.
                     on_spawn=lambda pid: app_pids.record(app_dir, pid),
+                    # the gateway key comes as a file of the volume, not in the environment
+                    secrets=[
+                        content.decode(errors="replace").strip()
+                        for path, content in spec.files.items()
+                        if PurePosixPath(path).name == GATEWAY_KEY_FILE_NAME
+                    ],
                 )
             except GatewayError as exc:
                 app_pids.forget(app_dir)

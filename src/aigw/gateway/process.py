@@ -158,12 +158,14 @@ def start_gateway(
     health_path: str = LIVENESS_PATH,
     log_name: str = "litellm.log",
     on_spawn: Callable[[int], None] | None = None,
+    secrets: Iterable[str] = (),
 ) -> GatewayProcess:
     """Start `litellm <args> --port <port> --host 127.0.0.1` and wait until it is live.
     `on_spawn(pid)` is called as soon as the process exists (before it is live).
 
     `tls` is (certificate, key) in PEM: the proxy then serves HTTPS. Every value of `environ`
-    is treated as a secret and redacted from log tails in errors. Raises GatewayError with the
+    and of `secrets` (those given in files, e.g. the gateway key) is treated as a secret and
+    redacted from log tails in errors. Raises GatewayError with the
     log tail if the process exits or does not answer `health_path` with 200 in time.
     """
     workdir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +184,7 @@ def start_gateway(
         scheme = "https"
     cmd += ["--port", str(port), "--host", "127.0.0.1"]
     log_path = workdir / log_name
-    secrets = tuple(environ.values())
+    redacted = (*environ.values(), *secrets)
     with open(log_path, "ab") as log:
         log.write(f"--- aigw: starting {' '.join(cmd)}\n".encode())
         log.flush()
@@ -199,7 +201,7 @@ def start_gateway(
         except OSError as exc:
             raise GatewayError(f"cannot run {env.litellm_bin}: {exc}") from None
     gateway = GatewayProcess(
-        process, url=f"{scheme}://127.0.0.1:{port}", port=port, log_path=log_path, secrets=secrets
+        process, url=f"{scheme}://127.0.0.1:{port}", port=port, log_path=log_path, secrets=redacted
     )
     try:
         if on_spawn is not None:

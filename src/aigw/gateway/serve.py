@@ -2,8 +2,10 @@
 
 The rendered LiteLLM config (`render.render_gateway`: same YAML, same args) is written where the
 container would mount it, the real LiteLLM of the image's version runs it on 127.0.0.1, and the
-two keys reach it the way the container gets them: `LITELLM_GATEWAY_KEY` and
-`LITELLM_AZURE_OPENAI_API_KEY`. Nothing else of this process's environment leaks in.
+keys reach it the way the container gets them: the gateway key as the file `aigw_gateway_key`
+beside the guard (0600, never in LiteLLM's environment), the upstream keys as
+`LITELLM_AZURE_OPENAI_API_KEY` (and the other upstreams' variables). Nothing else of this
+process's environment leaks in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from aigw.config.model import EnvConfig
 from aigw.errors import GatewayError, UserError
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GATEWAY_KEY_VAR, render_gateway, write_files
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess
 from aigw.gateway.routes import key_var
 from aigw.secrets import Secrets
@@ -55,17 +57,21 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def gateway_environ(config: EnvConfig, secrets: Secrets) -> dict[str, str]:
-    """The container's environment: the rendered plain values plus the two keys."""
-    gateway_key = secrets.gateway_key
-    aoai_key = secrets.azure_openai_key
-    if gateway_key is None:
+def gateway_key(config: EnvConfig, secrets: Secrets) -> str:
+    """The gateway key, for the config volume's key file (never the environment)."""
+    if secrets.gateway_key is None:
         raise UserError(
             f"the gateway key is not set: ${config.gateway.key_env}",
-            hint="without it LiteLLM would serve with no authentication",
+            hint="without it the gateway would accept no key",
         )
+    return secrets.gateway_key.reveal()
+
+
+def gateway_environ(config: EnvConfig, secrets: Secrets) -> dict[str, str]:
+    """The container's environment: the rendered plain values plus the upstream keys. The
+    gateway key is not in it (`start` writes it as a file: gateway_key)."""
+    aoai_key = secrets.azure_openai_key
     environ = dict(render_gateway(config).env)
-    environ[GATEWAY_KEY_VAR] = gateway_key.reveal()
     if aoai_key is not None:
         environ[AZURE_OPENAI_KEY_VAR] = aoai_key.reveal()
     for name, key in secrets.upstream_keys:  # the other upstreams' keys (auth: key)
@@ -77,6 +83,7 @@ def start(
     config: EnvConfig,
     environ: dict[str, str],
     *,
+    gateway_key: str | None,
     port: int | None = None,
     workdir: Path | None = None,
     reporter: Reporter | None = None,
@@ -84,7 +91,9 @@ def start(
 ) -> Served:
     """Start LiteLLM with the rendered config and `environ`; return once it is live.
 
-    `port` None: the YAML's `gateway.port`; 0: any free port.
+    `gateway_key` is written beside the guard as the container mounts it (None: no key file,
+    the guard then refuses every gateway key). `port` None: the YAML's `gateway.port`; 0: any
+    free port.
     """
     from aigw.gateway import venv as litellm_env
     from aigw.gateway.process import start_gateway
@@ -97,7 +106,7 @@ def start(
     env = litellm_env.ensure(version, reporter=reporter)
     rendered = render_gateway(config)
     workdir = workdir or workdir_for(config)
-    args = write_files(rendered, workdir / "files")
+    args = write_files(rendered, workdir / "files", gateway_key=gateway_key)
     if reporter:
         reporter(f"starting LiteLLM {version} ({' '.join(rendered.args)})")
     t0 = time.perf_counter()
@@ -109,6 +118,7 @@ def start(
         workdir=workdir,
         startup_timeout=startup_timeout,
         log_name="litellm.log",
+        secrets=() if gateway_key is None else (gateway_key,),
     )
     return Served(gateway, version, workdir, time.perf_counter() - t0)
 

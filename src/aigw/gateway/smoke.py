@@ -82,8 +82,8 @@ def _auth_checks(client: httpx.Client, key: str | None) -> list[Check]:
                 "no key is refused",
                 False,
                 t.ms,
-                "GATEWAY ANSWERS WITHOUT A KEY: authentication is off (LiteLLM config or master "
-                "key missing: check the config volume and LITELLM_GATEWAY_KEY)",
+                "GATEWAY ANSWERS WITHOUT A KEY: authentication is off (LiteLLM config or guard "
+                "missing: check the config volume's config.yaml and aigw_guard.py)",
             )
         )
     else:

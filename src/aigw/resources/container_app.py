@@ -24,7 +24,7 @@ from aigw.gateway.config import (
     CONFIG_FILE_NAME,
     CONFIG_HASH_VAR,
     CONFIG_MOUNT_DIR,
-    GATEWAY_KEY_VAR,
+    GATEWAY_KEY_FILE_NAME,
     GUARD_FILE_NAME,
     TEAM_KEYS_FILE_NAME,
     USAGE_FILE_NAME,
@@ -51,10 +51,14 @@ VOLUME_FILES = {
     GUARD_SECRET: GUARD_FILE_NAME,
     USAGE_SECRET: USAGE_FILE_NAME,
 }
-# Key Vault secrets mounted in the same volume (issue 14: the developer keys' hashes, written by
-# `aigw keys`; a Key Vault reference in a secret volume: learn.microsoft.com/azure/
-# container-apps/manage-secrets, "Mounting secrets in a volume").
-VAULT_VOLUME_FILES = {TEAM_KEYS_SECRET: TEAM_KEYS_FILE_NAME}
+# Key Vault secrets mounted in the same volume (a Key Vault reference in a secret volume:
+# learn.microsoft.com/azure/container-apps/manage-secrets, "Mounting secrets in a volume"): the
+# gateway key, read by the guard and never in the container's environment (gateway/config.py
+# GATEWAY_KEY_FILE_NAME), and the developer keys' hashes (issue 14, written by `aigw keys`).
+VAULT_VOLUME_FILES = {
+    GATEWAY_KEY_SECRET: GATEWAY_KEY_FILE_NAME,
+    TEAM_KEYS_SECRET: TEAM_KEYS_FILE_NAME,
+}
 PROBES = [
     {"type": "Startup", "path": LIVENESS_PATH, "period": 2, "failureThreshold": 30},
     {"type": "Liveness", "path": LIVENESS_PATH, "period": 30, "failureThreshold": 3},
@@ -368,7 +372,9 @@ class ContainerAppAdapter(Base):
                         "vaultUri": kv_url,
                         "version": Ref(f"secret:{name}", "version"),
                     }
-                    for name in (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES)
+                    for name in dict.fromkeys(
+                        (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES)
+                    )
                 },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },
@@ -376,8 +382,7 @@ class ContainerAppAdapter(Base):
             **registry_fields,
             "args": list(rendered.args),
             "env": {
-                **rendered.env,
-                GATEWAY_KEY_VAR: {"secretRef": GATEWAY_KEY_SECRET},
+                **rendered.env,  # no gateway key: it is a file of the config volume
                 # key: the Azure OpenAI key from Key Vault; identity: which of the app's
                 # identities LiteLLM's ManagedIdentityCredential asks tokens for.
                 **(
