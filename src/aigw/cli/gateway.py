@@ -263,8 +263,9 @@ def rotate_key(
             c.print(
                 plain(
                     f"gateway key of {env} rotated: Key Vault {result.key_vault}/{result.secret} "
-                    f"version {result.new_version}, revision {result.restarted_revision} "
-                    f"restarted ({result.seconds.get('total', 0):.1f}s). The new key is not shown "
+                    f"version {result.new_version}, revision(s) "
+                    f"{', '.join(result.restarted_revisions) or 'none'} restarted "
+                    f"({result.seconds.get('total', 0):.1f}s). The new key is not shown "
                     "(--show prints it once; it is in Key Vault)."
                 )
             )

@@ -128,9 +128,17 @@ def _smoke(ui: UI, session: Any, outputs: dict[str, Any]) -> list[dict[str, Any]
     old = session.ctx.replaced.get(GATEWAY_KEY)  # this deploy changed the key
     if key and old:
         from aigw.engine.rotate import wait_for_switch
+        from aigw.engine.serving_urls import serving_urls
 
+        # Every URL that serves (main and each revision label): each active revision was
+        # restarted with the new key (resources/container_app.restart_active).
         switched = wait_for_switch(
-            url, key.reveal(), old.reveal(), verify=verify, timeout=300, on_wait=ui.info
+            serving_urls(session),
+            key.reveal(),
+            old.reveal(),
+            verify=verify,
+            timeout=300,
+            on_wait=ui.info,
         )
         checks.append(switched)
     if all(c.ok for c in checks):

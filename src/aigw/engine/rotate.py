@@ -1,15 +1,16 @@
 """`aigw rotate-key`: a new gateway key, written as a new Key Vault version, the container app
-pointed at that version and its active revision restarted so the container reads it, then
-proven: the new key works, the old one is refused.
+pointed at that version and every active revision restarted so each reads it, then proven on
+the main URL and every label URL: the new key works, the old one is refused.
 
 Only the verdicts leave this module; the new key's value is returned wrapped in a `Secret`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets as _secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import httpx
 from aigw import clients, redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.engine.secret_version import pin_other_versions, roll_out
+from aigw.engine.serving_urls import serving_urls
 from aigw.errors import AigwError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
@@ -59,7 +61,8 @@ class Rotation:
     gateway_url: str | None = None
     old_version: str | None = None
     new_version: str | None = None
-    restarted_revision: str | None = None
+    restarted_revisions: list[str] = field(default_factory=list)
+    urls: dict[str, str | None] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
 
@@ -75,8 +78,9 @@ class Rotation:
             "old_version": self.old_version,
             "new_version": self.new_version,
             "container_app": self.container_app,
-            "restarted_revision": self.restarted_revision,
+            "restarted_revisions": self.restarted_revisions,
             "gateway_url": self.gateway_url,
+            "urls": self.urls,
             "key_env": self.key_env,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "checks": [c.to_json() for c in self.checks],
@@ -159,8 +163,22 @@ def _status(client: httpx.Client, key: str) -> int:
         return 0
 
 
+URLs = Mapping[str, str | None]  # "main" or a revision label -> its URL (engine/serving_urls)
+# Consecutive rounds in which every URL accepts the new key and refuses the old one: requests
+# spread over the replicas behind each URL, and a restart replaces them one by one.
+SWITCH_STREAK = 3
+
+
+def _as_urls(urls: str | URLs) -> dict[str, str | None]:
+    return {"main": urls} if isinstance(urls, str) else dict(urls)
+
+
+def _where(name: str, url: str | None) -> str:
+    return f"{name} {url}" if url else f"{name} (no URL)"
+
+
 def wait_for_switch(
-    url: str,
+    urls: str | URLs,
     new_key: str,
     old_key: str | None,
     *,
@@ -168,48 +186,104 @@ def wait_for_switch(
     timeout: float,
     on_wait: Reporter | None = None,
 ) -> Check:
-    """Poll until the gateway accepts the new key and refuses the old one (the restart is
-    asynchronous on Azure: old replicas answer with the old key for a while)."""
+    """Poll until every URL (the main one and each label's: a revision behind a label serves
+    too, and `aigw rollback` returns to it) accepts the new key and refuses the old one with
+    401, SWITCH_STREAK rounds in a row (the restart is asynchronous on Azure: old replicas
+    answer with the old key for a while). A failure names each URL not switched."""
+    targets = _as_urls(urls)
+    unknown = [n for n, u in targets.items() if not u]
+    if unknown:  # a URL that cannot be called cannot be proven: fail at once, say which
+        detail = ", ".join(f"{n}: its URL is unknown" for n in unknown)
+        return Check("gateway switched to the new key", False, 0, f"not proven: {detail}")
     start = time.perf_counter()
     deadline = time.monotonic() + timeout
     next_note = time.monotonic()
-    new_status = old_status = 0
-    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
+    streak = 0
+    state: dict[str, tuple[int, int]] = {}
+    with contextlib.ExitStack() as stack:
+        clients = {
+            name: stack.enter_context(
+                httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False)
+            )
+            for name, url in targets.items()
+            if url
+        }
         while True:
-            new_status = _status(client, new_key)
-            old_status = _status(client, old_key) if old_key else 401
-            if new_status == 200 and 400 <= old_status < 500:
-                ms = (time.perf_counter() - start) * 1000
-                return Check("gateway switched to the new key", True, ms, f"after {ms / 1000:.1f}s")
+            for name, client in clients.items():
+                new_status = _status(client, new_key)
+                state[name] = (new_status, _status(client, old_key) if old_key else 401)
+            pending = [
+                n for n in targets if n not in clients or state[n][0] != 200 or state[n][1] != 401
+            ]
+            streak = 0 if pending else streak + 1
+            ms = (time.perf_counter() - start) * 1000
+            if streak >= SWITCH_STREAK:
+                return Check(
+                    "gateway switched to the new key",
+                    True,
+                    ms,
+                    f"after {ms / 1000:.1f}s on {len(targets)} URL(s): "
+                    + ", ".join(_where(n, u) for n, u in targets.items()),
+                )
             if time.monotonic() > deadline:
-                ms = (time.perf_counter() - start) * 1000
                 return Check(
                     "gateway switched to the new key",
                     False,
                     ms,
-                    f"after {timeout:.0f}s: new key HTTP {new_status or 'no answer'}, old key "
-                    f"HTTP {old_status or 'no answer'}",
+                    f"after {timeout:.0f}s: " + _switch_detail(targets, state, pending),
                 )
             if on_wait and time.monotonic() >= next_note:
                 waited = time.perf_counter() - start
                 on_wait(
-                    "waiting until the gateway accepts the new key and refuses the old one "
-                    f"(the revision restarts to load it; {waited:.0f}s of at most {timeout:.0f}s"
-                    f"): new key HTTP {new_status or 'no answer'}, old key HTTP "
-                    f"{old_status or 'no answer'}"
+                    "waiting until the gateway accepts the new key and refuses the old one on "
+                    f"every URL (the revisions restart to load it; {waited:.0f}s of at most "
+                    f"{timeout:.0f}s): " + _switch_detail(targets, state, pending)
                 )
                 next_note = time.monotonic() + 10.0
-            time.sleep(1.0)
+            time.sleep(0.3 if streak else 1.0)
 
 
-def old_key_check(url: str, old_key: str | None, *, verify: Any) -> Check:
+def _switch_detail(
+    targets: dict[str, str | None], state: dict[str, tuple[int, int]], pending: list[str]
+) -> str:
+    parts = []
+    for name in pending:
+        if name not in state:
+            parts.append(f"{_where(name, targets[name])}: its URL is unknown, not proven")
+            continue
+        new_status, old_status = state[name]
+        accepts = " STILL ACCEPTS THE OLD KEY" if old_status == 200 else ""
+        parts.append(
+            f"{_where(name, targets[name])}:{accepts} new key HTTP {new_status or 'no answer'}, "
+            f"old key HTTP {old_status or 'no answer'}"
+        )
+    return "; ".join(parts) or "every URL switched"
+
+
+def old_key_check(urls: str | URLs, old_key: str | None, *, verify: Any) -> Check:
+    """The old key gets 401 on every URL; a failure names each URL that does not refuse it."""
     if not old_key:
         return Check("old key is refused", False, 0, "the old key could not be read: not proven")
-    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
-        t0 = time.perf_counter()
-        status = _status(client, old_key)
-        ms = (time.perf_counter() - t0) * 1000
-    return Check("old key is refused", 400 <= status < 500, ms, f"HTTP {status or 'no answer'}")
+    targets = _as_urls(urls)
+    t0 = time.perf_counter()
+    statuses: dict[str, int | None] = {}
+    for name, url in targets.items():
+        if not url:
+            statuses[name] = None
+            continue
+        with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
+            statuses[name] = _status(client, old_key)
+    ms = (time.perf_counter() - t0) * 1000
+    bad = {n: st for n, st in statuses.items() if st != 401}
+    if not bad:
+        return Check("old key is refused", True, ms, f"HTTP 401 on {len(targets)} URL(s)")
+    detail = "; ".join(
+        f"{_where(n, targets[n])}: "
+        + ("URL unknown, not proven" if st is None else f"HTTP {st or 'no answer'}")
+        + (" (STILL ACCEPTS THE OLD KEY)" if st == 200 else "")
+        for n, st in bad.items()
+    )
+    return Check("old key is refused", False, ms, detail)
 
 
 def rotate_gateway_key(
@@ -220,8 +294,9 @@ def rotate_gateway_key(
     on_step: Reporter | None = None,
     smoke_timeout: float = 180.0,
 ) -> Rotation:
-    """Write `new_key` as a new version of the gateway key, restart the active revision, then
-    verify. Raises AigwError if a write fails; failed verifications are in `checks`."""
+    """Write `new_key` as a new version of the gateway key, restart every active revision,
+    then verify on every URL that serves. Raises AigwError if a write fails; failed
+    verifications are in `checks`."""
     from aigw.gateway import smoke
 
     say = on_step or (lambda message: None)
@@ -252,7 +327,7 @@ def rotate_gateway_key(
 
     say(
         f"writing a new version of Key Vault secret {GATEWAY_KEY_SECRET} in {names.key_vault}, "
-        f"then pointing {names.container_app} at it and restarting its active revision"
+        f"then pointing {names.container_app} at it and restarting its active revisions"
     )
     ctx.secrets = ctx.secrets.with_gateway_key(new_key)
     pin_other_versions(session, vault_uri, GATEWAY_KEY_SECRET)
@@ -267,7 +342,9 @@ def rotate_gateway_key(
         f"-n {GATEWAY_KEY_SECRET}",
     )
     rotation.new_version = ctx.outputs.get(f"secret:{GATEWAY_KEY_SECRET}", {}).get("version")
-    rotation.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")
+    rotation.restarted_revisions = list(
+        ctx.outputs.get(Key.container_app, {}).get("restarted") or []
+    )
     for name, step in steps.items():
         if step.started is not None and step.finished is not None:
             rotation.seconds[name] = step.finished - step.started
@@ -278,8 +355,9 @@ def rotate_gateway_key(
         return rotation
     verify = smoke.verify_for(session.target)
     t3 = time.perf_counter()
+    rotation.urls = serving_urls(session)  # main and every label: each revision that answers
     switched = wait_for_switch(
-        url, new_key.reveal(), old_value, verify=verify, timeout=wait_timeout, on_wait=say
+        rotation.urls, new_key.reveal(), old_value, verify=verify, timeout=wait_timeout, on_wait=say
     )
     rotation.seconds["switch"] = time.perf_counter() - t3
     rotation.checks.append(switched)
@@ -288,7 +366,7 @@ def rotate_gateway_key(
         rotation.checks += smoke.run_smoke(
             url, new_key.reveal(), cfg, verify=verify, timeout=smoke_timeout, on_wait=say
         )
-        rotation.checks.append(old_key_check(url, old_value, verify=verify))
+        rotation.checks.append(old_key_check(rotation.urls, old_value, verify=verify))
         rotation.seconds["verify"] = time.perf_counter() - t4
     rotation.seconds["total"] = time.perf_counter() - t0
     return rotation

@@ -1,8 +1,8 @@
 """A new version of one Key Vault secret the container app references, rolled out as a plan run
 by the engine's apply (its dependency order, retries, role-propagation waits, Ctrl-C handling):
 the secret updated (unless the caller wrote it), then the app pointed at the new version, which
-restarts its active revision. Shared by `rotate-key` (engine.rotate) and `aigw keys`
-(engine.team_keys)."""
+restarts every active revision (resources/container_app.restart_active). Shared by
+`rotate-key` (engine.rotate) and `aigw keys` (engine.team_keys)."""
 
 from __future__ import annotations
 

@@ -2,13 +2,15 @@
 
 The hashes live in one Key Vault secret (TEAM_KEYS_SECRET, format in gateway/team_keys.py),
 which the container app mounts beside the guard as a versioned Key Vault reference. A change
-writes a new version, points the app at it and restarts its active revision: on Azure an
+writes a new version, points the app at it and restarts every active revision: on Azure an
 updated secret does not reach running replicas without a new revision or a restart
 (learn.microsoft.com/azure/container-apps/manage-secrets: secrets are app-scoped, a changed
 secret makes no new revision, and replicas see it only after a restart of the revision or a new
 revision; the same source as aigw_localcloud/kv_refs.py). That is what
-resources/container_app.ensure does when only a reference changed, as for rotate-key. Then
-the change is proven against the gateway before the command returns:
+resources/container_app.ensure does when a reference changed, as for rotate-key: the live
+revision, the `previous` one (0% of the traffic, but public on its label URL and the one
+`aigw rollback` returns to) and any `candidate` left active. Then the change is proven against
+the gateway's main URL and every label URL (engine/serving_urls.py) before the command returns:
 
 - add / rotate: the new key answers 200 (the gateway serves the new file);
 - revoke: aigw holds no revoked key (only its hash), so the new version also carries a probe
@@ -17,14 +19,15 @@ the change is proven against the gateway before the command returns:
   revoked hash, so the revoked key gets 401. The probe key is then dropped from memory, and the
   next change removes the expired entry.
 
-Every change also proves the master key still answers 200. The new key leaves this module
-only wrapped in a `Secret`, for the CLI to print once.
+Every change also proves the master key still answers 200 on each URL. The new key leaves this
+module only wrapped in a `Secret`, for the CLI to print once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +37,7 @@ import httpx
 from aigw import redact
 from aigw.config.naming import TEAM_KEYS_SECRET
 from aigw.engine.secret_version import pin_other_versions, roll_out
+from aigw.engine.serving_urls import serving_urls
 from aigw.errors import AigwError, UserError
 from aigw.gateway import team_keys as fmt
 from aigw.gateway.checks import Check
@@ -72,7 +76,8 @@ class KeysChange:
     gateway_url: str | None = None
     old_version: str | None = None
     new_version: str | None = None
-    restarted_revision: str | None = None
+    restarted_revisions: list[str] = field(default_factory=list)
+    urls: dict[str, str | None] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
 
@@ -91,8 +96,9 @@ class KeysChange:
             "old_version": self.old_version,
             "new_version": self.new_version,
             "container_app": self.container_app,
-            "restarted_revision": self.restarted_revision,
+            "restarted_revisions": self.restarted_revisions,
             "gateway_url": self.gateway_url,
+            "urls": self.urls,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "checks": [c.to_json() for c in self.checks],
             "ok": self.ok,
@@ -166,7 +172,7 @@ def _status(client: httpx.Client, key: str) -> int:
 
 
 def wait_until_served(
-    url: str,
+    urls: str | Mapping[str, str | None],
     proof_key: str,
     master_key: str | None,
     *,
@@ -175,36 +181,60 @@ def wait_until_served(
     what: str,
     on_wait: Reporter | None = None,
 ) -> Check:
-    """Poll until the proof key answers 200 PROOF_STREAK times in a row (and the master key
-    200): the gateway's replicas serve the new keys file."""
+    """Poll until the proof key answers 200 PROOF_STREAK rounds in a row on every URL (the main
+    one and each revision label's: a revision behind a label serves too, and `aigw rollback`
+    returns to it), and the master key 200: every revision's replicas serve the new keys file.
+    A failure names each URL that still serves the previous file (for a revoke: it may still
+    accept the revoked key)."""
+    targets = {"main": urls} if isinstance(urls, str) else dict(urls)
+    unknown = [n for n, u in targets.items() if not u]
+    if unknown:  # a URL that cannot be called cannot be proven
+        return Check(
+            what, False, 0, "not proven: " + ", ".join(f"{n}: URL unknown" for n in unknown)
+        )
     start = time.perf_counter()
     deadline = time.monotonic() + timeout
     next_note = time.monotonic() + 10.0
     streak = 0
-    proof = master = 0
-    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as client:
+    state: dict[str, tuple[int, int]] = {}
+    with contextlib.ExitStack() as stack:
+        clients = {
+            name: stack.enter_context(
+                httpx.Client(base_url=str(url), verify=verify, timeout=10, trust_env=False)
+            )
+            for name, url in targets.items()
+        }
         while True:
-            proof = _status(client, proof_key)
-            master = _status(client, master_key) if master_key else 200
-            streak = streak + 1 if proof == 200 and master == 200 else 0
+            for name, client in clients.items():
+                proof = _status(client, proof_key)
+                state[name] = (proof, _status(client, master_key) if master_key else 200)
+            pending = [n for n, (p, m) in state.items() if p != 200 or m != 200]
+            streak = 0 if pending else streak + 1
             secs = time.perf_counter() - start
             if streak >= PROOF_STREAK:
-                return Check(what, True, secs * 1000, f"after {secs:.1f}s")
+                where = ", ".join(f"{n} {u}" for n, u in targets.items())
+                return Check(what, True, secs * 1000, f"after {secs:.1f}s on {where}")
             if time.monotonic() > deadline:
                 return Check(
-                    what,
-                    False,
-                    secs * 1000,
-                    f"after {timeout:.0f}s: proof key HTTP {proof or 'no answer'}, master key "
-                    f"HTTP {master or 'no answer'}",
+                    what, False, secs * 1000, f"after {timeout:.0f}s: " + _detail(targets, state)
                 )
             if on_wait and time.monotonic() >= next_note:
                 on_wait(
-                    f"waiting until the gateway serves the new keys ({secs:.0f}s of at most "
-                    f"{timeout:.0f}s): HTTP {proof or 'no answer'}"
+                    f"waiting until every URL of the gateway serves the new keys ({secs:.0f}s of "
+                    f"at most {timeout:.0f}s): {_detail(targets, state)}"
                 )
                 next_note = time.monotonic() + 10.0
             time.sleep(0.2 if streak else 0.5)
+
+
+def _detail(targets: Mapping[str, str | None], state: dict[str, tuple[int, int]]) -> str:
+    parts = [
+        f"{name} {targets[name]} still serves the previous keys (proof key HTTP "
+        f"{proof or 'no answer'}, master key HTTP {master or 'no answer'})"
+        for name, (proof, master) in state.items()
+        if proof != 200 or master != 200
+    ]
+    return "; ".join(parts) or "every URL serves the new keys"
 
 
 def change_keys(
@@ -288,7 +318,7 @@ def change_keys(
     change.seconds["write"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    say(f"pointing {names.container_app} at the new version and restarting its active revision")
+    say(f"pointing {names.container_app} at the new version and restarting its active revisions")
     ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
     pin_other_versions(session, vault_uri, TEAM_KEYS_SECRET)
     roll_out(  # the engine's apply: its retries, role waits and Ctrl-C handling
@@ -300,7 +330,7 @@ def change_keys(
         "serves the previous keys",
         hint=f"aigw deploy --env {cfg.env} points the app at it",
     )
-    change.restarted_revision = ctx.outputs.get(Key.container_app, {}).get("restarted")
+    change.restarted_revisions = list(ctx.outputs.get(Key.container_app, {}).get("restarted") or [])
     change.seconds["restart"] = time.perf_counter() - t2
 
     url = change.gateway_url
@@ -308,13 +338,14 @@ def change_keys(
         change.checks.append(Check("gateway URL", False, 0, "the container app has no FQDN"))
         return change
     master = read_gateway_key(session).key.reveal()
+    change.urls = serving_urls(session)  # main and every label: each revision that answers
     what = {
         "add": f"the new key of {name} is accepted",
         "rotate": f"the new key of {name} is accepted (the old one is gone)",
         "revoke": f"the gateway serves the keys without {name} (its key gets 401)",
     }[action]
     switched = wait_until_served(
-        url,
+        change.urls,
         proof,
         master,
         verify=smoke.verify_for(session.target),
@@ -324,11 +355,23 @@ def change_keys(
     )
     change.checks.append(switched)
     verify = smoke.verify_for(session.target)
-    with httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False) as c:
-        t3 = time.perf_counter()
-        status = _status(c, master)
-        ms = (time.perf_counter() - t3) * 1000
-    change.checks.append(Check("the master key still works", status == 200, ms, f"HTTP {status}"))
+    t3 = time.perf_counter()
+    statuses: dict[str, int] = {}
+    for where, each in change.urls.items():
+        if each:
+            with httpx.Client(base_url=each, verify=verify, timeout=10, trust_env=False) as c:
+                statuses[where] = _status(c, master)
+    ms = (time.perf_counter() - t3) * 1000
+    bad = {w: st for w, st in statuses.items() if st != 200}
+    detail = "; ".join(f"{w}: HTTP {st or 'no answer'}" for w, st in bad.items())
+    change.checks.append(
+        Check(
+            "the master key still works",
+            bool(statuses) and not bad,
+            ms,
+            detail or f"HTTP 200 on {len(statuses)} URL(s)",
+        )
+    )
     change.seconds["switch"] = time.perf_counter() - t1  # from the write to the proof
     change.seconds["total"] = time.perf_counter() - t0
     return change

@@ -280,10 +280,13 @@ def from_body(body: dict[str, Any]) -> Observed:
 
 
 def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    """PUT the app. Secrets are app-scoped: when only they changed (a Key Vault reference now
-    names a new version) Azure makes no new revision and running replicas keep the old value
-    until a restart (learn.microsoft.com/azure/container-apps/manage-secrets), so the active
-    revision is restarted then. `ctx.outputs` holds what observe saw before this PUT."""
+    """PUT the app. Secrets are app-scoped: when they changed (a Key Vault reference now
+    names a new version) running replicas keep the old value until a restart
+    (learn.microsoft.com/azure/container-apps/manage-secrets), so every active revision is
+    restarted then (restart_active): the live one, the `previous` one a rollback returns to and
+    any `candidate` left active, each reachable on a URL of its own. A revision this PUT
+    created started with the new values. `ctx.outputs` holds what observe saw before this
+    PUT."""
     before = dict(ctx.outputs.get(Key.container_app) or {})
     m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     roll = rt.for_put(res.name, rt.template_sha(m), before)
@@ -307,23 +310,42 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
             ) from None
         raise
     same_revision = out["latest_revision"] == before.get("latest_revision")
-    if before.get("id") and same_revision and out["kv_urls"] != before.get("kv_urls"):
-        revision = out["latest_revision"]
-        ctx.report(res.key, f"secrets changed, not the template: restarting revision {revision}")
-        ctx.clients.apps().container_apps_revisions.restart_revision(ctx.rg, res.name, revision)
-        out["restarted"] = revision
+    if before.get("id") and out["kv_urls"] != before.get("kv_urls"):
+        new = set() if same_revision else {out["latest_revision"]}
+        out["restarted"] = restart_active(ctx, res.name, skip=new)
     if roll.get("candidate"):
         out["candidate"], out["live_before"] = roll["candidate"], roll["live"]
     return out
 
 
+def active_revisions(ctx: Ctx, app: str) -> list[str]:
+    """The names of the app's active revisions (ContainerAppsRevisions_ListRevisions)."""
+    ops = ctx.clients.apps().container_apps_revisions
+    bodies = [to_rest(r) for r in ops.list_revisions(ctx.rg, app)]
+    return [str(b["name"]) for b in bodies if (b.get("properties") or {}).get("active")]
+
+
+def restart_active(ctx: Ctx, app: str, *, skip: set[str] | None = None) -> list[str]:
+    """Restart every active revision of `app` but those in `skip`; return their names.
+
+    Secrets are app-scoped and a running revision keeps the old value until it restarts, so a
+    changed secret (a revoked developer key, a rotated gateway key) restarts them all: in
+    multiple-revision mode the one a rollout replaced stays active with 0% of the traffic and
+    the label `previous` (engine/rollout.py), reachable on its label URL and the revision a
+    rollback returns to; restarting only the latest one left the old key working there."""
+    ops = ctx.clients.apps().container_apps_revisions
+    names = [n for n in active_revisions(ctx, app) if n not in (skip or set())]
+    if names:
+        ctx.report(Key.container_app, f"secrets changed: restarting revision(s) {', '.join(names)}")
+    for name in names:
+        ops.restart_revision(ctx.rg, app, name)
+    return names
+
+
 def restart(ctx: Ctx, res: Resource) -> dict[str, Any]:
-    """Restart the active revision so it reads Key Vault secrets again."""
-    apps = ctx.clients.apps()
-    body = to_rest(apps.container_apps.get(ctx.rg, res.name))
-    revision = (body.get("properties") or {}).get("latestRevisionName")
-    apps.container_apps_revisions.restart_revision(ctx.rg, res.name, revision)
-    return {**_outputs(body), "restarted": revision}
+    """Restart every active revision so each reads the Key Vault secrets again."""
+    body = to_rest(ctx.clients.apps().container_apps.get(ctx.rg, res.name))
+    return {**_outputs(body), "restarted": restart_active(ctx, res.name)}
 
 
 def delete(ctx: Ctx, res: Resource) -> None:
