@@ -11,6 +11,7 @@ import pytest
 
 from aigw.engine import rotate, workflow
 from aigw.engine.plan import Action
+from aigw.engine.serving_urls import serving_urls
 from aigw.gateway import smoke
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
@@ -131,12 +132,20 @@ def test_4_rotated_key_makes_one_version_one_reference_and_one_restart(stack: St
     writes = stack.writes_since(mark)
     assert sum(1 for w in writes if w.method == "PUT" and "/secrets/gateway-key" in w.path) == 1
     assert sum(1 for w in writes if w.method == "PUT" and "/containerApps/" in w.path) == 1
-    assert sum(1 for w in writes if w.path.endswith("/restart")) == 1
-    assert len(writes) == 3
-    url = _outputs(stack)["gateway_url"]
+    # Every active revision restarted: the live one and the `previous` one test_3's rollout
+    # left (secrets are app-scoped; a revision keeps the old key until it restarts).
+    assert sum(1 for w in writes if w.path.endswith("/restart")) == 2
+    assert len(writes) == 4
+    session = stack.session()
+    try:
+        urls = serving_urls(session)
+    finally:
+        session.close()
+    assert set(urls) == {"main", "previous"} and urls["main"] == _outputs(stack)["gateway_url"]
     verify = smoke.verify_for(stack.cloud)
-    # The restart is asynchronous: wait until the new key is served and the old one refused.
-    switched = rotate.wait_for_switch(url, stack.gateway_key, old, verify=verify, timeout=60)
+    # The restart is asynchronous: wait until the new key is served and the old one refused,
+    # on the main URL and on the previous revision's label URL.
+    switched = rotate.wait_for_switch(urls, stack.gateway_key, old, verify=verify, timeout=60)
     assert switched.ok, switched.to_json()
     plan, _ = stack.deploy()
     assert not plan.has_changes, [c.to_json() for c in plan.writes]

@@ -178,7 +178,7 @@ def test_5_revoke_alice_is_refused_when_it_returns_bob_still_works(cli: Cli) -> 
     wall = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout + r.stderr
     data = json.loads(r.stdout)
-    assert data["ok"] and "new_key" not in data and data["restarted_revision"]
+    assert data["ok"] and "new_key" not in data and data["restarted_revisions"]
     assert _responses(cli, cli.keys["alice"]) == 401  # at once: the command proved it
     assert _embeddings(cli, cli.keys["alice"]) == 401
     assert _responses(cli, cli.keys["bob"]) == 200
