@@ -795,7 +795,9 @@ class Gate:
             if refusal:
                 await self._refuse(send, refusal, route, caller)
                 return
-            await self._json(send, 200, json.dumps(models_body(allowed)).encode())
+            # no key sees the hidden groups listed (the gateway key may call them)
+            listed = [m for m in allowed if PIN not in m]
+            await self._json(send, 200, json.dumps(models_body(listed)).encode())
             return
         refusal = None
         if not _json_content(headers):
