@@ -13,6 +13,7 @@ from aigw.engine import rotate, workflow
 from aigw.engine.plan import Action
 from aigw.engine.serving_urls import serving_urls
 from aigw.gateway import smoke
+from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
@@ -171,6 +172,9 @@ def test_6_no_canary_in_journals_logs_or_app_files(stack: Stack) -> None:
     for base in (stack.root / "cloud", stack.root / "apps"):
         for path in base.rglob("*"):
             if not path.is_file() or path.name in {"state.json", "server.key"}:
+                continue
+            if path.name == GATEWAY_KEY_FILE_NAME:  # the mounted key, as in the container
+                assert path.stat().st_mode & 0o077 == 0  # its key: the current one (rotated)
                 continue
             text = path.read_text(errors="replace")
             assert GATEWAY_KEY_CANARY not in text and AOAI_KEY_CANARY not in text, path
