@@ -131,12 +131,7 @@ def _timed_calls(
 def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
     from aigw.config.load import load_env
     from aigw.gateway import venv as litellm_env
-    from aigw.gateway.config import (
-        AZURE_OPENAI_KEY_VAR,
-        GATEWAY_KEY_VAR,
-        render_gateway,
-        write_files,
-    )
+    from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
     from aigw.gateway.process import start_gateway
     from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
@@ -153,14 +148,10 @@ def measure(workers: int, n: int, tmp: Path) -> dict[str, Any]:
         rendered = render_gateway(cfg)
         workdir = tmp / f"gw-{workers}"
         workdir.mkdir(parents=True)
-        args = write_files(rendered, workdir / "files")
+        args = write_files(rendered, workdir / "files", gateway_key=common.GATEWAY_KEY)
         if workers > 1 and "--num_workers" not in args:
             args += ["--num_workers", str(workers)]
-        environ = {
-            **rendered.env,
-            GATEWAY_KEY_VAR: common.GATEWAY_KEY,
-            AZURE_OPENAI_KEY_VAR: common.AOAI_KEY,
-        }
+        environ = {**rendered.env, AZURE_OPENAI_KEY_VAR: common.AOAI_KEY}
         version = litellm_env.litellm_version_from_image(cfg.gateway.image)
         env = litellm_env.ensure(version)
         t = time.perf_counter()

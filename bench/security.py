@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import select
 import socket
@@ -49,22 +48,19 @@ sys.path.insert(0, str(common.REPO / "tests"))
 DOC = common.REPO / "docs" / "reliability.md"
 
 
-# The variable that held the gateway key in LiteLLM's environment (config.py's GATEWAY_KEY_VAR
-# until the key became a file mounted beside the guard).
-LEGACY_GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
-# The mounted gateway key beside the guard (config.py's GATEWAY_KEY_FILE_NAME).
-GATEWAY_KEY_FILE_NAME = "aigw_gateway_key"
+# Planted in LiteLLM's environment on purpose (production has no such variable since the key
+# became a file mounted beside the guard): the leak scenario proves that no request can name it.
+PLANTED_GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
 
 
 def gateway_key_var() -> str:
-    from aigw.gateway import config
-
-    return str(getattr(config, "GATEWAY_KEY_VAR", LEGACY_GATEWAY_KEY_VAR))
+    return PLANTED_GATEWAY_KEY_VAR
 
 
 def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
-    """The dev config's gateway; the gateway key both as the variable (older code) and as the
-    file beside the guard (newer code), so the bench runs on both."""
+    """The dev config's gateway, the gateway key mounted beside the guard as in the container
+    and also planted in the environment (see PLANTED_GATEWAY_KEY_VAR). Without the guard, the
+    comparison gateway checks LiteLLM's own master key."""
     from aigw.config.load import load_env
     from aigw.gateway import venv as litellm_env
     from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GUARD_HOOK, render_gateway, write_files
@@ -72,20 +68,14 @@ def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
 
     cfg = common.key_mode(load_env("dev", common.ENV_DIR).config).with_endpoint(aoai_url)
     rendered = render_gateway(cfg)
-    args = write_files(rendered, workdir / "files")
+    args = write_files(rendered, workdir / "files", gateway_key=common.GATEWAY_KEY)
     config = Path(args[args.index("--config") + 1])
-    key_file = config.parent / GATEWAY_KEY_FILE_NAME
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        os.fchmod(f.fileno(), 0o600)
-        f.write(common.GATEWAY_KEY)
     key_var = gateway_key_var()
     if not guard:
         text = config.read_text().replace(f"  custom_auth: {GUARD_HOOK}\n", "")
-        if "master_key:" not in text:  # newer configs: the guard alone checks the key
-            text = text.replace(
-                "general_settings:\n", f"general_settings:\n  master_key: os.environ/{key_var}\n"
-            )
+        text = text.replace(
+            "general_settings:\n", f"general_settings:\n  master_key: os.environ/{key_var}\n"
+        )
         config.write_text(text)
     environ = {
         **rendered.env,
