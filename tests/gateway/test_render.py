@@ -89,3 +89,17 @@ def test_write_files_puts_the_gateway_key_beside_the_guard_owner_only(tmp_path: 
     assert key_file.read_text() == "sk-key-new" and (key_file.stat().st_mode & 0o777) == 0o600
     write_files(rendered, tmp_path)  # no key: none left from before
     assert not key_file.exists()
+
+
+def test_the_body_limit_reaches_the_guard_from_the_yaml() -> None:
+    """gateway.max_request_mb -> AIGW_MAX_BODY_BYTES, which the guard reads at load."""
+    from aigw.gateway.config import BODY_LIMIT_VAR
+    from aigw.gateway.files import aigw_guard
+
+    cfg = load_env("dev", ENV_DIR).config
+    assert render_gateway(cfg).env[BODY_LIMIT_VAR] == str(8 * 1024 * 1024)
+    gateway = cfg.gateway.model_copy(update={"max_request_mb": 2})
+    smaller = render_gateway(cfg.model_copy(update={"gateway": gateway}))
+    assert smaller.env[BODY_LIMIT_VAR] == str(2 * 1024 * 1024)
+    assert aigw_guard.MAX_BODY_BYTES == 8 * 1024 * 1024  # the guard's own default: the same
+    assert f'_int_env("{BODY_LIMIT_VAR}"' in Path(aigw_guard.__file__).read_text()

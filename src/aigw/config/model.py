@@ -367,6 +367,12 @@ class GatewayConfig(StrictModel):
     )
     max_replicas: Int = Field(default=3, ge=1, le=300, description="Upper bound of replicas.")
     workers: Int = Field(default=1, ge=1, le=16, description="LiteLLM worker processes.")
+    max_request_mb: Int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Largest request body the gateway reads, in MiB (413 above; docs/security.md).",
+    )
     key_env: EnvVarName = Field(
         default=GATEWAY_KEY_ENV,
         description="Environment variable holding the gateway key (never the key itself).",

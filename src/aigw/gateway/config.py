@@ -46,6 +46,8 @@ USAGE_CALLBACK = "aigw_usage.usage_logger"
 # LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
 # `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
 SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
+# The guard's request body limit in bytes (gateway.max_request_mb).
+BODY_LIMIT_VAR = "AIGW_MAX_BODY_BYTES"
 
 
 class _Quoted(str):
@@ -195,6 +197,8 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
         MODELS_VAR: ",".join(m.alias for m in config.models),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         **SURFACE_OFF,
+        # the guard's body limit (aigw_guard.py MAX_BODY_BYTES)
+        BODY_LIMIT_VAR: str(config.gateway.max_request_mb * 1024 * 1024),
     }
     return RenderedGateway(
         config_yaml=text,
