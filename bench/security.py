@@ -434,7 +434,7 @@ def _abuse_big_with_key(url: str, embed: str) -> dict[str, Any]:
     return {"answers": str(r["status"]), "mib_sent": r["mib_sent"], "seconds": r["seconds"]}
 
 
-def _abuse_idle(url: str, embed: str) -> dict[str, Any]:
+def _abuse_idle(url: str, embed: str, key: str | None = None) -> dict[str, Any]:
     """IDLE_CONNECTIONS connections, each with its headers and IDLE_SENT bytes of an announced
     IDLE_CLAIMED, held HOLD_SECONDS: how many the gateway closed or answered meanwhile."""
     partial = (b'{"model": "' + embed.encode() + b'", "input": "' + b"a" * IDLE_SENT)[:IDLE_SENT]
@@ -445,7 +445,7 @@ def _abuse_idle(url: str, embed: str) -> dict[str, Any]:
         for _ in range(IDLE_CONNECTIONS):
             try:
                 s = socket.create_connection(_host_port(url), timeout=5)
-                s.sendall(_request_head("/v1/embeddings", IDLE_CLAIMED, None) + partial)
+                s.sendall(_request_head("/v1/embeddings", IDLE_CLAIMED, key) + partial)
                 socks.append(s)
             except OSError:
                 refused += 1
@@ -554,6 +554,10 @@ def _abuse_scenarios(embed: str, codex: str) -> list[tuple[str, Callable[[str], 
         (
             f"{IDLE_CONNECTIONS} connections holding a partial body",
             lambda url: _abuse_idle(url, embed),
+        ),
+        (
+            f"{IDLE_CONNECTIONS} connections holding a partial body, valid key",
+            lambda url: _abuse_idle(url, embed, common.GATEWAY_KEY),
         ),
         (
             "gateway key variable (os.environ/) in instructions",
@@ -683,7 +687,7 @@ def write_abuse(result: dict[str, Any], column: str, doc: Path) -> None:
         if m:
             kept = json.loads(m.group(1))
             figures, machine = kept.get("figures", {}), kept.get("machine", {})
-    figures[column] = result
+    figures[column] = {**figures.get(column, {}), **result}  # --scenario: the others kept
     machine[column] = f"{_commit()} on {common.machine()}"
     common.write_section(
         ABUSE_SECTION,
