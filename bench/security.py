@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import select
 import socket
@@ -642,7 +643,10 @@ def _abuse_rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
             cells = []
             for column in ("before", "after"):
                 value = figures.get(column, {}).get(name, {}).get(key)
-                cells.append("" if value is None else common.fmt(value))
+                if isinstance(value, float) and math.isnan(value):
+                    cells.append("none: over before bob's next call")
+                else:
+                    cells.append("" if value is None else common.fmt(value))
             if any(cells):
                 rows.append((name, label, *cells))
     return rows
