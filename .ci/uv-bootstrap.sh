@@ -10,6 +10,10 @@
 # Debian splits venv/ensurepip into the python3-venv package: without it, one line says so.
 
 AIGW_UV_VERSION=0.13.8
+# uv's own certificate roots do not include a CA that a company proxy (or this sandbox) adds to
+# the system's store; pip reads the system's (Debian's pip.conf), so uv does too unless told
+# otherwise (`uv --system-certs`, env UV_SYSTEM_CERTS).
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 aigw_bootstrap_uv() {
     local py=${PYTHON:-python3}
