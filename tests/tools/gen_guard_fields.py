@@ -96,8 +96,8 @@ def fields() -> dict[str, dict[str, tuple[str, ...]]]:
 def render() -> str:
     lines = [
         BEGIN,
-        f"# Source: the `openai` package {openai.__version__} (Apache-2.0), its param TypedDicts:\n",
-        "# responses: ResponseCreateParams{NonStreaming,Streaming}; chat:\n",
+        f"# Source: the `openai` package {openai.__version__} (Apache-2.0), its param\n",
+        "# TypedDicts: responses: ResponseCreateParams{NonStreaming,Streaming}; chat:\n",
         "# CompletionCreateParams{NonStreaming,Streaming}; embeddings: EmbeddingCreateParams.\n",
         f'OPENAI_VERSION = "{openai.__version__}"\n',
         "OPENAI_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {\n",
