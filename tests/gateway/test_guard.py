@@ -502,3 +502,17 @@ def test_a_refusal_is_one_short_line_naming_no_client_text(
     assert first["key"] == "alice" and first["status"] == 400 and first["reason"] == "field"
     assert second["key"] is None and second["status"] == 401
     assert "red" not in "".join(lines) and "no-log" not in "".join(lines)
+
+
+def test_deep_bodies_are_refused_not_crashed(tmp_path: Path) -> None:
+    """Nested past the guard's depth (400), and past what Python's json parser can (400, not an
+    exception escaping the gate as a 500 with a traceback)."""
+    deep: Any = "x"
+    for _ in range(100):
+        deep = [deep]
+    refusal = _check({"model": "text-embedding-3-large", "input": deep})
+    assert refusal is not None and refusal.status == 400 and "nested" in refusal.message
+    gate = _gate(tmp_path, StandIn())
+    bomb = b'{"model": "gpt-5.3-codex", "input": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    status, _, body = _call(gate, "POST", "/v1/responses", key=ALICE, body=bomb)
+    assert status == 400 and b"not valid JSON" in body

@@ -291,9 +291,10 @@ def _env_reference(value: Any, where: str, depth: int = 0) -> Refusal | None:
     """The first string (or object key) at any depth that LiteLLM could resolve from its
     environment, or a body nested deeper than MAX_DEPTH."""
     if depth > MAX_DEPTH:
-        return Refusal(400, f"the request body is nested deeper than {MAX_DEPTH}", where)
+        return Refusal(400, f"the request body is nested deeper than {MAX_DEPTH}", None)
     if isinstance(value, str):
         if value.lstrip()[: len(ENV_REFERENCE)].lower() == ENV_REFERENCE:
+            where = _shown(where, 200)
             return Refusal(
                 400,
                 f"'{where}' may not reference the gateway's environment (os.environ/...)",
@@ -826,7 +827,7 @@ class Gate:
             return
         try:
             body = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             body = None
             refusal = Refusal(400, "the request body is not valid JSON", None, reason="json")
         served = models_for(caller, self.models(), own=False)
