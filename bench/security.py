@@ -729,7 +729,7 @@ def section(r: dict[str, Any]) -> str:
             common.percentile(v, 50) * 1000,
             common.percentile(v, 95) * 1000,
         )
-        for name, v in (("guard + master key", g), ("master key only (LiteLLM)", p))
+        for name, v in (("guard (allow-list gate)", g), ("master key only (LiteLLM)", p))
     ]
     refused = sum(x[1] for x in rows)
     total = sum(x[2] for x in rows)
