@@ -191,7 +191,11 @@ class LiteLLMAppRunner:
             gateway = self._apps.pop(app_key, None)
         if gateway is not None:
             gateway.stop()
-        app_pids.forget(self.workdir / app_dir_name(app_key))
+        app_dir = self.workdir / app_dir_name(app_key)
+        app_pids.forget(app_dir)
+        # The secret volume goes with the replica, as on Azure (the gateway key, the keys file):
+        # a stopped revision leaves no key on disk; its console log stays.
+        shutil.rmtree(app_dir / "files", ignore_errors=True)
 
     def stop_all(self) -> None:
         with self._lock:
