@@ -54,7 +54,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -447,57 +447,52 @@ def parse_keys(text: str) -> dict[str, DevKey]:
     return out
 
 
-class KeysFile:
-    """The mounted keys file, parsed again only when its mtime, size or inode changes (one stat
-    per request). A missing file means no developer keys (the master key still works)."""
+class WatchedFile:
+    """A mounted file's parsed value, read again only when its mtime, size or inode changes
+    (one stat per request). `parse` gets the text, or None when the file is missing or
+    unreadable."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, parse: Callable[[str | None], Any]) -> None:
         self.path = path
+        self.parse = parse
         self.stamp: tuple[int, int, int] | None = None
-        self.keys: dict[str, DevKey] = {}
+        self.value: Any = parse(None)
 
-    def current(self) -> dict[str, DevKey]:
+    def current(self) -> Any:
         try:
             st = os.stat(self.path)
         except OSError:
-            self.stamp, self.keys = None, {}
-            return self.keys
+            self.stamp, self.value = None, self.parse(None)
+            return self.value
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp != self.stamp:
             try:
                 with open(self.path, encoding="utf-8") as f:
-                    self.keys = parse_keys(f.read())
+                    text: str | None = f.read()
             except OSError:
-                self.keys = {}
-            self.stamp = stamp
-        return self.keys
+                text = None
+            self.stamp, self.value = stamp, self.parse(text)
+        return self.value
 
 
-class GatewayKeyFile:
-    """The mounted gateway key's SHA-256, read again only when the file changes. None: no file
-    (then no key is the gateway key: fail closed)."""
+def _sha256_of(text: str | None) -> str | None:
+    value = (text or "").strip()
+    return hashlib.sha256(value.encode()).hexdigest() if value else None
+
+
+class KeysFile(WatchedFile):
+    """The mounted developer keys: sha256 -> DevKey; a missing file means none."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self.stamp: tuple[int, int, int] | None = None
-        self.digest: str | None = None
+        super().__init__(path, lambda text: parse_keys(text or ""))
 
-    def current(self) -> str | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            self.stamp, self.digest = None, None
-            return None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp != self.stamp:
-            try:
-                with open(self.path, encoding="utf-8") as f:
-                    value = f.read().strip()
-                self.digest = hashlib.sha256(value.encode()).hexdigest() if value else None
-            except OSError:
-                self.digest = None
-            self.stamp = stamp
-        return self.digest
+
+class GatewayKeyFile(WatchedFile):
+    """The mounted gateway key's SHA-256; None without the file (no key is then the gateway
+    key: fail closed)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, _sha256_of)
 
 
 def is_gateway_key(api_key: str | None, digest: str | None) -> bool:
