@@ -54,10 +54,6 @@ DOC = common.REPO / "docs" / "reliability.md"
 PLANTED_GATEWAY_KEY_VAR = "LITELLM_GATEWAY_KEY"
 
 
-def gateway_key_var() -> str:
-    return PLANTED_GATEWAY_KEY_VAR
-
-
 def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
     """The dev config's gateway, the gateway key mounted beside the guard as in the container
     and also planted in the environment (see PLANTED_GATEWAY_KEY_VAR). Without the guard, the
@@ -71,7 +67,7 @@ def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
     rendered = render_gateway(cfg)
     args = write_files(rendered, workdir / "files", gateway_key=common.GATEWAY_KEY)
     config = Path(args[args.index("--config") + 1])
-    key_var = gateway_key_var()
+    key_var = PLANTED_GATEWAY_KEY_VAR
     if not guard:
         text = config.read_text().replace(f"  custom_auth: {GUARD_HOOK}\n", "")
         text = text.replace(
@@ -513,7 +509,7 @@ def _abuse_env_leak(url: str, codex: str) -> dict[str, Any]:
 
     from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
 
-    gw_env, aoai_env = f"os.environ/{gateway_key_var()}", f"os.environ/{AZURE_OPENAI_KEY_VAR}"
+    gw_env, aoai_env = f"os.environ/{PLANTED_GATEWAY_KEY_VAR}", f"os.environ/{AZURE_OPENAI_KEY_VAR}"
     variants = {
         "instructions": {"model": codex, "input": "hi", "instructions": gw_env},
         "input (echoed)": {"model": codex, "input": gw_env},

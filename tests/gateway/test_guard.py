@@ -416,8 +416,9 @@ def test_the_gate_refuses_forms_and_compressed_bodies(tmp_path: Path) -> None:
         (b"content-type", b"application/x-www-form-urlencoded"),
         (b"content-encoding", b"gzip"),
     ):
-        hdrs = [h for h in [header]]
-        status, _, _ = _call(gate, "POST", "/v1/embeddings", key=ALICE, body=b"{}", headers=hdrs)
+        status, _, _ = _call(
+            gate, "POST", "/v1/embeddings", key=ALICE, body=b"{}", headers=[header]
+        )
         assert status == 415
 
 
