@@ -201,7 +201,7 @@ def wait_for_switch(
     streak = 0
     state: dict[str, tuple[int, int]] = {}
     with contextlib.ExitStack() as stack:
-        clients = {
+        by_name = {
             name: stack.enter_context(
                 httpx.Client(base_url=url, verify=verify, timeout=10, trust_env=False)
             )
@@ -209,11 +209,11 @@ def wait_for_switch(
             if url
         }
         while True:
-            for name, client in clients.items():
+            for name, client in by_name.items():
                 new_status = _status(client, new_key)
                 state[name] = (new_status, _status(client, old_key) if old_key else 401)
             pending = [
-                n for n in targets if n not in clients or state[n][0] != 200 or state[n][1] != 401
+                n for n in targets if n not in by_name or state[n][0] != 200 or state[n][1] != 401
             ]
             streak = 0 if pending else streak + 1
             ms = (time.perf_counter() - start) * 1000
