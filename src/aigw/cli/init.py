@@ -9,7 +9,7 @@ import typer
 
 from aigw.cli import options as shared
 from aigw.cli.options import OutputOpt
-from aigw.config.init_envs import DEFAULT_ENVS
+from aigw.config import DEFAULT_ENVS
 from aigw.output.formats import OutputFormat
 
 

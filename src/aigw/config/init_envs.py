@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from aigw.config import DEFAULT_ENVS
 from aigw.config.load import PATTERN_TEXT, merge
 from aigw.config.model import EnvConfig
 from aigw.errors import UserError
@@ -24,7 +25,6 @@ DEFAULT_IMAGE = (
 )
 SCHEMA_FILE = "aigw.schema.json"
 SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
-DEFAULT_ENVS = "dev,staging,prod"
 _ENV_RE = re.compile(r"[a-z][a-z0-9]{0,11}")
 # Which option a validation error of the merged file points back to.
 _OPTION_OF = {"project": "--project", "location": "--location", "azure_openai": "--endpoint"}
