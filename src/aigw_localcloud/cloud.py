@@ -205,7 +205,8 @@ class LocalCloud:
             assert self._tls is not None, "cloud not started"
             ctx = self._tls.server_context()
             try:
-                listener = Listener(port or predicted_vault_port(name), ctx, self.engine, name)
+                port = port or predicted_vault_port(name, self.subscription_id)
+                listener = Listener(port, ctx, self.engine, name)
             except OSError:  # that port is taken now: the vault moves (clients read vaultUri)
                 listener = Listener(0, ctx, self.engine, name)
             listener.start()

@@ -42,6 +42,7 @@ class Stack:
             base_url=self.cloud.arm_url,
             ca_file=self.cloud.ca_file,
             local=True,
+            local_state_dir=self.cloud.state_dir,
             polling_interval=0.05,
         )
 

@@ -24,7 +24,10 @@ def test_guessed_uri_is_used_when_right(tmp_path: Path) -> None:
         _, result = stack.deploy()
         assert result.ok
         vault = stack.config().names().key_vault
-        assert stack.cloud.vault_url(vault) == f"https://127.0.0.1:{predicted_vault_port(vault)}/"
+        assert (
+            stack.cloud.vault_url(vault)
+            == f"https://127.0.0.1:{predicted_vault_port(vault, stack.cloud.subscription_id)}/"
+        )
         mark = stack.mark()
         plan = workflow.make_plan(stack.session())
         assert not plan.has_changes
@@ -39,11 +42,14 @@ def test_wrong_guess_falls_back_to_the_reported_uri(tmp_path: Path) -> None:
     squatter = socket.socket()
     try:
         vault = stack.config().names().key_vault
-        squatter.bind(("127.0.0.1", predicted_vault_port(vault)))
+        squatter.bind(("127.0.0.1", predicted_vault_port(vault, stack.cloud.subscription_id)))
         squatter.listen(1)  # the predicted port answers, but it is not the vault
         _, result = stack.deploy()
         assert result.ok
-        assert stack.cloud.vault_url(vault) != f"https://127.0.0.1:{predicted_vault_port(vault)}/"
+        assert (
+            stack.cloud.vault_url(vault)
+            != f"https://127.0.0.1:{predicted_vault_port(vault, stack.cloud.subscription_id)}/"
+        )
         assert not workflow.make_plan(stack.session()).has_changes
         stack.gateway_key = "sk-another-gateway-key-0123456789"
         plan = workflow.make_plan(stack.session())

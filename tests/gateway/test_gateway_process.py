@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from aigw.errors import GatewayError
-from aigw.gateway.process import log_tail, start_gateway, strip_options
+from aigw.gateway.process import PortTakenError, log_tail, start_gateway, strip_options
 from aigw.redact import redact
 from gateway_fixtures import litellm_env_for_tests
 
@@ -151,3 +151,37 @@ def test_tls_clean_environment_and_stop(tmp_path: Path, monkeypatch: pytest.Monk
         not os.path.exists(f"/proc/{pid}/status")
         or "zombie" in Path(f"/proc/{pid}/status").read_text()
     )
+
+
+@pytest.mark.litellm
+def test_an_answer_from_another_process_on_the_port_is_not_liveness(tmp_path: Path) -> None:
+    """Bind-then-record: a port free when chosen can be taken before LiteLLM binds it (another
+    local cloud or suite on this machine). Whatever answers there with 200 is not this gateway:
+    start_gateway waits for LiteLLM's own "Uvicorn running on <url>" and reports the port taken.
+    (Before: the squatter's 200 was taken as liveness and the gateway recorded on its port.)"""
+    import http.server
+    import threading
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    squatter = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=squatter.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(PortTakenError):
+            start_gateway(
+                litellm_env_for_tests(),
+                [],
+                {},
+                port=squatter.server_address[1],
+                workdir=tmp_path,
+                startup_timeout=60,
+            )
+    finally:
+        squatter.shutdown()

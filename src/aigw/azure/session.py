@@ -24,6 +24,7 @@ class Target:
     base_url: str | None = None  # None: real Azure
     ca_file: Path | None = None
     local: bool = False
+    local_state_dir: Path | None = None  # the local cloud's state (its name table)
     polling_interval: float | None = None
     debug_http: bool = False
     # azure-core retry settings for every client (e.g. retry_backoff_factor), None: defaults
@@ -31,12 +32,27 @@ class Target:
 
     def predicted_vault_uri(self, name: str) -> str:
         """Where vault `name` usually answers, known before its ARM GET (public cloud naming;
-        the local cloud's ports follow the name). Callers check it against vaultUri."""
+        the local cloud's ports follow the name, salted by its subscription). Callers check it
+        against vaultUri."""
         if self.local:
             from aigw_localcloud.core.endpoint import predicted_vault_port
 
-            return f"https://127.0.0.1:{predicted_vault_port(name)}/"
+            return f"https://127.0.0.1:{predicted_vault_port(name, self.subscription_id)}/"
         return f"https://{name.lower()}.vault.azure.net/"
+
+    def local_label_port(self, resource_group: str, app: str, label: str) -> int | None:
+        """Under the local cloud: the port label `label` of container app `app` is bound to
+        now, from the cloud's name table (what DNS answers for `<app>---<label>.<domain>` on
+        Azure); None when no label listens or this is not the local cloud."""
+        if not self.local or self.local_state_dir is None:
+            return None
+        from aigw_localcloud.core.endpoint import lookup_label
+
+        app_id = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/Microsoft.App/containerApps/{app}"
+        )
+        return lookup_label(self.local_state_dir, app_id, label)
 
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {}

@@ -53,7 +53,9 @@ def label_url(session: Session, label: str) -> str | None:
     from aigw.gateway.url import label_url as url_of
 
     fqdn = (session.ctx.outputs.get(Key.container_app) or {}).get("fqdn")
-    return url_of(fqdn, session.config.names().container_app, label, local=session.target.local)
+    app = session.config.names().container_app
+    port = session.target.local_label_port(session.ctx.rg, app, label)
+    return url_of(fqdn, app, label, local=session.target.local, local_port=port)
 
 
 def smoke(

@@ -46,6 +46,7 @@ def serving_urls(session: Session) -> dict[str, str | None]:
     for entry in rt.entries(outputs):
         label = entry.get("label")
         if label:
-            # Under the local cloud a label listens on a port predicted from both names.
-            urls[str(label)] = label_url(fqdn, app, str(label), local=local)
+            # Under the local cloud: the port the cloud bound for it (its name table).
+            port = session.target.local_label_port(ctx.rg, app, str(label))
+            urls[str(label)] = label_url(fqdn, app, str(label), local=local, local_port=port)
     return urls

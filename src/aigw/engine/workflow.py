@@ -46,6 +46,7 @@ def local_target(state_dir: Path | None = None) -> Target:
         base_url=ep.arm_url,
         ca_file=Path(ep.ca_file),
         local=True,
+        local_state_dir=Path(ep.state_dir),
         polling_interval=0.2,
     )
 

@@ -22,12 +22,12 @@ import httpx
 
 from aigw.errors import GatewayError, LiteLLMEnvError
 from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
-from aigw.gateway.process import GatewayProcess, start_gateway
+from aigw.gateway.process import GatewayProcess, PortTakenError, start_gateway
 from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
 from aigw_localcloud.apps import app_pids
 from aigw_localcloud.core.app_runner import AppStartError, ContainerSpec
-from aigw_localcloud.core.endpoint import predicted_app_port
+from aigw_localcloud.core.endpoint import predicted_app_port, subscription_of
 
 Reporter = Callable[[str], None]
 
@@ -124,7 +124,8 @@ class LiteLLMAppRunner:
             port = previous.port if previous is not None else self._ports.get(spec.app_key)
             if port is None:
                 name = spec.app_key.rstrip("/").rsplit("/", 1)[-1]
-                port = next((p for p in (spec.port, predicted_app_port(name)) if _free(p)), None)
+                predicted = predicted_app_port(name, subscription_of(spec.app_key))
+                port = next((p for p in (spec.port, predicted) if _free(p)), None)
             self.stop(spec.app_key)
             app_dir = self.workdir / app_dir_name(spec.app_key)
             files_root = app_dir / "files"
@@ -144,29 +145,39 @@ class LiteLLMAppRunner:
             )
             if self.reporter:
                 self.reporter(f"starting LiteLLM {version} for {spec.app_key} ({spec.revision})")
-            try:
-                gateway = start_gateway(
-                    env,
-                    args,
-                    environ,
-                    port=port,
-                    workdir=app_dir,
-                    tls=self.tls,
-                    startup_timeout=self.startup_timeout,
-                    health_path=spec.startup_path or LIVENESS_PATH,
-                    log_name=f"litellm-{_safe(spec.revision)}.log",
-                    # Recorded at once: a cloud killed while this one starts must not leave it.
-                    on_spawn=lambda pid: app_pids.record(app_dir, pid),
-                    # the gateway key comes as a file of the volume, not in the environment
-                    secrets=[
-                        content.decode(errors="replace").strip()
-                        for path, content in spec.files.items()
-                        if PurePosixPath(path).name == GATEWAY_KEY_FILE_NAME
-                    ],
-                )
-            except GatewayError as exc:
-                app_pids.forget(app_dir)
-                raise AppStartError(_text(exc)) from exc
+            secrets = [  # the gateway key comes as a file of the volume, not in the environment
+                content.decode(errors="replace").strip()
+                for path, content in spec.files.items()
+                if PurePosixPath(path).name == GATEWAY_KEY_FILE_NAME
+            ]
+            for attempt in range(3):
+                try:
+                    gateway = start_gateway(
+                        env,
+                        args,
+                        environ,
+                        port=port,
+                        workdir=app_dir,
+                        tls=self.tls,
+                        startup_timeout=self.startup_timeout,
+                        health_path=spec.startup_path or LIVENESS_PATH,
+                        log_name=f"litellm-{_safe(spec.revision)}.log",
+                        # Recorded at once: a cloud killed while this starts must not leave it.
+                        on_spawn=lambda pid: app_pids.record(app_dir, pid),
+                        secrets=secrets,
+                    )
+                    break
+                except PortTakenError as exc:
+                    # Free when chosen, taken before LiteLLM bound it (another local cloud on
+                    # this machine): the app moves to a port the system picks; the cloud
+                    # reports the one bound (ingress.fqdn), never the one predicted.
+                    app_pids.forget(app_dir)
+                    if attempt == 2:
+                        raise AppStartError(_text(exc)) from exc
+                    port = None
+                except GatewayError as exc:
+                    app_pids.forget(app_dir)
+                    raise AppStartError(_text(exc)) from exc
             if spec.readiness_path:
                 problem = _readiness_problem(gateway.url, spec.readiness_path)
                 if problem:

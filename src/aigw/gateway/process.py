@@ -188,6 +188,7 @@ def start_gateway(
     with open(log_path, "ab") as log:
         log.write(f"--- aigw: starting {' '.join(cmd)}\n".encode())
         log.flush()
+        log_start = log.tell()
         try:
             process = subprocess.Popen(
                 cmd,
@@ -206,14 +207,31 @@ def start_gateway(
     try:
         if on_spawn is not None:
             on_spawn(process.pid)
-        _wait_live(gateway, health_path, startup_timeout)
+        _wait_live(gateway, health_path, startup_timeout, log_start)
     except BaseException:
         gateway.stop(timeout=5)
         raise
     return gateway
 
 
-def _wait_live(gateway: GatewayProcess, health_path: str, timeout: float) -> None:
+class PortTakenError(GatewayError):
+    """The port was free when chosen and taken before LiteLLM bound it (another process)."""
+
+
+def _bound(gateway: GatewayProcess, log_start: int) -> bool:
+    """Whether this process itself says it listens on its URL: uvicorn prints "Uvicorn running
+    on <url>" only after its bind succeeded. Until then an answer on the port may come from
+    another process (a second local cloud, another suite) that holds it."""
+    try:
+        with open(gateway.log_path, "rb") as f:
+            f.seek(log_start)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return False
+    return f"Uvicorn running on {gateway.url} " in text
+
+
+def _wait_live(gateway: GatewayProcess, health_path: str, timeout: float, log_start: int) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     # verify=False: a liveness probe of a process we just started on loopback.
@@ -221,12 +239,16 @@ def _wait_live(gateway: GatewayProcess, health_path: str, timeout: float) -> Non
         while True:
             code = gateway.process.poll()
             if code is not None:
-                raise GatewayError(
+                tail = gateway.log_tail()
+                error = PortTakenError if "address already in use" in tail else GatewayError
+                raise error(
                     f"LiteLLM exited with code {code} before {health_path} answered; "
-                    f"last lines of {gateway.log_path}:\n{gateway.log_tail()}",
+                    f"last lines of {gateway.log_path}:\n{tail}",
                     hint="check the LiteLLM config and arguments shown in the log",
                 )
             try:
+                if not _bound(gateway, log_start):
+                    raise httpx.ConnectError("not bound by this process yet")
                 response = client.get(gateway.url + health_path)
                 if response.status_code == 200:
                     return

@@ -48,15 +48,16 @@ def gateway_url(fqdn: str | None, *, local: bool) -> str | None:
     return url
 
 
-def label_url(fqdn: str | None, app: str, label: str, *, local: bool) -> str | None:
+def label_url(
+    fqdn: str | None, app: str, label: str, *, local: bool, local_port: int | None = None
+) -> str | None:
     """The URL of a revision label: `https://<app>---<label>.<environment domain>` on Azure
     (learn.microsoft.com/azure/container-apps/revisions#labels), derived from the app's FQDN
-    `<app>.<environment domain>`. Under the local cloud a label listens on 127.0.0.1 at a
-    port derived from both names (aigw_localcloud.core.endpoint.predicted_label_port)."""
+    `<app>.<environment domain>`. Under the local cloud a label listens on 127.0.0.1 at the
+    port its name table reports (`local_port`, looked up by the caller: Target.local_label_port),
+    None when the label has no listener."""
     if local:
-        from aigw_localcloud.core.endpoint import predicted_label_port
-
-        return f"https://127.0.0.1:{predicted_label_port(app, label)}"
+        return f"https://127.0.0.1:{local_port}" if local_port else None
     if not fqdn or not fqdn.lower().startswith(app.lower() + "."):
         return None
     return f"https://{app}---{label}.{fqdn[len(app) + 1 :]}"

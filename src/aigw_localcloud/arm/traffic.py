@@ -30,7 +30,14 @@ from typing import Any
 
 from ..apps import front
 from ..apps.app_container import build_spec
-from ..core.endpoint import predicted_app_port, predicted_label_port
+from ..core.endpoint import (
+    NAMES_FILE,
+    label_host,
+    predicted_app_port,
+    predicted_label_port,
+    record_names,
+    subscription_of,
+)
 from ..core.engine import Engine
 from ..core.errors import CloudError
 from ..core.util import key
@@ -134,7 +141,8 @@ def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
     """Route the app's port by weight and each label's port to its revision; return the app's
     FQDN (127.0.0.1:<port>). Revisions without a running process get no traffic."""
     ports = {r["name"].lower(): r.get("port") for r in app["_revisions"] if r["active"]}
-    fqdn_port = _port(app.get("_fqdn")) or predicted_app_port(app["name"])
+    salt = subscription_of(app["id"])
+    fqdn_port = _port(app.get("_fqdn")) or predicted_app_port(app["name"], salt)
     main = front.ensure(_front_key(eng, app), fqdn_port, app["name"])
     backends: dict[int, int] = {}
     labels: dict[str, int] = {}
@@ -146,11 +154,16 @@ def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
                 labels[label.lower()] = port
     main.set_backends(list(backends.items()))
     prefix = _front_key(eng, app, "x")[:-1]
+    names: dict[str, int | None] = {}
     for k in [k for k in _label_keys(prefix) if k[len(prefix) :] not in labels]:
         front.close(k)
+        names[label_host(app["id"], k[len(prefix) :])] = None
     for label, port in labels.items():
-        f = front.ensure(prefix + label, predicted_label_port(app["name"], label), label)
+        f = front.ensure(prefix + label, predicted_label_port(app["name"], label, salt), label)
         f.set_backends([(port, 100)])
+        names[label_host(app["id"], label)] = f.port  # the port bound, as DNS would answer
+    if names:
+        record_names(eng.directory, names)
     return f"127.0.0.1:{main.port}"
 
 
@@ -167,11 +180,16 @@ def stop_app(eng: Engine, app: dict[str, Any]) -> None:
     """Stop every revision process and close the app's fronts (delete, scale to zero)."""
     for r in app.get("_revisions") or []:
         stop_revision(eng, app, r["name"])
+    prefix = _front_key(eng, app, "x")[:-1]
+    gone = {label_host(app["id"], k[len(prefix) :]): None for k in _label_keys(prefix)}
     front.close(_front_key(eng, app))
+    if gone:
+        record_names(eng.directory, dict(gone))
 
 
 def close_engine(eng: Engine) -> None:
     front.close(f"{id(eng)}|")
+    (eng.directory / NAMES_FILE).unlink(missing_ok=True)  # no label URL answers any more
 
 
 def _port(fqdn: str | None) -> int | None:
