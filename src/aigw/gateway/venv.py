@@ -264,7 +264,17 @@ def _build(root: Path, version: str, report: Reporter) -> LiteLLMEnv:
     if uv:
         steps = [
             [uv, "venv", "--relocatable", "--python", sys.executable, str(tmp)],
-            [uv, "pip", "install", "--python", str(tmp / "bin" / "python"), requirement],
+            # --compile-bytecode, as pip does by default: each LiteLLM start then reads .pyc
+            # instead of compiling ~7,700 modules (PYTHONDONTWRITEBYTECODE keeps it from caching).
+            [
+                uv,
+                "pip",
+                "install",
+                "--compile-bytecode",
+                "--python",
+                str(tmp / "bin" / "python"),
+                requirement,
+            ],
         ]
     else:
         steps = [
