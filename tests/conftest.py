@@ -3,6 +3,9 @@ tests/localcloud modules that still import them from here (being moved by anothe
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
 from helpers import AOAI_KEY_CANARY, ENV_DIR, FIXTURES, GATEWAY_KEY_CANARY, REPO
@@ -16,3 +19,25 @@ def canary_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     return values
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Markers mean what they say: a test not marked `litellm` (nor its module) cannot start
+    LiteLLM, in this process or in a local-cloud daemon it starts (aigw.gateway.process
+    .NO_LITELLM_VAR). Set before the item's fixtures, module-scoped ones included."""
+    from aigw.gateway.process import NO_LITELLM_VAR
+
+    if item.get_closest_marker("litellm") is None:
+        os.environ[NO_LITELLM_VAR] = item.nodeid
+    else:
+        os.environ.pop(NO_LITELLM_VAR, None)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    yield
+    from aigw.gateway.process import NO_LITELLM_VAR
+
+    os.environ.pop(NO_LITELLM_VAR, None)

@@ -48,6 +48,7 @@ def slow_rbac(tmp_path: Path) -> Iterator[Stack]:
         close_stack(stack)
 
 
+@pytest.mark.litellm
 def test_keyless_deploy_serves_with_tokens_and_no_key_is_anywhere(gw_stack: Stack) -> None:
     s = gw_stack
     s.aoai.account.disable_local_auth = True  # keys refused: only the identity can work

@@ -163,7 +163,7 @@ def test_an_answer_from_another_process_on_the_port_is_not_liveness(tmp_path: Pa
     import threading
 
     class Ok(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -30,6 +30,11 @@ _OWN_OPTIONS = ("--port", "--host")
 _TLS_OPTIONS = ("--ssl_keyfile_path", "--ssl_certfile_path")
 
 
+# Set by tests/conftest.py while a test that is not marked `litellm` runs (inherited by the
+# local-cloud daemons it starts): starting LiteLLM then fails, so `-m "not litellm"` means it.
+NO_LITELLM_VAR = "AIGW_TEST_NO_LITELLM"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -168,6 +173,11 @@ def start_gateway(
     redacted from log tails in errors. Raises GatewayError with the
     log tail if the process exits or does not answer `health_path` with 200 in time.
     """
+    if os.environ.get(NO_LITELLM_VAR):  # the test suite's marker check (tests/conftest.py)
+        raise GatewayError(
+            f"{os.environ[NO_LITELLM_VAR]} starts LiteLLM but is not marked litellm",
+            hint="mark the test (or its module) with @pytest.mark.litellm",
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     if not env.litellm_bin.is_file():
         raise GatewayError(
