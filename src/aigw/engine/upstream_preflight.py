@@ -8,11 +8,15 @@ YAML contradicts what is deployed (kind, dimensions, api-version).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from aigw.azure.context import Ctx
 from aigw.config.model import EnvConfig, ModelConfig, ModelKind
 from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError
+
+if TYPE_CHECKING:
+    from aigw.resources.openai_account import Account
 
 # Embedding models and their vector sizes (learn.microsoft.com/azure/ai-foundry/openai/concepts/
 # models#embeddings).
@@ -123,8 +127,19 @@ def model_problems(
     return found
 
 
-def check(ctx: Ctx, config: EnvConfig, file: str) -> None:
-    """Raise PreflightError with every problem (nothing is written before this passes)."""
+@dataclass(frozen=True)
+class Upstream:
+    """What read() found: the account and its deployments; or, when a key-mode account could
+    not be read, why (`unread`)."""
+
+    account: Account | None = None
+    deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unread: str = ""
+
+
+def read(ctx: Ctx, config: EnvConfig) -> Upstream:
+    """The preflight's reads (the account, then its deployments): plan runs them beside the
+    observation's, so they add no round trip of their own."""
     from aigw.resources import openai_account
 
     upstream = config.azure_openai
@@ -139,18 +154,27 @@ def check(ctx: Ctx, config: EnvConfig, file: str) -> None:
             raise  # the role needs the account: its error says how to name it
         # key mode never needed to read the account (it may be in a subscription the deployer
         # cannot read): the scaffold's way keeps working, unchecked.
-        ctx.report("azure_openai", f"deployments not checked: {getattr(err, 'message', err)}")
-        return
+        return Upstream(unread=str(getattr(err, "message", err)))
     deployments = ctx.retry(
         lambda: openai_account.deployments(ctx, account),
         key="azure_openai",
         what=f"list the deployments of {account.name}",
     )
+    return Upstream(account, deployments)
+
+
+def check(ctx: Ctx, config: EnvConfig, file: str, upstream: Upstream) -> None:
+    """Raise PreflightError with every problem of what read() found (nothing is written
+    before this passes); no read of its own."""
+    account = upstream.account
+    if account is None:
+        ctx.report("azure_openai", f"deployments not checked: {upstream.unread}")
+        return
     found: list[tuple[int, str]] = []
     for i, model in enumerate(config.models):
-        dep = deployments.get(model.deployment_name)
+        dep = upstream.deployments.get(model.deployment_name)
         found += model_problems(file, i, model, dep, account.name)
-    if upstream.auth == "key" and account.disable_local_auth:
+    if config.azure_openai.auth == "key" and account.disable_local_auth:
         found.append(
             (
                 EXIT_BAD_INPUT,

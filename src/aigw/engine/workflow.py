@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,16 +134,20 @@ def observe(session: Session, *, destroy: bool = False, wait: bool = False) -> d
 
 
 def make_plan(session: Session, *, destroy: bool = False, purge: bool = False) -> Plan:
-    # A deploy plan waits for operations still running (e.g. left by a crashed deploy).
-    observed = observe(session, destroy=destroy, wait=not destroy)
     if destroy:
-        return plan_destroy(session.desired, observed, purge=purge)
-    from aigw.engine import preflight
+        return plan_destroy(session.desired, observe(session, destroy=True), purge=purge)
+    from aigw.engine import preflight, upstream_preflight
 
-    preflight.raise_first(preflight.problems(session.desired, observed))
-    from aigw.engine import upstream_preflight
-
-    upstream_preflight.check(session.ctx, session.config, f"{session.desired.env}.yaml")
+    # The upstream preflight's reads (the Azure OpenAI account, its deployments) go out first
+    # and beside the observation's, not after them; what they find is checked, and its errors
+    # raised, in the same order as ever: after the observation and its own preflight.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upstream = pool.submit(upstream_preflight.read, session.ctx, session.config)
+        # A deploy plan waits for operations still running (e.g. left by a crashed deploy).
+        observed = observe(session, wait=True)
+        preflight.raise_first(preflight.problems(session.desired, observed))
+        file = f"{session.desired.env}.yaml"
+        upstream_preflight.check(session.ctx, session.config, file, upstream.result())
     return plan_deploy(session.desired, observed)
 
 
