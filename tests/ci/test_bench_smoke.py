@@ -69,9 +69,18 @@ def test_gateway_overhead_small() -> None:
         pytest.skip("the LiteLLM 1.81.15 environment is not built (aigw litellm ensure)")
     import gateway_overhead as bench
 
-    (r,) = bench.run(n=16, workers=(1,), write_doc=False)
+    (r,) = bench.run(n=16, workers=(1,), write_doc=False, rounds=1)
     assert set(r["rows"]) == set(bench.Cases("http://g", "http://a").cases)
     assert 50 < r["rss_idle"] < 2000
+    # the side-by-side comparison: each kind through aigw's hooks, bare LiteLLM and no key
+    assert set(r["side"]) == set(bench.KINDS)
+    for variants in r["side"].values():
+        assert set(variants) == {bench.HOOKS, bench.BARE, bench.NO_KEY}
+        assert all(v["seq_p50"] > 0 and v["par_rps"] > 0 for v in variants.values())
+    figures, diff, _met = bench.side_section(r["side"])
+    assert "bare, no key" in figures
+    assert "hooks - bare" in diff and "<= 1 ms p50" in diff
+    assert 0 < r["hooks_cpu_us"]["gate"] < 5000 and 0 < r["hooks_cpu_us"]["usage"] < 5000
 
 
 @pytest.mark.litellm
