@@ -21,6 +21,21 @@ def canary_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return values
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist workers start with COLUMNS=80 in their environment, which aigw's output
+    takes as a terminal width (tables cut at 80 columns): a worker gets the controller's own
+    value back, so a test sees the same environment under `-n` as without it."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        os.environ["AIGW_TEST_COLUMNS"] = os.environ.get("COLUMNS", "")
+        return
+    columns = os.environ.get("AIGW_TEST_COLUMNS", "")
+    if columns:
+        os.environ["COLUMNS"] = columns
+    else:
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     """Markers mean what they say: a test not marked `litellm` (nor its module) cannot start
