@@ -158,8 +158,11 @@ def main() -> int:
         "finds nothing to do; across machines the deploy workflow's concurrency group does the "
         "same. Without any lock (two plans made on the empty cloud, then applied together), "
         f"{conc_secret_versions} of {len(conc)} runs left one extra version of a Key Vault "
-        "secret holding the same value (Key Vault has no conditional write; the app reads the "
-        "versionless URL, so it is harmless). Resources and role assignments were never "
+        "secret holding the same value (Key Vault has no conditional write). The app pins "
+        "secret versions, so when the app write that lands last pins the older of the two "
+        "equal versions, the next deploy updates the app to the newest: one extra revision, "
+        "nothing else (tests/reliability/test_concurrency.py checks that one more deploy leaves "
+        "an empty plan). Resources and role assignments were never "
         "duplicated in any run: their names are deterministic.",
         "",
         "## Faults injected",

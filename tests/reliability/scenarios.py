@@ -192,6 +192,7 @@ class RunResult:
     lost: int = 0
     duplicated: int = 0
     plan_empty_after: bool = False
+    settled: bool = False  # one more deploy leaves an empty plan (concurrent runs)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -407,6 +408,9 @@ def concurrent_run(
         run.duplicated = max(run.duplicated, role_duplicates(stack.cloud))
         if not secret_versions_agree(stack.cloud):
             run.diffs.append("secret versions with different values")
+        session = stack.session(ENV, config=config)
+        result = workflow.apply(session, workflow.make_plan(session))
+        run.settled = result.ok and not workflow.make_plan(stack.session(ENV)).has_changes
         run.requests = len(stack.cloud.journal.entries())
     run.seconds = time.monotonic() - started
     return run
