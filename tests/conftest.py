@@ -3,8 +3,10 @@ tests/localcloud modules that still import them from here (being moved by anothe
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,22 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     from aigw.gateway.process import NO_LITELLM_VAR
 
     os.environ.pop(NO_LITELLM_VAR, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slowest modules first (tests/module_durations.json, tests/tools/module_durations.py):
+    pytest-xdist's loadscope hands out whole modules in this order, so the longest ones start
+    at once instead of one of them starting last and running alone. A module missing from the
+    file counts as slow (it is new: better early than last). Order inside a module is kept."""
+    try:
+        known = json.loads((Path(__file__).parent / "module_durations.json").read_text())
+    except (OSError, ValueError):
+        return
+    unknown = max(known.values(), default=0.0)
+    root = Path(str(config.rootpath))
+
+    def weight(item: pytest.Item) -> float:
+        path = Path(str(item.path)).relative_to(root).as_posix()
+        return float(known.get(path, unknown))
+
+    items.sort(key=weight, reverse=True)  # stable: a module's tests keep their order
