@@ -6,10 +6,8 @@ Nothing here imports the Azure SDKs at module level: `aigw --help` must stay fas
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import traceback
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -153,6 +151,8 @@ def schema(
     if markdown:
         sys.stdout.write(reference_markdown())
     else:
+        import json
+
         sys.stdout.write(json.dumps(env_file_schema(), indent=2) + "\n")
 
 
@@ -200,6 +200,8 @@ def _print_error(message: str, *, code: int = EXIT_FAILURE, error: Any = None) -
             "field": getattr(error, "field", None) or None,
             "exit_code": code,
         }
+        import json
+
         sys.stdout.write(redact(json.dumps(data)) + "\n")
         sys.stdout.flush()
 
@@ -246,6 +248,8 @@ def main(argv: list[str] | None = None) -> None:
         rv = app(args=args, prog_name="aigw", standalone_mode=False)
     except AigwError as e:
         if state.debug:
+            import traceback
+
             traceback.print_exc()
         _print_error(e.one_line(), code=e.exit_code, error=e)
         _exit(e.exit_code)
@@ -262,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
         _exit(130)
     except Exception as e:  # a bug: say so in one line, traceback only with --debug
         if state.debug:
+            import traceback
+
             sys.stderr.write(redact(traceback.format_exc()))
         first = redact(str(e)).splitlines()[0] if str(e) else ""
         _print_error(

@@ -6,7 +6,6 @@ here imports the Azure SDKs, rich or LiteLLM helpers at module level: `aigw --he
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -287,6 +286,8 @@ def _show_key(value: str, data: dict[str, Any], as_json: bool) -> None:
     if os.environ.get("GITHUB_ACTIONS") == "true":
         sys.stdout.write(f"::add-mask::{value}\n")
     if as_json:
+        import json
+
         sys.stdout.write(json.dumps({**data, "new_key": value}, indent=2) + "\n")
     else:
         sys.stdout.write(f"new gateway key: {value}\n")
