@@ -31,7 +31,11 @@ def test_two_deploys_at_once_end_in_the_clean_state(seed: int, clean: dict[str, 
     # deploys of one environment with a concurrency group).
     extra = [d for d in run.diffs if "versions of secret" not in d and "plan after" not in d]
     assert not extra, run.diffs
-    assert run.duplicated <= 2, run.diffs
+    # At most one extra version per secret (was "<= 2" for all, written when there were two
+    # secrets; the developer-keys secret made three, and a loaded machine showed all three).
+    secrets = sum(len(names) for names in clean["secrets"].values())
+    assert all(d.startswith("2 versions of secret") for d in run.diffs if "versions of" in d)
+    assert run.duplicated <= secrets, run.diffs
 
 
 @pytest.mark.parametrize("seed", range(2))

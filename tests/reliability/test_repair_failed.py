@@ -4,6 +4,8 @@ provisioningState Failed, as Azure does when provisioning fails."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +61,22 @@ def _put_app_without_waiting(stack: FastStack) -> None:
     apps.begin_create_or_update(session.ctx.rg, res.name, body)  # never waited for
 
 
+def _release_after_read(stack: FastStack, app: str, mark: int, timeout: float = 120) -> None:
+    """End the running operations once a GET of container app `app` reached the cloud."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(
+            e.method == "GET" and e.path.split("?", 1)[0].lower().endswith(f"/containerapps/{app}")
+            for e in stack.since(mark)
+        ):
+            break
+        time.sleep(0.05)
+    with stack.cloud.engine.store.write() as st:
+        for op in st["operations"].values():
+            if op["status"] == "InProgress":
+                op["due"] = time.time()
+
+
 def test_an_app_still_provisioning_is_waited_for(stack: FastStack) -> None:
     _, result = stack.deploy()
     assert result.ok
@@ -106,8 +124,13 @@ def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
     prod.write_text(prod.read_text() + KEY_MODE_YAML)
     _, result = stack.deploy()
     assert result.ok
-    stack.cloud.engine.timing = Timing("realistic", 0.2)  # 6 s: outlasts the CLI's start
+    # The app's operation is held until the CLI has read the app (however long the CLI takes to
+    # start on a loaded machine), then ends: the plan must have seen it InProgress and waited.
+    stack.cloud.engine.timing = Timing("realistic", 10.0)  # 300 s unless released
     _put_app_without_waiting(stack)
+    app = stack.config("prod").names().container_app.lower()
+    release = threading.Thread(target=_release_after_read, args=(stack, app, stack.mark()))
+    release.start()
     ran = aigw(
         "plan", "--env", "prod", "--cloud", "local", "--detailed-exitcode",
         cloud_dir=stack.cloud.state_dir,
@@ -115,4 +138,5 @@ def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
     )  # fmt: skip
     assert ran.code == 0, ran.stderr
     waits = [ln for ln in ran.stderr.splitlines() if ln.startswith("waiting for container_app")]
+    release.join(timeout=5)
     assert len(waits) == 1 and "InProgress" in waits[0], ran.stderr
