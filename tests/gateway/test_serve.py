@@ -123,6 +123,10 @@ def test_serve_json_runs_until_sigint_and_stops_litellm(cli_env: dict[str, str])
             proc.wait()
     assert proc.returncode == 0, err
     assert "stopped" in err
+    # this run's own folder (two serves of dev must not share one); its key files went with it
+    workdir = Path(data["log"]).parent
+    assert workdir.name == f"dev-{proc.pid}", workdir
+    assert not (workdir / "files").exists()
     with pytest.raises(httpx.HTTPError):
         httpx.get(url + "/health/liveliness", timeout=2)  # LiteLLM is gone too
     _no_canary("".join(lines), out, err)

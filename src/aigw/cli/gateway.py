@@ -202,6 +202,7 @@ def serve(
         ui.info(f"stopped (signal {signum})" if signum else "stopped")
     finally:
         served.gateway.stop()
+        serve_mod.remove_files(served)
 
 
 def rotate_key(

@@ -43,9 +43,22 @@ class Served:
 
 
 def workdir_for(config: EnvConfig) -> Path:
+    """One folder per `aigw serve` process: two serves of one environment (two terminals, two
+    test suites on one machine) wrote the same config and key files and one LiteLLM read the
+    other's (its upstream URL and key: every call 401)."""
+    import os
+
     from aigw.gateway.venv import cache_dir
 
-    return cache_dir() / "serve" / config.env
+    return cache_dir() / "serve" / f"{config.env}-{os.getpid()}"
+
+
+def remove_files(served: Served) -> None:
+    """The run's config volume (the gateway key among it) goes with the stopped gateway, as a
+    stopped revision's does on the local cloud; its log stays."""
+    import shutil
+
+    shutil.rmtree(served.workdir / "files", ignore_errors=True)
 
 
 def _port_free(port: int) -> bool:
