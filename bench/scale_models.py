@@ -58,6 +58,20 @@ def _is_poll(entry: Any) -> bool:
     return entry.method == "GET" and ("operationstatuses" in path or "operationresults" in path)
 
 
+def _polls(entries: list[Any]) -> int:
+    """Reads whose count depends on timing, not on work: operation-status GETs, and a GET of a
+    path this deploy already read (a wait reading a revision or a role until it is ready; under
+    load one more such read was measured, 36 requests against 35)."""
+    seen: set[str] = set()
+    n = 0
+    for e in entries:
+        if e.method == "GET" and (_is_poll(e) or e.path.lower() in seen):
+            n += 1
+        elif e.method == "GET":
+            seen.add(e.path.lower())
+    return n
+
+
 def _work(r: dict[str, Any]) -> tuple[int, int, int]:
     return (r["deploy_requests"] - r["deploy_polls"], r["deploy_writes"], r["noop_requests"])
 
@@ -101,7 +115,7 @@ def measure(root: Path, n: int, reps: int) -> dict[str, Any]:
         "fresh_plan": fresh_plan,
         "apply": apply_s,
         "deploy_requests": len(deploy_entries),
-        "deploy_polls": sum(1 for e in deploy_entries if _is_poll(e)),
+        "deploy_polls": _polls(deploy_entries),
         "deploy_writes": sum(1 for e in deploy_entries if e.is_write),
         "noop_plan": common.median(plans),
         "noop_requests": len(noop_entries),

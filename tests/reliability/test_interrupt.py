@@ -88,7 +88,9 @@ def test_ctrl_c_stops_a_retrying_deploy_within_seconds(tmp_path: Path, route: st
         cloud.stop()
         getattr(cloud, "_aoai").stop()  # noqa: B009
     assert proc.returncode == 130, (proc.returncode, err[-1500:])
-    assert took < 5, f"took {took:.1f} s to stop"
+    # "within seconds", against a step that retries for minutes: 1-3 s on a quiet machine, 6.1 s
+    # measured with two suites on 2 CPUs (the interpreter's own shutdown is CPU-bound)
+    assert took < 15, f"took {took:.1f} s to stop"
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines, "exit 130 with nothing said"
     last = lines[-1]
