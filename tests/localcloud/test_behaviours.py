@@ -71,9 +71,11 @@ def test_vault_names_are_global_and_soft_delete(cloud: LocalCloud, clients: Clie
     with pytest.raises(ResourceExistsError) as e:
         _vault(clients, "kv-soft")
     assert e.value.error.code == "ConflictError" and "deleted state" in e.value.error.message
-    # Recover brings back the vault and its secrets, at the same URL.
+    # Recover brings back the vault and its secrets, at the same URL (not its role
+    # assignments: tests/localcloud/test_vault_delete_rbac.py).
     v2 = _vault(clients, "kv-soft", createMode="recover")
     assert v2.properties.vault_uri == v.properties.vault_uri
+    clients.grant(v2.id, SECRETS_OFFICER, cloud.deployer_principal_id, "User")
     assert clients.secrets(v2.properties.vault_uri).get_secret("s").value == "v1"
     # Purge: allowed without purge protection.
     kv.delete(RG, "kv-soft")

@@ -8,6 +8,7 @@ from ..core import lro
 from ..core.engine import Engine, Router, finish_provisioning, finisher, public
 from ..core.errors import CloudError
 from ..core.http import Request, Response
+from ..core.rbac import drop_assignments_in_scope
 from ..core.state import State
 from ..core.util import iso, key, now
 from ..vault.kv_secrets import VAULT_TYPE, find_vault
@@ -67,7 +68,10 @@ def _refuse_retention_change(old: dict[str, Any], new: dict[str, Any]) -> None:
 
 
 def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
-    """Move a vault to the deleted state (soft delete is always on), keeping its secrets."""
+    """Move a vault to the deleted state (soft delete is always on), keeping its secrets but not
+    the role assignments on it: they are deleted with the vault and a recover does not bring
+    them back (learn.microsoft.com/azure/key-vault/general/soft-delete-overview, "Recovering a
+    soft-deleted Key Vault does not restore these services. They must be recreated.")."""
     props = vault["properties"]
     t = now()
     st["deleted_vaults"][vault["name"].lower()] = {
@@ -87,6 +91,7 @@ def soft_delete_vault(eng: Engine, st: State, vault: dict[str, Any]) -> None:
         "_vault": vault,
     }
     st["resources"].pop(key(vault["id"]), None)
+    drop_assignments_in_scope(st, vault["id"])
     # The listener stays (its data plane answers 404 now) so a recovered vault keeps its URL;
     # purge closes it.
 

@@ -177,6 +177,20 @@ def directory_principal_type(st: State, principal: str) -> str | None:
     return "User" if p.get("kind") == "User" else "ServicePrincipal"
 
 
+def drop_assignments_in_scope(st: State, scope: str) -> list[str]:
+    """Remove the role assignments scoped at `scope` or under it (a deleted resource takes its
+    assignments with it); returns their ids. Key Vault: "When a Key Vault is soft-deleted,
+    services that are integrated with the Key Vault are deleted. For example: Azure RBAC roles
+    assignments ... Recovering a soft-deleted Key Vault does not restore these services. They
+    must be recreated." (learn.microsoft.com/azure/key-vault/general/soft-delete-overview)."""
+    gone = [
+        k
+        for k, ra in st["role_assignments"].items()
+        if id_in_scope(ra["properties"]["scope"], scope)
+    ]
+    return [st["role_assignments"].pop(k)["id"] for k in gone]
+
+
 def is_managed_identity(st: State, principal_id: str) -> bool:
     p = st["principals"].get(principal_id.lower()) or st["principals"].get(principal_id) or {}
     kind = str(p.get("kind", "")).lower()
