@@ -315,6 +315,13 @@ class LocalCloud:
         with self.engine.store.write() as st:
             st["kv_refresh_seconds"] = seconds
 
+    def set_kv_put_check(self, enabled: bool) -> None:
+        """Whether a container app PUT reads its Key Vault references itself (the synchronous
+        400, the default) or leaves them to the revision's provisioning (the operation fails
+        late); see apps/kv_refs.py."""
+        with self.engine.store.write() as st:
+            st["kv_put_check"] = bool(enabled)
+
     def set_environment_quota(self, limit: int | None) -> None:
         """Container Apps environments allowed per region (None: Azure's default, 15; see
         arm/usages.py)."""

@@ -11,6 +11,21 @@ reference is refreshed only once it is older than REFRESH_SECONDS (scaled like t
 durations; `kv_refresh_seconds` in the state overrides it): a restart alone does not pick up a
 new version before that, as on Azure. A versioned reference always resolves to that version.
 Stricter than Azure where unsure: an unchanged reference is not re-read by a PUT.
+
+Where the read fails. Azure reads the references twice on a PUT: when it validates the request
+(the synchronous 400 InvalidParameterValueInContainerTemplate, "Unable to get value using
+Managed identity <id> for secret <name>": microsoft/azure-container-apps#930, #1174, #1159) and
+again when the revision provisions, where the same text ends the PUT's long-running operation
+Failed as "ContainerAppOperationError: Failed to provision revision for container app '<app>'.
+Error details: The following field(s) are either invalid or missing. Field ... is invalid with
+details: '...';.." (the wrapper as microsoft/azure-container-apps#1061 and
+learn.microsoft.com/answers/questions/5814504 show it; RBAC propagation failing the revision
+after the PUT was accepted: microsoft/GitHub-Copilot-for-Azure#1701). Role propagation is
+eventually consistent, so either read may be the first to miss a fresh grant. The cloud picks
+one: by default the PUT's (`kv_put_check` true, the 400); with `kv_put_check` false (LocalCloud
+.set_kv_put_check) the PUT is accepted without reading new or changed references and the
+revision's provisioning reads them (replica_secrets), failing the operation while the identity's
+grant has not propagated (rbac.delay_for).
 """
 
 from __future__ import annotations
@@ -40,19 +55,28 @@ def _refs(app: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in secrets if s.get("keyVaultUrl")]
 
 
+def put_checks_references(st: State) -> bool:
+    """Does the PUT itself read the references (the synchronous 400), or only the revision's
+    provisioning (the operation fails late)? See the module docstring."""
+    return bool(st.get("kv_put_check", True))
+
+
 def cache_at_put(
     eng: Engine, st: State, app: dict[str, Any], existing: dict[str, Any] | None, t: float
 ) -> dict[str, Any]:
     """Check every reference (a PUT fails while one cannot be read, see app_container.kv_error) and
-    return the app's copy: kept for unchanged references, fetched for new or changed ones."""
-    values = resolve_secrets(eng, st, app)
+    return the app's copy: kept for unchanged references, fetched for new or changed ones. With
+    the PUT's check off, new or changed references get no copy: the revision's provisioning
+    reads them (replica_secrets) and fails the operation if it cannot."""
+    checked = put_checks_references(st)
+    values = resolve_secrets(eng, st, app) if checked else {}
     old = (existing or {}).get("_kv_cache") or {}
     cache: dict[str, Any] = {}
     for s in _refs(app):
         prev = old.get(s["name"])
         if prev and prev["url"] == s["keyVaultUrl"] and prev["identity"] == s.get("identity"):
             cache[s["name"]] = prev
-        else:
+        elif checked:
             cache[s["name"]] = {
                 "url": s["keyVaultUrl"],
                 "identity": s.get("identity"),

@@ -152,8 +152,16 @@ def _apply_app(
         ingress["fqdn"] = body["_fqdn"] or placeholder
         props["latestRevisionFqdn"] = f"{latest}.{env['properties']['defaultDomain']}"
     kind = "containerapp.create" if existing is None else "containerapp.update"
+    # A PUT that creates no revision while the latest one failed to provision provisions it
+    # again (its start, its Key Vault references: kv_refs), as a retried deploy expects.
+    retry_failed = not new_revision and revisions[-1].get("state") == "Failed"
     op = lro.new_operation(
-        st, eng.timing, kind, rid, location=body["location"], args={"new_revision": new_revision}
+        st,
+        eng.timing,
+        kind,
+        rid,
+        location=body["location"],
+        args={"new_revision": new_revision or retry_failed},
     )
     body["_op"] = op["id"]
     put_resource(st, body)
@@ -259,7 +267,10 @@ def _fail(eng: Engine, op: dict[str, Any], name: str, message: str) -> None:
             st["operations"][op["id"]],
             {
                 "code": "ContainerAppOperationError",
-                "message": f"Failed to provision revision for container app '{name}'. Error details: {message}",  # noqa: E501
+                # The wrapper Azure puts around a revision's provisioning error, the detail
+                # ending in "." (microsoft/azure-container-apps#1061: "... Error details: The
+                # following field(s) are either invalid or missing. ...';..").
+                "message": f"Failed to provision revision for container app '{name}'. Error details: {message.rstrip()}.",  # noqa: E501
             },
         )
 
