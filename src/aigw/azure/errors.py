@@ -39,6 +39,14 @@ RETRYABLE: dict[str, str] = {
 # User role is still propagating (microsoft/azure-container-apps#930, #1174, #1159). Only this
 # pairing is waited for; the same code with other text is a template mistake.
 KV_REFERENCE_CODE = "InvalidParameterValueInContainerTemplate"
+# The same check can fail later, inside the PUT's long-running operation, when the revision
+# provisions: the operation ends Failed with this code and the same text wrapped in "Failed to
+# provision revision for container app '<app>'. Error details: ..." (the wrapper as
+# microsoft/azure-container-apps#1061 and learn.microsoft.com/answers/questions/5814504 report
+# it; RBAC propagation failing the revision after the PUT was accepted:
+# microsoft/GitHub-Copilot-for-Azure#1701). Waited for alike: the PUT is repeated.
+LATE_FAILURE_CODE = "ContainerAppOperationError"
+ROLE_WAIT_CODES = (KV_REFERENCE_CODE, LATE_FAILURE_CODE)
 KV_REFERENCE_TEXT = "unable to get value using managed identity"
 KV_REFERENCE_WAIT = (
     "waiting for the app identity's Key Vault Secrets User role to take effect (Azure checks "
@@ -63,8 +71,9 @@ def _message(err: Any) -> str:
 
 def role_wait(err: Any) -> str:
     """Why a container app PUT refusal is the app identity's role still propagating ('' if it
-    is not): a Key Vault reference it cannot read yet, or an ACR image it cannot pull yet."""
-    if error_code(err) != KV_REFERENCE_CODE:
+    is not): a Key Vault reference it cannot read yet, or an ACR image it cannot pull yet,
+    refused at once (400) or failing the revision late (the PUT's operation Failed)."""
+    if error_code(err) not in ROLE_WAIT_CODES:
         return ""
     message = _message(err)
     if KV_REFERENCE_TEXT in message:
@@ -75,7 +84,8 @@ def role_wait(err: Any) -> str:
 
 
 def is_kv_reference_wait(err: Any) -> bool:
-    """The container app PUT refused because its identity cannot read a Key Vault secret yet."""
+    """The container app PUT refused (or its revision failed) because its identity cannot read
+    a Key Vault secret yet."""
     return role_wait(err) == KV_REFERENCE_WAIT
 
 
