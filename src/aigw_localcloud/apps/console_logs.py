@@ -82,6 +82,13 @@ def app_files(eng: Engine, app_key: str) -> list[tuple[str, Path]]:
     return []
 
 
+def revision_file(eng: Engine, app_id: str, revision: str) -> Path | None:
+    """The file holding one revision's console output (its replica's stdout/stderr, which the
+    replica's `logstream` serves), or None if the runner kept none."""
+    found = [p for r, p in app_files(eng, key(app_id)) if r.lower() == revision.lower()]
+    return found[-1] if found else None
+
+
 def _new_lines(path: Path, offset: int) -> tuple[list[str], int]:
     """Complete lines after `offset`, and the offset after the last of them."""
     try:
