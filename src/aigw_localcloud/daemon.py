@@ -69,6 +69,7 @@ _KEEP_AIGW = {
     "AIGW_LOCALCLOUD_CAPTURE",
     "AIGW_LOCALCLOUD_DIR",
     "AIGW_DEBUG",
+    "AIGW_LOCALCLOUD_INGESTION_DELAY",  # Log Analytics ingestion latency (arm/log_analytics.py)
 }
 
 

@@ -78,7 +78,6 @@ def test_the_query_aigw_sends_is_answered() -> None:
     [
         ("Usage | take 10", "unknown table 'Usage'"),
         ("ContainerAppConsoleLogs_CL | summarize count()", "unsupported operator 'summarize'"),
-        ("ContainerAppConsoleLogs_CL | where Nope_s == 'x'", "unknown column 'Nope_s'"),
         ("ContainerAppConsoleLogs_CL | where Log_s matches regex 'x'", "unsupported filter"),
         ("", "empty"),
     ],
@@ -86,6 +85,14 @@ def test_the_query_aigw_sends_is_answered() -> None:
 def test_other_queries_are_refused_clearly(query: str, words: str) -> None:
     with pytest.raises(kql.KqlError, match=words.replace("(", r"\(").replace(")", r"\)")):
         kql.parse(query)
+
+
+def test_a_column_the_table_lacks_is_azures_semantic_error() -> None:
+    q = kql.parse("ContainerAppConsoleLogs_CL | where Nope_s == 'x'")
+    with pytest.raises(kql.SemanticError, match="'where' operator: .* scalar expression .*Nope_s"):
+        kql.run(q, [_row("gw", "x")])
+    q = kql.parse("ContainerAppConsoleLogs_CL | where column_ifexists('Nope_s', 'd') == 'd'")
+    assert len(kql.run(q, [_row("gw", "x")])["tables"][0]["rows"]) == 1
 
 
 def test_a_pipe_inside_a_string_is_not_a_stage() -> None:

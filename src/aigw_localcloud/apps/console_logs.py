@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 APP_TYPE = "Microsoft.App/containerApps"
 ENV_TYPE = "Microsoft.App/managedEnvironments"
 MAX_LINE = 32 * 1024  # Log_s holds at most this much of one line here
+# Set on a row collected while its environment had `logAnalyticsConfiguration.
+# dynamicJsonColumns: true`; arm/log_analytics.py lifts such a JSON line into Log_<key>_* columns.
+DYNAMIC_JSON_KEY = "__dynamic_json"
 _lock = threading.Lock()
 
 
@@ -119,6 +122,8 @@ def ingest(eng: Engine) -> None:
         changed = False
         for app, env, customer_id in targets:
             image = _image(app)
+            la = (env.get("properties") or {}).get("appLogsConfiguration") or {}
+            dynamic = (la.get("logAnalyticsConfiguration") or {}).get("dynamicJsonColumns") is True
             rows = []
             for revision, path in app_files(eng, key(app["id"])):
                 lines, offsets[str(path)] = _new_lines(path, offsets.get(str(path), 0))
@@ -137,6 +142,7 @@ def ingest(eng: Engine) -> None:
                             "Log_s": line[:MAX_LINE],
                             "_ResourceId": app["id"].lower(),
                             "Type": "ContainerAppConsoleLogs_CL",
+                            **({DYNAMIC_JSON_KEY: True} if dynamic else {}),
                         }
                     )
             if rows:

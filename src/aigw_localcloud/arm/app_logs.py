@@ -53,7 +53,7 @@ from ..core.engine import Engine, Router, decode_token
 from ..core.errors import CloudError
 from ..core.http import Request, Response
 from ..core.util import iso, key, now
-from . import kql, revisions
+from . import kql, log_analytics, revisions
 from .common import NAME, RG, must_find
 
 router = Router()  # ARM (authenticated by the engine)
@@ -102,8 +102,8 @@ def query(eng: Engine, req: Request) -> Response:
                 }
             },
         )
-    console_logs.ingest(eng)
-    return Response(200, kql.run(parsed, console_logs.rows(eng, ws), now=at, since=since))
+    # the table as Log Analytics has it: rows once ingested, Azure's 400 before the first
+    return log_analytics.query_table(eng, ws, parsed, at=at, since=since)
 
 
 @router.route("POST", APP_PATH + r"/getAuthToken")

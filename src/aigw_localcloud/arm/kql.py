@@ -4,16 +4,28 @@ Azure answers any KQL; the local cloud answers exactly the shapes aigw sends and
 other query with a 400 naming what it does not know (stricter than Azure):
 
     ContainerAppConsoleLogs_CL
-    | where <string column> == "<text>"          (also !=, startswith, contains)
+    | where <cond> [or <cond> ...]
     | where TimeGenerated > ago(<n>d|h|m|s)      (also >=)
     | project <column>, <column>, ...
     | order by TimeGenerated asc|desc            (also sort by)
     | take <n>                                   (also limit)
 
+    <cond>:   <col> ==|!=|startswith|contains "<text>"  |  isnotnull(<col>)  |  isnotempty(<col>)
+    <col>:    <column name>  |  column_ifexists("<name>", "<text>"|real(null))
+
 String literals are KQL's: "..." or '...' with backslash escapes (learn.microsoft.com/kusto/
-query/scalar-data-types/string). The table and its columns are Container Apps' console logs
-sent to a Log Analytics workspace (`ContainerAppConsoleLogs_CL`, learn.microsoft.com/azure/
-container-apps/log-monitoring; string columns end in `_s`).
+query/scalar-data-types/string); `column_ifexists` is learn.microsoft.com/kusto/query/
+column-ifexists-function (the column, or the default where the table has no such column). The
+table and its columns are Container Apps' console logs sent to a Log Analytics workspace
+(`ContainerAppConsoleLogs_CL`, learn.microsoft.com/azure/container-apps/log-monitoring; string
+columns end in `_s`), plus the `Log_<key>_<type>` columns of an environment with
+dynamicJsonColumns (console_logs.py, log_analytics.py).
+
+Parsing checks the syntax only; columns are resolved when the query runs, against the columns
+the table has then (`run(schema=...)`): a column the table does not have is Azure's semantic
+error SEM0100 "Failed to resolve scalar expression named '<name>'" (`SemanticError`, answered as
+Azure answers it by log_analytics.py; microsoft/azure-container-apps#1018 shows it for a
+ContainerAppConsoleLogs_CL column).
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 TABLE = "ContainerAppConsoleLogs_CL"
-# column -> Log Analytics type (the query API's `columns[].type`)
+# column -> Log Analytics type (the query API's `columns[].type`): the columns every row has
 COLUMNS: dict[str, str] = {
     "TimeGenerated": "datetime",
     "ContainerAppName_s": "string",
@@ -40,25 +52,54 @@ COLUMNS: dict[str, str] = {
     "Type": "string",
 }
 SUPPORTED = (
-    f'{TABLE} | where <column> ==|!=|startswith|contains "text" | where TimeGenerated '
+    f'{TABLE} | where <column> ==|!=|startswith|contains "text" [or ...] | where TimeGenerated '
     "> ago(7d) | project <columns> | order by TimeGenerated asc|desc | take <n>"
 )
 _STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_COLREF = (
+    r"(?:column_ifexists\(\s*(?:"
+    + _STRING
+    + r")\s*,\s*(?:"
+    + _STRING
+    + r"|real\(null\))\s*\)|"
+    + _NAME
+    + r")"
+)
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 Row = Mapping[str, Any]
+Schema = Mapping[str, str]  # column -> type: the table's columns when the query runs
 
 
 class KqlError(ValueError):
     """A query outside the subset; the message says which part and what is supported."""
 
 
+class SemanticError(KqlError):
+    """A name the table does not resolve: Azure's SEM0100, `'<operator>' operator: Failed to
+    resolve <what> named '<name>'`."""
+
+    def __init__(self, operator: str, what: str, name: str) -> None:
+        self.operator, self.what, self.name = operator, what, name
+        super().__init__(f"'{operator}' operator: Failed to resolve {what} named '{name}'")
+
+
+@dataclass(frozen=True)
+class ColRef:
+    name: str
+    optional: bool = False  # column_ifexists: absent column -> default
+    default: Any = None
+
+
 @dataclass
 class Query:
     filters: list[Callable[[Row, datetime], bool]] = field(default_factory=list)
-    project: list[str] = field(default_factory=lambda: list(COLUMNS))
+    project: list[str] | None = None  # None: every column of the table
     order: str | None = None
     take: int | None = None
+    refs: list[tuple[str, ColRef]] = field(default_factory=list)  # (operator, column)
+    first_operator: str = "table"  # the operator after the table, as Azure's errors name it
 
 
 def _unquote(literal: str) -> str:
@@ -66,33 +107,48 @@ def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-def _split_pipes(text: str) -> list[str]:
+def _split_outside_strings(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` (a regex) where it is not inside a string literal."""
     parts, start, i = [], 0, 0
+    string, separator = re.compile(_STRING), re.compile(sep)
     while i < len(text):
-        m = re.compile(_STRING).match(text, i)
+        m = string.match(text, i)
         if m:
             i = m.end()
             continue
-        if text[i] == "|":
+        s = separator.match(text, i)
+        if s and s.end() > i:
             parts.append(text[start:i].strip())
-            start = i + 1
+            start = i = s.end()
+            continue
         i += 1
     parts.append(text[start:].strip())
     return parts
 
 
-def _column(name: str, stage: str) -> str:
-    if name not in COLUMNS:
-        raise KqlError(f"unknown column '{name}' in '{stage}' (known: {', '.join(COLUMNS)})")
-    return name
+def _split_pipes(text: str) -> list[str]:
+    return _split_outside_strings(text, r"\|")
 
 
-def _where(stage: str) -> Callable[[Row, datetime], bool]:
-    m = re.fullmatch(r"where\s+(\w+)\s*(==|!=|startswith|contains)\s*(" + _STRING + r")", stage)
+def _colref(text: str) -> ColRef:
+    m = re.fullmatch(
+        r"column_ifexists\(\s*(" + _STRING + r")\s*,\s*(" + _STRING + r"|real\(null\))\s*\)", text
+    )
     if m:
-        col = _column(m.group(1), stage)
-        if COLUMNS[col] != "string":
-            raise KqlError(f"'{stage}': {col} is not a string column")
+        default = None if m.group(2) == "real(null)" else _unquote(m.group(2))
+        return ColRef(_unquote(m.group(1)), optional=True, default=default)
+    return ColRef(text)
+
+
+def _value(ref: ColRef, row: Row) -> Any:
+    return row.get(ref.name, ref.default if ref.optional else None)
+
+
+def _condition(cond: str, stage: str, q: Query) -> Callable[[Row, datetime], bool]:
+    m = re.fullmatch(r"(" + _COLREF + r")\s*(==|!=|startswith|contains)\s*(" + _STRING + r")", cond)
+    if m:
+        ref = _colref(m.group(1))
+        q.refs.append(("where", ref))
         op, value = m.group(2), _unquote(m.group(3))
         tests: dict[str, Callable[[str], bool]] = {
             "==": lambda s: s == value,
@@ -102,8 +158,15 @@ def _where(stage: str) -> Callable[[Row, datetime], bool]:
             "contains": lambda s: value.lower() in s.lower(),
         }
         test = tests[op]
-        return lambda row, now: test(str(row.get(col) or ""))
-    m = re.fullmatch(r"where\s+TimeGenerated\s*(>=|>)\s*ago\(\s*(\d+)\s*([dhms])\s*\)", stage)
+        return lambda row, now: test(str(_value(ref, row) or ""))
+    m = re.fullmatch(r"(isnotnull|isnotempty)\(\s*(" + _COLREF + r")\s*\)", cond)
+    if m:
+        ref = _colref(m.group(2))
+        q.refs.append(("where", ref))
+        if m.group(1) == "isnotnull":
+            return lambda row, now: _value(ref, row) is not None
+        return lambda row, now: _value(ref, row) not in (None, "")
+    m = re.fullmatch(r"TimeGenerated\s*(>=|>)\s*ago\(\s*(\d+)\s*([dhms])\s*\)", cond)
     if m:
         since = timedelta(seconds=int(m.group(2)) * _UNITS[m.group(3)])
         strict = m.group(1) == ">"
@@ -116,6 +179,12 @@ def _where(stage: str) -> Callable[[Row, datetime], bool]:
     raise KqlError(f"unsupported filter '{stage}' (supported: {SUPPORTED})")
 
 
+def _where(stage: str, q: Query) -> Callable[[Row, datetime], bool]:
+    conds = _split_outside_strings(stage[len("where") :].strip(), r"\s+or\s+")
+    tests = [_condition(c, stage, q) for c in conds]
+    return lambda row, now: any(t(row, now) for t in tests)
+
+
 def parse(text: str) -> Query:
     """The query as data, or KqlError naming the first part outside the subset."""
     if not isinstance(text, str) or not text.strip():
@@ -126,11 +195,17 @@ def parse(text: str) -> Query:
     q = Query()
     for stage in stages[1:]:
         word = stage.split(" ", 1)[0]
+        if q.first_operator == "table":
+            q.first_operator = {"sort": "order", "limit": "take"}.get(word, word)
         if word == "where":
-            q.filters.append(_where(stage))
+            q.filters.append(_where(stage, q))
         elif word == "project":
             names = [n.strip() for n in stage[len("project") :].split(",")]
-            q.project = [_column(n, stage) for n in names if n] or q.project
+            for n in names:
+                if n and not re.fullmatch(_NAME, n):
+                    raise KqlError(f"unsupported '{stage}' (project <column>, <column>)")
+            q.project = [n for n in names if n] or q.project
+            q.refs.extend(("project", ColRef(n)) for n in q.project or [])
         elif word in ("order", "sort"):
             m = re.fullmatch(r"(?:order|sort)\s+by\s+TimeGenerated(?:\s+(asc|desc))?", stage)
             if not m:
@@ -170,10 +245,21 @@ def timespan_start(timespan: str | None, now: datetime) -> datetime | None:
 
 
 def run(
-    query: Query, rows: Iterable[Row], *, now: datetime | None = None, since: datetime | None = None
+    query: Query,
+    rows: Iterable[Row],
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    schema: Schema | None = None,
 ) -> dict[str, Any]:
-    """The query API's answer body: one table `PrimaryResult` with typed columns and rows."""
+    """The query API's answer body: one table `PrimaryResult` with typed columns and rows.
+    `schema`: the table's columns (default: COLUMNS); a column the query names that the table
+    lacks (and not through column_ifexists) is a SemanticError."""
     now = now or datetime.now(UTC)
+    schema = schema if schema is not None else COLUMNS
+    for operator, ref in query.refs:
+        if ref.name not in schema and not ref.optional:
+            raise SemanticError(operator, "scalar expression", ref.name)
     picked = [
         r
         for r in rows
@@ -184,12 +270,13 @@ def run(
         picked.sort(key=lambda r: str(r["TimeGenerated"]), reverse=query.order == "desc")
     if query.take is not None:
         picked = picked[: query.take]
+    columns = query.project if query.project is not None else list(schema)
     return {
         "tables": [
             {
                 "name": "PrimaryResult",
-                "columns": [{"name": c, "type": COLUMNS[c]} for c in query.project],
-                "rows": [[r.get(c) for c in query.project] for r in picked],
+                "columns": [{"name": c, "type": schema[c]} for c in columns],
+                "rows": [[r.get(c) for c in columns] for r in picked],
             }
         ]
     }

@@ -1,15 +1,56 @@
-"""Microsoft.OperationalInsights: workspaces (body-polled create) and their shared keys."""
+"""Microsoft.OperationalInsights: workspaces (body-polled create) and their shared keys; and
+the workspace's `ContainerAppConsoleLogs_CL` table as the Logs query API sees it
+(`query_table`, called by app_logs.py's `POST /v1/workspaces/{id}/query`):
+
+- The table exists only once its first row arrived: Log Analytics creates a custom log table
+  (`_CL`) with its first record (learn.microsoft.com/azure/azure-monitor/logs/data-collector-api,
+  "Record type and properties"; microsoft/azure-container-apps#185: "Sometimes it takes 10
+  minutes for the table to load upon initial env creation", #450). A query before is a 400
+  (errorResponse of the Logs query API, Azure/azure-rest-api-specs specification/
+  operationalinsights/data-plane/Microsoft.OperationalInsights/stable/v1/OperationalInsights.json;
+  the body as Azure sends it, CDCgov/prime-reportstream#11773:
+  `{error: {message: "The request had some invalid properties", code: "BadArgumentError",
+  correlationId, innererror: {code: "SemanticError", message: "A semantic error occurred.",
+  innererror: {code: "SEM0100", message: "'where' operator: Failed to resolve table or column
+  expression named 'X'"}}}}`; a bare table query names the `'table'` operator and "table
+  expression", microsoft/azure-container-apps#1530).
+- Ingestion latency: a row is visible only `ingestion_delay` seconds (the state's
+  `ingestion_delay`, `set_ingestion_delay`; else $AIGW_LOCALCLOUD_INGESTION_DELAY, which the
+  daemon keeps; default 0) after its TimeGenerated, which stays the time the line was
+  collected, not the time it became visible (learn.microsoft.com/azure/azure-monitor/logs/
+  data-ingestion-time: "The average latency to ingest log data is between 20 seconds and 3
+  minutes"; TimeGenerated is the time the record was created). The delay applies at query
+  time, so changing it shows or hides rows already collected.
+- dynamicJsonColumns (Microsoft.App managedEnvironments `appLogsConfiguration.
+  logAnalyticsConfiguration.dynamicJsonColumns`, added in api-version 2023-08-01-preview,
+  Azure/azure-rest-api-specs#26432; not in stable 2025-07-01 ManagedEnvironments.json; az CLI
+  `--logs-dynamic-json-columns`): a console line that is a JSON object is lifted into one column
+  per key, `Log_<key>_<type>`, and `Log_s` is left empty (microsoft/azure-container-apps#754:
+  "`Log_msg_s`, `Log_pid_d`, `Log_context_s`. And `Log_s` column will be empty"). The type
+  suffixes are the custom log ones (data-collector-api, "Record type and properties"): `_s`
+  string, `_d` double (`real`), `_b` boolean, `_t` date/time, `_g` GUID-shaped strings; a null
+  property makes no column. Not verified, so chosen here: an ISO 8601 string with a time is
+  `_t`; a nested object or array is its JSON text in `_s`; characters outside [A-Za-z0-9_] in a
+  key become `_`. Not emulated: the 500-column limit of a table (microsoft/azure-container-apps
+  #938).
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
+from ..apps import console_logs
 from ..core import lro
 from ..core.engine import Engine, Router, finish_provisioning, finisher
 from ..core.http import Request, Response
 from ..core.util import guid, iso, key, now
+from . import kql
 from .common import (
     NAME,
     RG,
@@ -165,3 +206,132 @@ def list_workspaces(eng: Engine, req: Request) -> Response:
     with eng.store.read() as st:
         eng.require_group(st, req.params["sub"], req.params["rg"])
         return list_of(st, req.params["sub"], TYPE, req.params["rg"])
+
+
+# ----------------------------------------------------------------- the console log table
+HIDDEN = "__"  # stored keys with this prefix are the local cloud's, never a column
+DYNAMIC_FLAG = console_logs.DYNAMIC_JSON_KEY
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+SUFFIX_TYPES = {"s": "string", "d": "real", "b": "bool", "t": "datetime", "g": "guid"}
+
+
+def _typed(value: Any) -> tuple[str, Any] | None:
+    """(suffix, value) of one JSON property as a custom log column; None for null."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", value
+    if isinstance(value, int | float):
+        return "d", float(value)
+    if isinstance(value, str):
+        if _GUID.fullmatch(value):
+            return "g", value
+        if _ISO_TIME.fullmatch(value):
+            return "t", value
+        return "s", value
+    return "s", json.dumps(value, separators=(",", ":"))
+
+
+def split_json_line(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as an environment with dynamicJsonColumns stores it: a JSON-object line lifted
+    into `Log_<key>_<type>` columns with `Log_s` empty; any other line unchanged."""
+    try:
+        data = json.loads(str(row.get("Log_s") or ""))
+    except ValueError:
+        return row
+    if not isinstance(data, dict):
+        return row
+    out = {**row, "Log_s": ""}
+    for k, v in data.items():
+        typed = _typed(v)
+        if typed is not None:
+            out[f"Log_{re.sub(r'[^A-Za-z0-9_]', '_', str(k))}_{typed[0]}"] = typed[1]
+    return out
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    shaped = split_json_line(row) if row.get(DYNAMIC_FLAG) else row
+    return {k: v for k, v in shaped.items() if not k.startswith(HIDDEN)}
+
+
+def visible_rows(
+    rows: Iterable[dict[str, Any]], now: datetime, delay: float
+) -> Iterator[dict[str, Any]]:
+    """The rows ingested by `now`: generated at least `delay` seconds before it."""
+    cutoff = now - timedelta(seconds=max(0.0, delay))
+    for row in rows:
+        if kql.parse_time(str(row["TimeGenerated"])) <= cutoff:
+            yield _public(row)
+
+
+def schema_of(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The table's columns: Container Apps' own, then each `Log_<key>_<type>` one a row has."""
+    schema = dict(kql.COLUMNS)
+    for row in rows:
+        for name in row:
+            if name not in schema:
+                suffix = name.rsplit("_", 1)[-1]
+                schema[name] = SUFFIX_TYPES.get(suffix, "string")
+    return schema
+
+
+def semantic_error(exc: kql.SemanticError) -> Response:
+    """Azure's 400 for a name the query cannot resolve (see the module docstring)."""
+    return Response(
+        400,
+        {
+            "error": {
+                "message": "The request had some invalid properties",
+                "code": "BadArgumentError",
+                "correlationId": guid(),
+                "innererror": {
+                    "code": "SemanticError",
+                    "message": "A semantic error occurred.",
+                    "innererror": {"code": "SEM0100", "message": str(exc)},
+                },
+            }
+        },
+    )
+
+
+INGESTION_DELAY_ENV = "AIGW_LOCALCLOUD_INGESTION_DELAY"
+
+
+def ingestion_delay(eng: Engine) -> float:
+    """Seconds between a line's TimeGenerated and its row becoming visible: the state's
+    `ingestion_delay` (set_ingestion_delay), else $AIGW_LOCALCLOUD_INGESTION_DELAY, else 0."""
+    with eng.store.read() as st:
+        stored = (st or {}).get("ingestion_delay")
+    if stored is not None:
+        return max(0.0, float(stored))
+    try:
+        return max(0.0, float(os.environ.get(INGESTION_DELAY_ENV) or 0.0))
+    except ValueError:
+        return 0.0  # a bad value: no delay (the local cloud's default)
+
+
+def set_ingestion_delay(eng: Engine, seconds: float | None) -> None:
+    """Kept in the state, so a daemon sharing the directory sees it at its next query; None
+    goes back to $AIGW_LOCALCLOUD_INGESTION_DELAY or 0."""
+    with eng.store.write() as st:
+        if seconds is None:
+            st.pop("ingestion_delay", None)
+        else:
+            st["ingestion_delay"] = max(0.0, float(seconds))
+
+
+def query_table(
+    eng: Engine, customer_id: str, query: kql.Query, *, at: datetime, since: datetime | None
+) -> Response:
+    """The Logs query API's answer for the workspace `customer_id` at `at`."""
+    console_logs.ingest(eng)
+    rows = list(visible_rows(console_logs.rows(eng, customer_id), at, ingestion_delay(eng)))
+    try:
+        if not rows:  # no row ingested yet: no table
+            op = query.first_operator
+            what = "table expression" if op == "table" else "table or column expression"
+            raise kql.SemanticError(op, what, kql.TABLE)
+        return Response(200, kql.run(query, rows, now=at, since=since, schema=schema_of(rows)))
+    except kql.SemanticError as exc:
+        return semantic_error(exc)
