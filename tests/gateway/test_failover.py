@@ -93,11 +93,13 @@ def test_only_aliases_are_listed_and_each_upstream_answers_its_pinned_group(fres
     assert fresh.calls("payg") == 1 and fresh.calls("primary") == 1
 
 
+# Azure's two 429 bodies (openai/faults.py): LiteLLM fails over on the status, whichever body.
+@pytest.mark.parametrize("code", ["RateLimitReached", "429"])
 def test_primary_429_every_call_all_succeed_via_the_secondary_then_traffic_returns(
-    fresh: Gateway,
+    fresh: Gateway, code: str
 ) -> None:
     with fresh.admin("primary") as a:
-        a.put("/_aigw/faults", json={"status": 429, "retry_after_ms": 2000})
+        a.put("/_aigw/faults", json={"status": 429, "retry_after_ms": 2000, "code": code})
     with fresh.client() as c:
         codes = [_codex(c) for _ in range(10)] + [_chat(c) for _ in range(10)]
     assert codes == [200] * 20
