@@ -1,5 +1,5 @@
 """`aigw usage` (tokens by key, model or day from Log Analytics) and `aigw logs` (the gateway's
-console log stream). Both read only."""
+console, each running replica's log stream, or the app's system log stream). Both read only."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class UsageFormat(StrEnum):
     text = "text"
     json = "json"
     csv = "csv"
+
+
+class LogType(StrEnum):
+    console = "console"
+    system = "system"
 
 
 class By(StrEnum):
@@ -89,22 +94,38 @@ def logs(
     ] = False,
     tail: Annotated[int, typer.Option("--tail", help="Past lines to show (0-300).")] = 20,
     revision: Annotated[
-        str | None, typer.Option("--revision", help="A revision [default: the latest ready].")
+        str | None,
+        typer.Option("--revision", help="A revision [default: every active one]."),
     ] = None,
+    log_type: Annotated[
+        LogType,
+        typer.Option(
+            "--type",
+            help="console: the gateway's output, per replica; system: the platform's events.",
+        ),
+    ] = LogType.console,
     cloud: CloudOpt = "azure",
     subscription: SubscriptionOpt = None,
 ) -> None:
-    """The gateway's console log (Container Apps' log stream), secrets masked. Ctrl-C ends
-    --follow."""
+    """The gateway's console log (each running replica's log stream, lines prefixed with
+    revision/replica when there are several) or the app's system events (--type system), secrets
+    masked. Ctrl-C ends --follow."""
     from aigw.engine.app_logs import MAX_TAIL, log_stream
     from aigw.errors import UserError
     from aigw.output.plain import clean
 
     if not 0 <= tail <= MAX_TAIL:  # bad input before any Azure call
         raise UserError(f"--tail {tail} is out of range", hint=f"use 0..{MAX_TAIL}")
+    if log_type is LogType.system and revision:
+        raise UserError(
+            "--revision applies to console logs only", hint="drop --revision with --type system"
+        )
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
     try:
-        for line in log_stream(session, tail=tail, follow=follow, revision=revision):
+        lines = log_stream(
+            session, tail=tail, follow=follow, revision=revision, kind=log_type.value
+        )
+        for line in lines:
             # partly written by clients: no control character reaches the terminal (or a pipe)
             sys.stdout.write(clean(line) + "\n")
             sys.stdout.flush()
