@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -126,11 +127,19 @@ def _answer(query: Mapping[str, str], header: str | None) -> tuple[int, dict[str
             idents = [st["resources"].get(key(i)) for i in assigned]
             idents = [i for i in idents if i is not None]
             want = query.get("client_id")
-            if want:
-                idents = [i for i in idents if i["properties"]["clientId"].lower() == want.lower()]
-            if not idents or (not want and len(idents) > 1):
-                # No system-assigned identity here: a user-assigned one must be named.
-                return 400, {"statusCode": 400, "message": "No managed identity matches"}
+            if not want:
+                # The apps here have no system-assigned identity, so a request that names no
+                # user-assigned one is refused even when the app has a single one: 400
+                # "Unable to load the proper Managed Identity." (microsoft/azure-container-apps
+                # #442, body as quoted in Azure/azure-sdk-for-net#43691; learn.microsoft.com/
+                # azure/container-apps/managed-identity: "the user-assigned managed identity
+                # client id must be specified"). Stricter than needed: `mi_res_id` and
+                # `principal_id`, which the REST reference also accepts, are not read.
+                return 400, _refusal("Unable to load the proper Managed Identity.")
+            idents = [i for i in idents if i["properties"]["clientId"].lower() == want.lower()]
+            if not idents:
+                # a client id that is not one of the app's (azure-cli#20196 quotes this text)
+                return 400, _refusal("Unable to load requested managed identity.")
             props = idents[0]["properties"]
             token, exp = issue(props["principalId"], st["tenant_id"], resource, props["clientId"])
             return 200, {
@@ -141,6 +150,10 @@ def _answer(query: Mapping[str, str], header: str | None) -> tuple[int, dict[str
                 "client_id": props["clientId"],
             }
     return 404, {"statusCode": 404, "message": "the app no longer exists"}
+
+
+def _refusal(message: str) -> dict[str, Any]:
+    return {"statusCode": 400, "message": message, "correlationId": str(uuid.uuid4())}
 
 
 class _Handler(BaseHTTPRequestHandler):
