@@ -22,6 +22,7 @@ from .arm import (
     container_app,
     container_env,
     identity,
+    ingress_rules,
     key_vault,
     log_analytics,
     registries,
@@ -58,10 +59,13 @@ class LocalCloud:
         app_runner: AppRunner | None = None,
         retry_after: int | None = 1,
         arm_port: int = 0,
+        caller_ip: str | None = None,
     ) -> None:
         """`retry_after`: whole seconds of Retry-After sent on LRO answers, like Azure (>= 1;
         azure-core treats 0 as absent and the SDKs parse it as int). `None` omits the header
-        so a fast test suite can set the clients' `polling_interval` instead."""
+        so a fast test suite can set the clients' `polling_interval` instead. `caller_ip`: the
+        address the apps' ingress sees callers come from (default: $AIGW_LOCALCLOUD_CALLER_IP,
+        else 192.0.2.10; arm/ingress_rules.py)."""
         if retry_after is not None and (int(retry_after) != retry_after or retry_after < 1):
             raise ValueError("retry_after must be a whole number of seconds >= 1, or None")
         self.state_dir = Path(state_dir)
@@ -77,6 +81,7 @@ class LocalCloud:
             faults=self.faults,
             journal=self.journal,
         )
+        self.engine.caller_ip = ingress_rules.caller_address(caller_ip)
         self.engine.arm_routers = [
             role_assignment.router,
             resources.router,
@@ -231,6 +236,7 @@ class LocalCloud:
             pid=os.getpid(),
             deployer_principal_id=self.deployer_principal_id,
             aoai_url=self.aoai_url,
+            caller_ip=self.engine.caller_ip,
         )
 
     def credential(self, principal_id: str | None = None) -> LocalCredential:

@@ -69,6 +69,7 @@ _KEEP_AIGW = {
     "AIGW_LOCALCLOUD_CAPTURE",
     "AIGW_LOCALCLOUD_DIR",
     "AIGW_DEBUG",
+    "AIGW_LOCALCLOUD_CALLER_IP",  # the address its apps' ingress sees (arm/ingress_rules.py)
     "AIGW_LOCALCLOUD_INGESTION_DELAY",  # Log Analytics ingestion latency (arm/log_analytics.py)
 }
 

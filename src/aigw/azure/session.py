@@ -54,6 +54,17 @@ class Target:
         )
         return lookup_label(self.local_state_dir, app_id, label)
 
+    def local_caller_ip(self) -> str | None:
+        """Under the local cloud: the address its apps' ingress sees callers come from (its
+        setting AIGW_LOCALCLOUD_CALLER_IP, taken when it started, read from its endpoint file);
+        None when this is not the local cloud or it reports none."""
+        if not self.local or self.local_state_dir is None:
+            return None
+        from aigw_localcloud.core.endpoint import read_endpoint
+
+        ep = read_endpoint(self.local_state_dir)
+        return (ep.caller_ip or None) if ep is not None else None
+
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {}
         if self.base_url:

@@ -62,6 +62,15 @@ def deploy(
         typer.Option("--plan-checksum", help="Refuse unless the plan matches this reviewed one."),
     ] = None,
     no_smoke: Annotated[bool, typer.Option("--no-smoke", help="Skip the smoke test.")] = False,
+    from_ip: Annotated[
+        str | None,
+        typer.Option(
+            "--from-ip",
+            envvar="AIGW_FROM_IP",
+            help="This machine's public IPv4 address: checked against gateway.allowed_ips "
+            "before anything is written (aigw cannot learn it itself).",
+        ),
+    ] = None,
 ) -> None:
     """Make Azure match the environment file, then smoke-test the gateway."""
     from aigw.cli import arg_checks
@@ -71,8 +80,15 @@ def deploy(
     from aigw.output import report
 
     plan_checksum = arg_checks.plan_checksum(plan_checksum)  # before any read (issue 17 R4)
+    from aigw.engine import rollout
+
+    from_ip = rollout.from_ip_option(from_ip)
     ui = shared.ui(output)
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=True)
+    if not no_smoke:  # a smoke test the gateway would refuse: said now, nothing written
+        reach = rollout.check_smoke_reach(session.config, f"{env}.yaml", session.target, from_ip)
+        if reach:
+            ui.info(reach)
     result = None
     with shared.locked(ui, session):
         the_plan = shared.read_plan(ui, session, show=True)

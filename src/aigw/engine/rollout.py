@@ -15,13 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aigw.errors import AigwError
+from aigw.errors import AigwError, ConfigError, UserError
 from aigw.gateway.checks import Check
 from aigw.model import Key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from aigw.azure.session import Target
+    from aigw.config.model import EnvConfig
     from aigw.engine.workflow import Session
 
 
@@ -47,6 +49,115 @@ class Rollout:
             "deactivated": self.deactivated,
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+# ------------------------------------------------------------- can the smoke test get in?
+# Container Apps' ingress answers an address outside the app's Allow rules with 403 (envoy's
+# "RBAC: access denied"), on the app's URL and on every label URL alike, and internal ingress
+# only from inside the environment (learn.microsoft.com/azure/container-apps/ip-restrictions,
+# .../ingress-overview; the local cloud enforces both: aigw_localcloud/arm/ingress_rules.py).
+# The smoke test runs where aigw runs, so a deploy from outside the list would roll a
+# candidate, see 403 and stop: aigw says so before it writes anything.
+FROM_IP_ENV = "AIGW_FROM_IP"
+CALLER_ENV = "AIGW_LOCALCLOUD_CALLER_IP"  # the local cloud's setting (ingress_rules.py)
+
+
+def from_ip_option(value: str | None) -> str | None:
+    """--from-ip (or AIGW_FROM_IP): one IPv4 address, else a one-line UserError."""
+    if value is None or not value.strip():
+        return None
+    import ipaddress
+
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except ValueError:
+        raise UserError(
+            f"--from-ip {value!r} is not an IPv4 address",
+            hint="give the public IPv4 address this machine reaches Azure from, e.g. "
+            "203.0.113.7 (Container Apps IP rules take IPv4 only)",
+        ) from None
+
+
+def caller_address(target: Target, from_ip: str | None) -> tuple[str | None, str]:
+    """(the address the gateway sees the smoke test come from, where aigw learnt it), or
+    (None, "") when it cannot be known. On Azure aigw does not ask any service on the internet
+    for this machine's public address (it sends nothing beyond Azure), so only --from-ip tells
+    it. The local cloud knows: its caller address, which --from-ip must then agree with."""
+    import os
+
+    if not target.local:
+        return (from_ip, "--from-ip") if from_ip else (None, "")
+    cloud = target.local_caller_ip()
+    if cloud is None:
+        return (from_ip, "--from-ip") if from_ip else (None, "")
+    wanted = os.environ.get(CALLER_ENV)
+    if wanted and wanted.strip() != cloud:
+        raise UserError(
+            f"{CALLER_ENV} is {wanted.strip()!r} but the running local cloud took {cloud} "
+            "when it started",
+            hint="run aigw localcloud stop: the next command starts it with the new address",
+        )
+    if from_ip and from_ip != cloud:
+        raise UserError(
+            f"--from-ip {from_ip} is not where the local cloud sees you: its caller address is "
+            f"{cloud} ({CALLER_ENV})",
+            hint=f"leave --from-ip out with --cloud local, or set {CALLER_ENV}={from_ip} and "
+            "run aigw localcloud stop",
+        )
+    return cloud, f"the local cloud's caller address, {CALLER_ENV}"
+
+
+def check_smoke_reach(
+    config: EnvConfig, file: str, target: Target, from_ip: str | None
+) -> str | None:
+    """Before a deploy that smoke-tests: ConfigError (exit 2, nothing written) when the
+    gateway would refuse the smoke test (internal ingress; an address outside
+    gateway.allowed_ips); else a line to show (the address checked, or that it cannot be
+    known), or None when nothing restricts the gateway."""
+    import ipaddress
+
+    gw = config.gateway
+    if gw.ingress == "internal":
+        raise ConfigError(
+            file,
+            "gateway.ingress",
+            "internal: the gateway answers only from inside its Container Apps environment, "
+            "and the smoke test runs here, outside it: every rollout would stop on an "
+            "unreachable candidate",
+            hint="deploy with --no-smoke and test from inside the environment, or set "
+            "gateway.ingress: external",
+        )
+    if not gw.allowed_ips:
+        return None
+    address, source = caller_address(target, from_ip)
+    if address is None:
+        return (
+            "note: gateway.allowed_ips limits who reaches the gateway, and aigw cannot know "
+            "this machine's public address (it asks no service on the internet): from "
+            "outside the list the smoke test gets 403 and the new revision is not promoted; "
+            f"pass --from-ip <address> (or {FROM_IP_ENV}) to check it before anything is "
+            "written, run from a network in the list, or deploy with --no-smoke"
+        )
+    ip = ipaddress.IPv4Address(address)
+    if any(ip in ipaddress.IPv4Network(block, strict=False) for block in gw.allowed_ips):
+        return f"smoke test from {address} ({source}): inside gateway.allowed_ips"
+    if target.local:
+        fix = (
+            f"add {address}/32 to the list, or set {CALLER_ENV} to an address inside it and "
+            "run aigw localcloud stop, or deploy with --no-smoke"
+        )
+    else:
+        fix = (
+            f"add {address}/32 to the list, run aigw from a network in it (e.g. a runner with "
+            "a fixed egress address), or deploy with --no-smoke"
+        )
+    raise ConfigError(
+        file,
+        "gateway.allowed_ips",
+        f"the smoke test would call the gateway from {address} ({source}), outside every "
+        "block listed: Azure's ingress answers it 403 and the rollout would stop half-way",
+        hint=fix,
+    )
 
 
 def label_url(session: Session, label: str) -> str | None:

@@ -9,6 +9,14 @@ passes through untouched: the revisions serve the same certificate). A label get
 its own, on a port derived from the app and label names (`endpoint.predicted_label_port`), with
 one backend. Connections already open stay on their revision when the weights change, as
 keep-alive connections do on Azure's envoy until it drains them.
+
+Who gets through: `set_gate` gives the front the app's ingress verdict (arm/ingress_rules.py:
+IP restrictions against the cloud's caller address, internal ingress), asked once per
+connection. "forbidden": the front answers Azure's 403 itself, with envoy's RBAC local reply
+(`FORBIDDEN`, sources in ingress_rules.py), over TLS with the cloud's server certificate (the
+one the revisions serve) or in clear text if the client does not start with a TLS handshake,
+then closes the connection (envoy may keep it open: not emulated). "unreachable": closed
+without a byte.
 """
 
 from __future__ import annotations
@@ -16,10 +24,31 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from email.utils import formatdate
+from pathlib import Path
 
 Backend = tuple[int, int]  # (port on 127.0.0.1, weight)
+Gate = Callable[[], str]  # "pass" | "forbidden" | "unreachable", asked per connection
+
+# envoy's local reply of its RBAC filter (Http::Code::Forbidden, "RBAC: access denied"), as
+# Container Apps' ingress sends it for an address its IP restrictions refuse.
+FORBIDDEN_BODY = b"RBAC: access denied"
+_TLS_HANDSHAKE = 0x16  # the first byte of a TLS record carrying a ClientHello
+_MAX_HEAD = 65536
+
+
+def forbidden_response() -> bytes:
+    return (
+        b"HTTP/1.1 403 Forbidden\r\n"
+        + f"content-length: {len(FORBIDDEN_BODY)}\r\n".encode()
+        + b"content-type: text/plain\r\n"
+        + f"date: {formatdate(usegmt=True)}\r\n".encode()
+        + b"connection: close\r\n\r\n"
+        + FORBIDDEN_BODY
+    )
 
 
 class Front:
@@ -34,11 +63,17 @@ class Front:
         self._lock = threading.Lock()
         self._closed = False
         self._conns: set[socket.socket] = set()
+        self._gate: Gate = lambda: "pass"
+        self._tls: tuple[Path, Path] | None = None  # (cert, key) the 403 is served with
         threading.Thread(target=self._accept, daemon=True, name=f"front-{name}").start()
 
     def set_backends(self, backends: Sequence[Backend]) -> None:
         with self._lock:
             self._backends = [(p, w) for p, w in backends if w > 0]
+
+    def set_gate(self, gate: Gate, tls: tuple[Path, Path] | None) -> None:
+        with self._lock:
+            self._gate, self._tls = gate, tls
 
     def backends(self) -> list[Backend]:
         with self._lock:
@@ -61,6 +96,16 @@ class Front:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
+        with self._lock:
+            gate, tls = self._gate, self._tls
+        verdict = gate()
+        if verdict != "pass":
+            with contextlib.suppress(OSError, ssl.SSLError, ValueError):
+                if verdict == "forbidden":
+                    _forbid(client, tls)
+            with contextlib.suppress(OSError):
+                client.close()
+            return
         port = self.pick()
         if port is None:  # no revision takes traffic: the connection is refused, as on Azure
             client.close()
@@ -94,6 +139,28 @@ class Front:
         for s in conns:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
+
+
+def _forbid(client: socket.socket, tls: tuple[Path, Path] | None) -> None:
+    """Read the request's head and answer envoy's 403 (TLS if the client speaks it)."""
+    client.settimeout(10)
+    conn: socket.socket = client
+    first = client.recv(1, socket.MSG_PEEK)
+    if first and first[0] == _TLS_HANDSHAKE and tls is not None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+        ctx.set_alpn_protocols(["http/1.1"])
+        conn = ctx.wrap_socket(client, server_side=True)
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < _MAX_HEAD:
+        data = conn.recv(4096)
+        if not data:
+            return
+        head += data
+    conn.sendall(forbidden_response())
+    if isinstance(conn, ssl.SSLSocket):
+        with contextlib.suppress(OSError, ssl.SSLError):
+            conn.unwrap()
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:

@@ -41,6 +41,7 @@ from ..core.endpoint import (
 from ..core.engine import Engine
 from ..core.errors import CloudError
 from ..core.util import key
+from . import ingress_rules
 
 
 def _bad(message: str) -> CloudError:
@@ -153,6 +154,9 @@ def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
             if label:
                 labels[label.lower()] = port
     main.set_backends(list(backends.items()))
+    gate = ingress_rules.gate(eng, app)  # who gets through (ingress_rules.py)
+    tls = (eng.directory / "server.pem", eng.directory / "server.key")  # what revisions serve
+    main.set_gate(gate, tls)
     prefix = _front_key(eng, app, "x")[:-1]
     names: dict[str, int | None] = {}
     for k in [k for k in _label_keys(prefix) if k[len(prefix) :] not in labels]:
@@ -161,6 +165,7 @@ def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
     for label, port in labels.items():
         f = front.ensure(prefix + label, predicted_label_port(app["name"], label, salt), label)
         f.set_backends([(port, 100)])
+        f.set_gate(gate, tls)  # a label URL is held to the app's ingress rules too
         names[label_host(app["id"], label)] = f.port  # the port bound, as DNS would answer
     if names:
         record_names(eng.directory, names)

@@ -24,6 +24,7 @@ class LocalCloudEndpoint:
     pid: int
     deployer_principal_id: str = ""
     aoai_url: str = ""  # the local Azure OpenAI emulator, when the daemon runs one
+    caller_ip: str = ""  # the address its apps' ingress sees callers come from
 
 
 def _digest(text: str, salt: str) -> int:

@@ -131,6 +131,8 @@ class Engine:
         # Azure OpenAI emulators standing for Microsoft.CognitiveServices accounts
         # (routes_cognitive; each an aoai.AzureOpenAIEmulator with its account settings).
         self.openai_accounts: list[Any] = []
+        # The address the apps' ingress sees callers come from (arm/ingress_rules.py).
+        self.caller_ip = ""
 
     # ----------------------------------------------------------------- identity of the caller
     @property
