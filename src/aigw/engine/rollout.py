@@ -240,24 +240,16 @@ def finish(
         rt.set_traffic(session.ctx, name, location, rt.promoted(candidate, live))
         roll.promoted = True
         roll.deactivated = _deactivate_older(session, keep={candidate, live})
-    elif live:
-        rt.drop_candidate(session.ctx, name, location, candidate, out)
+    elif live and rt.drop_candidate(session.ctx, name, location, candidate, out):
         roll.deactivated = [candidate]
     return roll
 
 
-def _deactivate(session: Session, ops: Any, app: str, revision: str) -> None:
-    session.ctx.retry(
-        lambda: ops.deactivate_revision(session.ctx.rg, app, revision),
-        key="container_app",
-        what=f"deactivate revision {revision}",
-    )
-
-
 def _deactivate_older(session: Session, keep: set[str | None]) -> list[str]:
     """Every active revision but the live one and the previous one (the grace period ends at
-    the next rollout)."""
+    the next rollout); each only while no traffic is on it (revision_traffic.deactivate)."""
     from aigw.azure.rest import to_rest
+    from aigw.resources import revision_traffic as rt
 
     ops = session.ctx.clients.apps().container_apps_revisions
     name = session.config.names().container_app
@@ -266,7 +258,7 @@ def _deactivate_older(session: Session, keep: set[str | None]) -> list[str]:
         body = to_rest(rev)
         rev_name = body.get("name")
         if (body.get("properties") or {}).get("active") and rev_name not in keep:
-            _deactivate(session, ops, name, str(rev_name))
+            rt.deactivate(session.ctx, name, str(rev_name))
             done.append(str(rev_name))
     return done
 
@@ -294,9 +286,14 @@ def rollback(
             f"(serving: {live or 'nothing'})",
             hint="a previous revision exists after a deploy that rolled a new one",
         )
+    name, location = _app(session)
+    # Before the smoke test: all traffic onto a revision that is not active is refused here
+    # (Azure would accept it and answer every request 403: revision_traffic.py).
+    rt.check_traffic(
+        session.ctx, name, rt.promoted(previous, live), doing=f"rolling back to {previous}"
+    )
     roll = Rollout(previous, live, label_url(session, rt.PREVIOUS_LABEL))
     roll.checks = smoke(session, roll.url, on_wait, served_only=True)
-    name, location = _app(session)
 
     def move() -> None:
         rt.set_traffic(session.ctx, name, location, rt.promoted(previous, live))

@@ -290,6 +290,15 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     before = dict(ctx.outputs.get(Key.container_app) or {})
     m = resolve(ctx.managed(res), ctx.outputs)  # with tags others set kept
     roll = rt.for_put(res.name, rt.template_sha(m), before)
+    if before.get("id"):  # the PUT writes the traffic too: only onto active revisions
+        rt.check_traffic(
+            ctx,
+            res.name,
+            roll["traffic"],
+            latest=before.get("latest_ready_revision") or before.get("latest_revision"),
+            new=roll.get("candidate"),
+            doing="this deploy",
+        )
     suffix = roll.get("suffix") or before.get("revision_suffix")
     body = build_body(
         {**m, "traffic": roll["traffic"], "revisionSuffix": suffix}, ctx.desired.volume_files
@@ -299,7 +308,10 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         out = _outputs(to_rest(poller.result()))
     except Exception as err:
         if roll.get("candidate") and roll.get("live"):  # the live revision keeps serving
-            rt.drop_candidate(ctx, res.name, m["location"], roll["candidate"], before)
+            try:
+                rt.drop_candidate(ctx, res.name, m["location"], roll["candidate"], before)
+            except rt.StrandedTraffic as refused:  # said; the PUT's failure is raised
+                ctx.report(Key.container_app, refused.one_line())
         if role_wait(err) == ACR_PULL_WAIT and not m.get("registries"):
             # Not a role still propagating: nobody was given a way to pull (no gateway.registry).
             raise AigwError(

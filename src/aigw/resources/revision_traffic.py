@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aigw.errors import AigwError
 from aigw.model import Key
 
 if TYPE_CHECKING:
@@ -125,10 +126,99 @@ def restored(live: str, previous: str | None) -> list[dict[str, Any]]:
     return traffic
 
 
+# aigw's own invariant: traffic goes only to active revisions. Azure does not enforce it: it
+# accepts a traffic list that gives a deactivated revision a share, and deactivating a revision
+# that still has one (microsoft/azure-container-apps#1345; the ContainerAppsRevisions_
+# DeactivateRevision operation of specification/app/resource-manager/Microsoft.App/
+# ContainerApps/stable/2026-07-01/openapi.json states no precondition); that share then fails,
+# answered "Error 403 - This Container App is stopped or does not exist"
+# (microsoft/azure-container-apps#755, #301). So aigw checks before every traffic write and
+# every deactivation, and refuses instead of black-holing the gateway's traffic.
+
+
+def stranded(
+    traffic: list[dict[str, Any]], active: set[str], latest: str | None = None
+) -> list[tuple[str, int]]:
+    """(revision, weight) of each share of `traffic` that lands on a revision not in `active`
+    (names compared case-insensitively; latestRevision is `latest`). Pure."""
+    live = {a.lower() for a in active}
+    out: list[tuple[str, int]] = []
+    for e in traffic:
+        weight = int(e.get("weight") or 0)
+        name = e.get("revisionName") or (latest if e.get("latestRevision") else None)
+        if weight > 0 and name and str(name).lower() not in live:
+            out.append((str(name), weight))
+    return out
+
+
+class StrandedTraffic(AigwError):
+    """aigw refused a write that would leave traffic on a revision that is not active."""
+
+
+def _refuse(app: str, shares: list[tuple[str, int]], doing: str) -> StrandedTraffic:
+    what = ", ".join(f"{rev} ({weight}%)" for rev, weight in shares)
+    first = shares[0][0]
+    return StrandedTraffic(
+        f"container app {app}: {doing} would leave traffic on revision(s) that are not active: "
+        f"{what}; Azure accepts that and those requests fail (403), so aigw does not",
+        hint=f"activate it (az containerapp revision activate -n {app} -g <resource group> "
+        f"--revision {first}) or move its traffic to an active revision, then rerun",
+    )
+
+
+def _active(ctx: Ctx, app: str) -> set[str]:
+    from aigw.azure.rest import to_rest
+
+    ops = ctx.clients.apps().container_apps_revisions
+    bodies = [to_rest(r) for r in ops.list_revisions(ctx.rg, app)]
+    return {str(b["name"]) for b in bodies if (b.get("properties") or {}).get("active")}
+
+
+def check_traffic(
+    ctx: Ctx,
+    app: str,
+    traffic: list[dict[str, Any]],
+    *,
+    latest: str | None = None,
+    new: str | None = None,
+    doing: str = "this traffic change",
+) -> None:
+    """Refuse (StrandedTraffic) to write `traffic` if a share would land on a revision that is not
+    active. `new`: a revision the same write creates (active once it exists)."""
+    active = _active(ctx, app) | ({new} if new else set())
+    shares = stranded(traffic, active, latest)
+    if shares:
+        raise _refuse(app, shares, doing)
+
+
+def deactivate(ctx: Ctx, app: str, revision: str) -> None:
+    """POST .../revisions/{revision}/deactivate, once the app's traffic, read now, puts no share
+    on it nor on any other revision that is not active (StrandedTraffic otherwise)."""
+    from aigw.azure.rest import to_rest
+
+    body = to_rest(ctx.clients.apps().container_apps.get(ctx.rg, app))
+    props = body.get("properties") or {}
+    traffic = ((props.get("configuration") or {}).get("ingress") or {}).get("traffic") or []
+    latest = props.get("latestReadyRevisionName") or props.get("latestRevisionName")
+    active = {a for a in _active(ctx, app) if a.lower() != revision.lower()}
+    shares = stranded(traffic, active, latest)
+    if shares:
+        raise _refuse(app, shares, f"deactivating revision {revision}")
+    ctx.retry(
+        lambda: ctx.clients.apps().container_apps_revisions.deactivate_revision(
+            ctx.rg, app, revision
+        ),
+        key="container_app",
+        what=f"deactivate revision {revision}",
+    )
+
+
 def set_traffic(ctx: Ctx, name: str, location: str, traffic: list[dict[str, Any]]) -> None:
-    """PATCH the app's traffic list only (an application-scope change: no new revision).
+    """PATCH the app's traffic list only (an application-scope change: no new revision), once
+    every share of it is on an active revision (check_traffic).
     Retried like every write (Ctx.retry): azure-core does not resend a PATCH whose connection
     dropped, and the same traffic list PATCHed twice is the same state."""
+    check_traffic(ctx, name, traffic, doing="moving the traffic")
     body = {
         "location": location,
         "properties": {"configuration": {"ingress": {"traffic": traffic}}},
@@ -142,19 +232,19 @@ def set_traffic(ctx: Ctx, name: str, location: str, traffic: list[dict[str, Any]
 
 def drop_candidate(
     ctx: Ctx, name: str, location: str, candidate: str, before: Mapping[str, Any]
-) -> None:
+) -> bool:
     """The traffic back as before the rollout, then the candidate deactivated (POST
-    .../revisions/{name}/deactivate). Best effort: the live revision never stopped serving."""
+    .../revisions/{name}/deactivate); True when it was. Best effort: the live revision never
+    stopped serving; a failure is reported (what brought us here is raised after), and an
+    invariant refused (traffic onto an inactive revision) is raised."""
     live = live_revision(before)
     try:
         if live:
             set_traffic(ctx, name, location, restored(live, labelled(before, PREVIOUS_LABEL)))
-        ctx.retry(
-            lambda: ctx.clients.apps().container_apps_revisions.deactivate_revision(
-                ctx.rg, name, candidate
-            ),
-            key="container_app",
-            what=f"deactivate revision {candidate}",
-        )
-    except Exception as err:  # reported; the failure that brought us here is raised after
+        deactivate(ctx, name, candidate)
+        return True
+    except StrandedTraffic:
+        raise
+    except Exception as err:
         ctx.report(Key.container_app, f"could not deactivate revision {candidate}: {err}")
+        return False

@@ -31,6 +31,9 @@ from email.utils import formatdate
 from pathlib import Path
 
 Backend = tuple[int, int]  # (port on 127.0.0.1, weight)
+# The port of a share that goes nowhere: traffic on an inactive revision (Azure accepts it and
+# that share fails: arm/traffic.py). Its connections are closed.
+NOWHERE = 0
 Gate = Callable[[], str]  # "pass" | "forbidden" | "unreachable", asked per connection
 
 # envoy's local reply of its RBAC filter (Http::Code::Forbidden, "RBAC: access denied"), as
@@ -107,7 +110,7 @@ class Front:
                 client.close()
             return
         port = self.pick()
-        if port is None:  # no revision takes traffic: the connection is refused, as on Azure
+        if not port:  # no revision takes traffic (or this share's is inactive): closed
             client.close()
             return
         try:

@@ -11,9 +11,12 @@ refuses, and so does this emulator (PUT/PATCH answer 400 before anything changes
 - a label names one revision: labels are unique within the traffic list
   (learn.microsoft.com/azure/container-apps/revisions#labels, "az containerapp revision label
   add" moves a label rather than duplicating it);
-- a revision named in the traffic list must exist, and here must also be active (Azure accepts
-  a deactivated one and then serves nothing for its share: microsoft/azure-container-apps#1345;
-  stricter here, where unsure);
+- a revision named in the traffic list must exist. An inactive one is accepted, as on Azure
+  ("az cli allows setting of ingress percentage to a deactivated revision":
+  microsoft/azure-container-apps#1345; the ingress TrafficWeight of the spec has no such rule):
+  its share then fails (Azure answers "Error 403 - This Container App is stopped or does not
+  exist": microsoft/azure-container-apps#755, #301); here open_fronts closes those connections
+  (the front passes TLS through and holds no certificate to answer a 403 with);
 - each entry names exactly one of revisionName and latestRevision, weight 0..100;
 - in single mode the traffic list and its labels do not route (traffic splitting needs
   multiple mode: .../traffic-splitting) and are not checked: Azure accepts them, e.g.
@@ -78,8 +81,6 @@ def validate(app: dict[str, Any], revisions: list[dict[str, Any]]) -> None:
             rev = by_name.get(str(name).lower())
             if rev is None:
                 raise _bad(f"Revision '{name}' named in the traffic configuration does not exist.")
-            if not rev["active"]:
-                raise _bad(f"Revision '{name}' named in the traffic configuration is not active.")
         label = e.get("label")
         if label:
             if str(label).lower() in labels:
@@ -140,8 +141,13 @@ def start_revisions(
 
 def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
     """Route the app's port by weight and each label's port to its revision; return the app's
-    FQDN (127.0.0.1:<port>). Revisions without a running process get no traffic."""
-    ports = {r["name"].lower(): r.get("port") for r in app["_revisions"] if r["active"]}
+    FQDN (127.0.0.1:<port>). An active revision without a running process (still starting,
+    failed) gets no traffic; an inactive one keeps its share, which fails (front.NOWHERE: the
+    connection is closed), as on Azure (see the module docstring)."""
+    ports = {
+        r["name"].lower(): r.get("port") if r["active"] else front.NOWHERE
+        for r in app["_revisions"]
+    }
     salt = subscription_of(app["id"])
     fqdn_port = _port(app.get("_fqdn")) or predicted_app_port(app["name"], salt)
     main = front.ensure(_front_key(eng, app), fqdn_port, app["name"])
@@ -149,7 +155,7 @@ def open_fronts(eng: Engine, app: dict[str, Any]) -> str:
     labels: dict[str, int] = {}
     for name, weight, label in weights(app):
         port = ports.get(name.lower())
-        if port:
+        if port is not None:
             backends[port] = backends.get(port, 0) + weight
             if label:
                 labels[label.lower()] = port
