@@ -8,6 +8,7 @@ first container to the AppRunner and records the URL it serves on as the ingress
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,30 @@ from .container_env import fill_identity
 from .microsoft_app import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
 
 router = Router()
+
+# template.revisionSuffix: az CLI's validate_revision_suffix (Azure/azure-cli-extensions
+# src/containerapp/azext_containerapp/_validators.py: lower case letters, digits, '-', starting
+# and ending with a letter or digit, no '--'; a leading digit is allowed since
+# Azure/azure-cli-extensions#6448, and Azure's own suffixes are digits, "--0000001"), and the
+# service's limit: the revision name `<app>--<suffix>` at most 54 characters. Whether Azure
+# counts the '--' in the 54 is not said: counted here (stricter). Azure's answer, verbatim from
+# microsoft/azure-container-apps#1443 and #1460 (which name it quotes for a suffix is not said:
+# the revision name here).
+_SUFFIX = re.compile(r"[a-z0-9](?!.*--)(?:[-a-z0-9]*[a-z0-9])?")
+MAX_REVISION_NAME = 54
+
+
+def check_revision_suffix(app: str, suffix: str) -> None:
+    rev_name = f"{app}--{suffix}"
+    if not _SUFFIX.fullmatch(suffix) or len(rev_name) > MAX_REVISION_NAME:
+        raise CloudError(
+            400,
+            "ContainerAppInvalidRevisionName",
+            f"Revision name has an invalid value '{rev_name}'. A revision name must consist of "
+            "lower case alphanumeric characters or '-', start with an alphabetic character, and "
+            "end with an alphanumeric character. The length of the revision name must not be "
+            "more than a combined 54 characters with the container app name.",
+        )
 
 
 def _app_public(r: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +124,8 @@ def _apply_app(
     # Every reference is read now (fails the PUT like Azure does); the app keeps its copy.
     body["_kv_cache"] = kv_refs.cache_at_put(eng, st, body, existing, now())
     template = props.setdefault("template", {})
+    if template.get("revisionSuffix"):
+        check_revision_suffix(name, str(template["revisionSuffix"]))
     revisions: list[dict[str, Any]] = list((existing or {}).get("_revisions") or [])
     seq = int((existing or {}).get("_revision_seq") or 0)
     new_revision = not revisions or normalized(revisions[-1]["template"]) != normalized(template)
