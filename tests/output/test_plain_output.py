@@ -45,11 +45,13 @@ def _usage_line(key: str, model: str, total: int) -> str:
 @pytest.fixture
 def azure(monkeypatch: pytest.MonkeyPatch) -> None:
     from aigw.cli import options
-    from aigw.engine import app_logs, team_keys
+    from aigw.engine import app_logs, team_keys, usage_query
 
     lines = [_usage_line(CANARY, MODEL, 12), _usage_line("alice", "m1", 5)]
     monkeypatch.setattr(options, "open_session", lambda *a, **k: _Session())
-    monkeypatch.setattr(app_logs, "usage_lines", lambda session, since: lines)
+    monkeypatch.setattr(
+        usage_query, "fetch", lambda session, since: usage_query.UsageRows(lines, None)
+    )
     monkeypatch.setattr(
         app_logs,
         "log_stream",

@@ -1,16 +1,18 @@
-"""`aigw usage` aggregation (aigw/output/usage.py) and the local cloud's KQL subset
-(aigw_localcloud/kql.py) on plain data."""
+"""`aigw usage` aggregation (aigw/output/usage.py), its query and rows (aigw/engine/
+usage_query.py) and the local cloud's KQL subset (aigw_localcloud/kql.py) on plain data."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from aigw.engine.app_logs import mask_line, usage_kql
+from aigw.engine.app_logs import mask_line
+from aigw.engine.usage_query import line_of, rows_of, usage_kql
 from aigw.output import usage
-from aigw_localcloud.arm import kql
+from aigw_localcloud.arm import kql, log_analytics
 
 
 def _line(key: str, model: str, total: int, status: str = "success", day: str = "01") -> str:
@@ -58,11 +60,13 @@ def test_the_query_aigw_sends_is_answered() -> None:
     now = datetime(2026, 1, 2, tzinfo=UTC)
     answer = kql.run(kql.parse(usage_kql("gw")), rows, now=now)
     (table,) = answer["tables"]
-    assert table["columns"] == [
-        {"name": "TimeGenerated", "type": "datetime"},
-        {"name": "Log_s", "type": "string"},
-    ]
-    assert table["rows"] == [["2026-01-01T10:00:00Z", '{"aigw_usage":1}']]
+    assert {"name": "Log_s", "type": "string"} in table["columns"]
+    assert {"name": "TimeGenerated", "type": "datetime"} in table["columns"]
+    (row,) = table["rows"]
+    picked = dict(zip([c["name"] for c in table["columns"]], row, strict=True))
+    assert (
+        picked["Log_s"] == '{"aigw_usage":1}' and picked["TimeGenerated"] == "2026-01-01T10:00:00Z"
+    )
     since = kql.timespan_start("P7D", now)
     assert (
         since is not None
@@ -71,6 +75,48 @@ def test_the_query_aigw_sends_is_answered() -> None:
     assert kql.run(kql.parse(usage_kql("gw")), rows, since=now)["tables"][0]["rows"] == []
     recent = kql.parse("ContainerAppConsoleLogs_CL | where TimeGenerated > ago(1h) | take 5")
     assert kql.run(recent, rows, now=now)["tables"][0]["rows"] == []
+
+
+class _Table:
+    def __init__(self, answer: dict[str, Any]) -> None:
+        (table,) = answer["tables"]
+        self.columns = [c["name"] for c in table["columns"]]
+        self.rows = table["rows"]
+
+
+def test_dynamic_json_columns_rows_add_up_like_whole_lines() -> None:
+    """The same usage lines, once whole in Log_s and once split into Log_<key>_<type> columns
+    (dynamicJsonColumns), give the same sums; the newest row's TimeGenerated is kept."""
+    lines = [_line("alice", "m1", 10), _line("bob", "m2", 5, "failure", "02")]
+    whole = [_row("gw", line) for line in lines] + [_row("gw", "INFO started")]
+    split = [log_analytics.split_json_line(r) for r in whole]
+    assert split[0]["Log_s"] == "" and split[0]["Log_total_tokens_d"] == 10.0
+    assert split[0]["Log_time_t"] == "2026-01-01T10:00:00Z"
+    assert split[2]["Log_s"] == "INFO started"
+    schema = log_analytics.schema_of(split)
+    answer = kql.run(kql.parse(usage_kql("gw")), split, schema=schema)
+    found = rows_of([_Table(answer)])
+    assert len(found.lines) == 2
+    assert found.newest == datetime(2026, 1, 1, 10, tzinfo=UTC)
+
+    def sums(texts: list[str]) -> list[dict[str, Any]]:
+        return usage.aggregate([r for r in map(usage.parse_line, texts) if r], "key")
+
+    assert sums(found.lines) == sums(lines)
+    assert [r["day"] for r in usage.aggregate(map(usage.parse_line, found.lines), "day")] == [  # type: ignore[arg-type]
+        "2026-01-01",
+        "2026-01-02",
+    ]
+    # the SDK hands a `datetime` column as datetime and a `real` as float
+    row = {"Log_s": "", "Log_aigw_usage_d": 1.0, "Log_time_t": datetime(2026, 1, 3, tzinfo=UTC),
+           "Log_prompt_tokens_d": 4.0, "Log_stream_b": False, "Log_model_s": ""}  # fmt: skip
+    assert json.loads(line_of(row) or "") == {
+        "aigw_usage": 1,
+        "time": "2026-01-03T00:00:00Z",
+        "prompt_tokens": 4,
+        "stream": False,
+    }
+    assert line_of({"Log_s": "", "Log_key_s": "x"}) is None  # not a usage row
 
 
 @pytest.mark.parametrize(
@@ -89,7 +135,7 @@ def test_other_queries_are_refused_clearly(query: str, words: str) -> None:
 
 def test_a_column_the_table_lacks_is_azures_semantic_error() -> None:
     q = kql.parse("ContainerAppConsoleLogs_CL | where Nope_s == 'x'")
-    with pytest.raises(kql.SemanticError, match="'where' operator: .* scalar expression .*Nope_s"):
+    with pytest.raises(kql.SemanticError, match=r"'where' operator: .* scalar expression .*Nope_s"):
         kql.run(q, [_row("gw", "x")])
     q = kql.parse("ContainerAppConsoleLogs_CL | where column_ifexists('Nope_s', 'd') == 'd'")
     assert len(kql.run(q, [_row("gw", "x")])["tables"][0]["rows"]) == 1

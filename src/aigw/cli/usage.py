@@ -45,8 +45,11 @@ def usage(
     cloud: CloudOpt = "azure",
     subscription: SubscriptionOpt = None,
 ) -> None:
-    """Tokens and requests through the gateway, by developer key, model or day (read only)."""
-    from aigw.engine.app_logs import parse_since, usage_lines
+    """Tokens and requests through the gateway, by developer key, model or day (read only).
+    Log Analytics shows a line minutes after the gateway wrote it: the output says how old the
+    newest usage row is; before the first line arrived there is no usage yet (exit 0)."""
+    from aigw.engine.app_logs import parse_since
+    from aigw.engine.usage_query import INGESTION_NOTE, NO_TABLE_NOTE, age_text, fetch
     from aigw.output import usage as report
     from aigw.output.plain import plain
 
@@ -55,22 +58,39 @@ def usage(
     session = shared.open_session(env, env_dir, cloud, subscription, need_secrets=False)
     try:
         with ui.err.status(f"querying Log Analytics for the last {since}"):
-            lines = usage_lines(session, window)
+            found = fetch(session, window)
     finally:
         session.close()
-    records = [r for r in (report.parse_line(line) for line in lines) if r is not None]
+    records = [r for r in (report.parse_line(line) for line in found.lines) if r is not None]
     rows = report.aggregate(records, by.value)
+    age = found.newest_age()
     if output is UsageFormat.csv:
         sys.stdout.write(report.to_csv(rows, by.value))
+        if not found.table_exists:
+            ui.err.print(f"no usage yet for {env}: {NO_TABLE_NOTE}", markup=False)
         return
     total = report.totals(rows)
-    data = {"env": env, "since": since, "by": by.value, "rows": rows, "total": total}
+    data = {
+        "env": env,
+        "since": since,
+        "by": by.value,
+        "rows": rows,
+        "total": total,
+        # no ContainerAppConsoleLogs_CL table yet: nothing of the gateway's was ingested
+        "no_usage_yet": not found.table_exists,
+        "newest_row_time": found.newest.strftime("%Y-%m-%dT%H:%M:%SZ") if found.newest else None,
+        "newest_row_age_seconds": int(age.total_seconds()) if age is not None else None,
+        "ingestion_note": INGESTION_NOTE,
+    }
 
     def text(c: Any) -> None:
         from rich.table import Table
 
+        if not found.table_exists:
+            c.print(f"no usage yet for {env}: {NO_TABLE_NOTE}", markup=False)
+            return
         if not rows:
-            c.print(f"no usage in the last {since} for {env}", markup=False)
+            c.print(f"no usage in the last {since} for {env} ({INGESTION_NOTE})", markup=False)
             return
         # key and model names come from the gateway's stdout: shown as plain text
         table = Table(title=plain(f"usage of {env}, last {since}, by {by.value}"))
@@ -82,6 +102,8 @@ def usage(
         c.print(table)
         for line in report.bar_chart(rows, by.value):
             c.print(plain(line))
+        if age is not None:
+            c.print(f"newest usage row: {age_text(age)} old; {INGESTION_NOTE}", markup=False)
 
     ui.result(data, text)
 

@@ -1,10 +1,7 @@
-"""The gateway's console output, read from Azure: usage lines through Log Analytics, and the
-live log stream of the container app. SDKs are imported inside the functions.
+"""The gateway's console output, read from Azure: `aigw usage`'s `--since` (its Log Analytics
+query is usage_query.py), and the live log streams of the container app. SDKs are imported
+inside the functions.
 
-- Usage: the environment sends the app's stdout to its Log Analytics workspace (table
-  `ContainerAppConsoleLogs_CL`, learn.microsoft.com/azure/container-apps/log-monitoring);
-  `LogsQueryClient.query_workspace` (azure-monitor-query, the Logs query API v1) runs USAGE_KQL
-  against the workspace's customerId (its `customer_id` from the management API).
 - Logs, as `az containerapp logs show --type console|system` reads them (Azure/azure-cli
   src/azure-cli/azure/cli/command_modules/containerapp/custom.py `stream_containerapp_logs`,
   _validators.py `_set_ssh_defaults`): `POST .../containerApps/{name}/getAuthToken`
@@ -23,7 +20,6 @@ live log stream of the container app. SDKs are imported inside the functions.
 
 from __future__ import annotations
 
-import json
 import queue
 import re
 import threading
@@ -49,16 +45,6 @@ def mask_line(line: str, *extra: str) -> str:
     return _KEYISH.sub(lambda m: (m.group(1) or "") + "***", masked)
 
 
-def usage_kql(app_name: str) -> str:
-    """The query aigw sends (the local cloud answers exactly this shape: aigw_localcloud/kql)."""
-    return (
-        "ContainerAppConsoleLogs_CL"
-        f" | where ContainerAppName_s == {json.dumps(app_name)}"
-        ' | where Log_s startswith "{\\"aigw_usage\\""'
-        " | project TimeGenerated, Log_s"
-    )
-
-
 def parse_since(text: str) -> timedelta:
     """`7d`, `12h`, `30m` -> a timedelta; anything else is bad input (exit 2)."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
@@ -78,46 +64,6 @@ def _names(session: Any) -> tuple[str, str, str]:
 def _azure_error(what: str, exc: Exception) -> AzureError:
     message = str(getattr(exc, "message", "") or exc).splitlines()[0][:300]
     return AzureError(f"{what}: {redact(message)}", hint="is the environment deployed?")
-
-
-def workspace_customer_id(session: Any) -> str:
-    from azure.core.exceptions import HttpResponseError
-
-    rg, workspace, _ = _names(session)
-    try:
-        ws = session.ctx.clients.loganalytics().workspaces.get(rg, workspace)
-    except HttpResponseError as exc:
-        raise _azure_error(f"Log Analytics workspace {workspace}", exc) from exc
-    return str(ws.customer_id)
-
-
-def usage_lines(session: Any, since: timedelta) -> list[str]:
-    """The usage lines (Log_s) of the gateway's app in the last `since`."""
-    from azure.core.exceptions import HttpResponseError
-    from azure.monitor.query import LogsQueryClient, LogsQueryStatus
-
-    target = session.target
-    customer_id = workspace_customer_id(session)
-    kw: dict[str, Any] = {}
-    if target.local:
-        kw["endpoint"] = target.base_url
-    if target.ca_file:
-        kw["connection_verify"] = str(target.ca_file)
-    _, _, app = _names(session)
-    client = LogsQueryClient(target.credential, **kw)
-    try:
-        result = client.query_workspace(customer_id, usage_kql(app), timespan=since)
-    except HttpResponseError as exc:
-        raise _azure_error("Log Analytics query", exc) from exc
-    finally:
-        client.close()
-    if result.status != LogsQueryStatus.SUCCESS:
-        raise AzureError("Log Analytics answered a partial result", hint="try a shorter --since")
-    lines: list[str] = []
-    for table in result.tables:
-        column = list(table.columns).index("Log_s")
-        lines.extend(str(row[column]) for row in table.rows)
-    return lines
 
 
 def stream_url(session: Any, endpoint: str, query: dict[str, str]) -> str:
