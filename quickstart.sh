@@ -20,6 +20,9 @@ export AIGW_GATEWAY_KEY AIGW_AZURE_OPENAI_API_KEY
 
 $aigw validate --env dev
 $aigw litellm ensure --env dev
+# The Azure OpenAI account and deployments your Azure would already have: the local cloud's
+# own world (README, "The local cloud's world"), never taken from environments/*.yaml.
+$aigw localcloud seed localcloud/world.yaml
 $aigw deploy --env dev --cloud local --yes
 $aigw plan --env dev --cloud local --detailed-exitcode
 $aigw status --env dev --cloud local

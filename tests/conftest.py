@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import AOAI_KEY_CANARY, ENV_DIR, FIXTURES, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, ENV_DIR, FIXTURES, GATEWAY_KEY_CANARY, REPO, WORLD_FILE
 
 __all__ = ["AOAI_KEY_CANARY", "ENV_DIR", "FIXTURES", "GATEWAY_KEY_CANARY", "REPO", "canary_env"]
 
@@ -26,7 +26,11 @@ def canary_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def pytest_configure(config: pytest.Config) -> None:
     """pytest-xdist workers start with COLUMNS=80 in their environment, which aigw's output
     takes as a terminal width (tables cut at 80 columns): a worker gets the controller's own
-    value back, so a test sees the same environment under `-n` as without it."""
+    value back, so a test sees the same environment under `-n` as without it.
+
+    Every local cloud a test starts through aigw is seeded with the repository's world file
+    (localcloud/world.yaml, as the quickstart does), never from the YAML under test."""
+    os.environ["AIGW_LOCALCLOUD_WORLD"] = str(WORLD_FILE)
     if "PYTEST_XDIST_WORKER" not in os.environ:
         os.environ["AIGW_TEST_COLUMNS"] = os.environ.get("COLUMNS", "")
         return

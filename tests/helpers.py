@@ -24,3 +24,30 @@ def key_mode(cfg: Any) -> Any:
         update={"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}
     )
     return cfg.model_copy(update={"azure_openai": upstream})
+
+
+# The local cloud's world the example environments expect (localcloud/world.yaml): the tests
+# seed it as a user does, never from the YAML under test.
+WORLD_FILE = REPO / "localcloud" / "world.yaml"
+
+
+def world_accounts() -> list[Any]:
+    """The world file's accounts, with the canary as the key its key_env names."""
+    from aigw_localcloud.openai.world import load_file
+
+    return load_file(WORLD_FILE, {"AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY})
+
+
+def as_world_account(emulator: Any) -> Any:
+    """`emulator` standing alone for the world file's first account (its name, place and
+    deployments), as the daemon's first emulator does once seeded; returns it."""
+    account = world_accounts()[0]
+    emulator.account.update(
+        {
+            "name": account.name,
+            "resource_group": account.resource_group,
+            "location": account.location,
+        }
+    )
+    emulator.set_deployments(account.deployments)
+    return emulator

@@ -37,6 +37,7 @@ OWNED = (
     LOG,
     AOAI_PORT,
     "ca-bundle.pem",
+    "openai-world.json",
 )
 
 
@@ -94,7 +95,6 @@ def serve(
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
     OpenAI emulator, and the apps through `runner_factory`'s runner (none: apps do not run)."""
     from .apps.app_pids import reap_orphans
-    from .arm.openai_account import link as link_openai
     from .arm.openai_pool import enable as enable_pool
     from .cloud import LocalCloud
     from .core.ca_bundle import write_bundle
@@ -130,8 +130,9 @@ def serve(
         app_runner=runner,
     )
     cloud.aoai_url = aoai.url
-    link_openai(cloud.engine, aoai)  # its account in ARM; Entra ID tokens checked by RBAC
-    pool = enable_pool(cloud.engine, aoai, state_dir)  # one more endpoint per named upstream
+    # the world's accounts (openai/world.py): the first served by `aoai`, each linked as an
+    # account in ARM whose Entra ID tokens are checked by RBAC
+    pool = enable_pool(cloud.engine, aoai, state_dir)
     cloud.start()
     print(f"localcloud listening on {cloud.arm_url}, Azure OpenAI on {aoai.url}", flush=True)
     try:
@@ -170,35 +171,54 @@ def _remember(aoai: AzureOpenAIEmulator, port_file: Path) -> AzureOpenAIEmulator
     return aoai
 
 
-def configure_openai(
-    state_dir: Path,
-    deployments: list[dict[str, object]],
-    api_key: str | None,
-    account: dict[str, object] | None = None,
-    endpoint: str | None = None,
-) -> str:
-    """Give the running local cloud's Azure OpenAI emulator these deployments and key (what
-    exists in the real Azure OpenAI resource); return its URL. `endpoint`: another endpoint
-    by name (a secondary upstream), started beside the first on its own port."""
+def seed_world(state_dir: Path, accounts: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Add these Azure OpenAI accounts to the running cloud's world (openai/world.py; the
+    same-named ones replaced) and return the world, without keys."""
     import httpx
 
     ep = ensure_running(state_dir)
+    with httpx.Client(base_url=_aoai_url(ep), timeout=30, trust_env=False) as client:
+        r = client.put("/_aigw/world", json={"openai_accounts": accounts})
+    if r.status_code != 200:
+        raise LocalCloudError(f"the local cloud refused the world: {r.text[:300]}")
+    world: list[dict[str, object]] = r.json()["openai_accounts"]
+    return world
+
+
+def read_world(state_dir: Path) -> list[dict[str, object]]:
+    """The running cloud's Azure OpenAI accounts (no keys), each with the URL serving it."""
+    import httpx
+
+    ep = ensure_running(state_dir)
+    with httpx.Client(base_url=_aoai_url(ep), timeout=10, trust_env=False) as client:
+        r = client.get("/_aigw/world")
+    if r.status_code != 200:
+        raise LocalCloudError(f"the local cloud did not say its world: {r.text[:300]}")
+    world: list[dict[str, object]] = r.json()["openai_accounts"]
+    return world
+
+
+def openai_account_url(state_dir: Path, name: str) -> str | None:
+    """The URL of the emulator serving the Azure OpenAI account `name` (the first label of an
+    endpoint's host), None when the cloud's world has no such account: on Azure that host
+    would not resolve."""
+    import httpx
+
+    ep = ensure_running(state_dir)
+    with httpx.Client(base_url=_aoai_url(ep), timeout=10, trust_env=False) as client:
+        r = client.get(f"/_aigw/accounts/{name}")
+    if r.status_code == 404:
+        return None
+    r.raise_for_status()
+    return str(r.json()["url"])
+
+
+def _aoai_url(ep: LocalCloudEndpoint) -> str:
     if not ep.aoai_url:
         raise LocalCloudError(
             "the local cloud runs no Azure OpenAI emulator", hint="aigw localcloud stop, then retry"
         )
-    url = ep.aoai_url
-    if endpoint is not None:
-        with httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
-            url = client.put(f"/_aigw/endpoints/{endpoint}").raise_for_status().json()["url"]
-    with httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
-        # seed: the YAML's deployments stand for the real account's, unless a test pinned them
-        body = {"deployments": deployments, "seed": True}
-        client.put("/_aigw/deployments", json=body).raise_for_status()
-        if account:
-            client.put("/_aigw/account", json=account).raise_for_status()
-        client.put("/_aigw/api-key", json={"api_key": api_key}).raise_for_status()
-    return str(url)
+    return ep.aoai_url
 
 
 def ensure_running(
@@ -247,6 +267,7 @@ def ensure_running(
     while time.monotonic() < deadline:
         ep = read_endpoint(state_dir)
         if ep is not None and ep.pid == proc.pid:
+            _seed_from_environ(state_dir, ep)
             return ep
         if proc.poll() is not None:
             raise LocalCloudError(
@@ -258,6 +279,25 @@ def ensure_running(
     raise LocalCloudError(
         f"the local cloud did not answer within {timeout:.0f} s", hint=f"see {state_dir / LOG}"
     )
+
+
+def _seed_from_environ(state_dir: Path, ep: LocalCloudEndpoint) -> None:
+    """A cloud started with `AIGW_LOCALCLOUD_WORLD=FILE` and no world yet: seed it from that
+    file (what `aigw localcloud seed FILE` does), keys read from this process's environment."""
+    import httpx
+
+    from .openai import world
+
+    file = os.environ.get(world.WORLD_ENV)
+    if not file or (state_dir / world.WORLD_FILE).exists():
+        return
+    try:
+        accounts = world.load_file(Path(file).expanduser(), os.environ)
+    except world.WorldError as exc:
+        raise LocalCloudError(f"{world.WORLD_ENV}: {exc}") from None
+    body = {"openai_accounts": [a.to_dict() for a in accounts]}
+    with httpx.Client(base_url=_aoai_url(ep), timeout=30, trust_env=False) as client:
+        client.put("/_aigw/world", json=body).raise_for_status()
 
 
 def _tail(path: Path, lines: int = 3) -> str:

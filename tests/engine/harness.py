@@ -20,8 +20,8 @@ from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.journal import JournalEntry
 from aigw_localcloud.core.tls import ensure_certificates
-from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
-from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO, WORLD_FILE, as_world_account
 
 
 @dataclass
@@ -55,9 +55,6 @@ class Stack:
                 update={"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}
             )
             cfg = cfg.model_copy(update={"azure_openai": aoai})
-        self.aoai.set_deployments(
-            [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
-        )
         return cfg.with_endpoint(self.aoai.url)
 
     def secrets(self) -> Secrets:
@@ -111,8 +108,10 @@ def make_stack(root: Path, *, with_gateway: bool, **cloud_kwargs: Any) -> Stack:
         runner = LiteLLMAppRunner(root / "apps", tls=(tls.cert_file, tls.key_file))
     cloud = LocalCloud(root / "cloud", app_runner=runner, **cloud_kwargs)
     cloud.start()
-    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
-    link(cloud.engine, aoai)  # an account of this cloud, as the daemon's emulator is
+    # the world file's first account (localcloud/world.yaml), as the daemon's first emulator
+    # is once seeded; a test wanting other deployments sets them on `stack.aoai` itself
+    aoai = as_world_account(AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY)).start()
+    link(cloud.engine, aoai)
     return Stack(root=root, cloud=cloud, aoai=aoai, runner=runner)
 
 
@@ -140,6 +139,7 @@ def cli_environ(root: Path) -> dict[str, str]:
         "AIGW_ENV_DIR": str(copy_envs(root / "environments")),
         "AIGW_GATEWAY_KEY": GATEWAY_KEY_CANARY,
         "AIGW_AZURE_OPENAI_API_KEY": AOAI_KEY_CANARY,
+        "AIGW_LOCALCLOUD_WORLD": str(WORLD_FILE),  # seeded when the cloud starts
         "NO_COLOR": "1",
         "COLUMNS": "200",
     }

@@ -20,8 +20,8 @@ import pytest
 from aigw.config.load import load_env
 from aigw.gateway import serve, smoke
 from aigw.secrets import Secret, Secrets
-from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
-from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO, as_world_account
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
@@ -157,9 +157,7 @@ def _serve(cfg: Any, workdir: Path, *, gateway_key: str | None) -> serve.Served:
 
 def _emulated(aoai: AzureOpenAIEmulator) -> Any:
     cfg = load_env("dev", ENV_DIR).config
-    aoai.set_deployments(
-        [Deployment(m.deployment_name, m.kind.value, m.dimensions) for m in cfg.models]
-    )
+    as_world_account(aoai)  # the world's account and deployments, not the YAML's
     return cfg.with_endpoint(aoai.url)
 
 

@@ -26,6 +26,7 @@ from aigw_localcloud.core.app_runner import ContainerSpec
 from aigw_localcloud.core.tls import TlsFiles, ensure_certificates
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from conftest import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import as_world_account
 
 from .fake_runner import FakeRunner
 
@@ -73,7 +74,7 @@ class TlsRunner(FakeRunner):
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     state_dir = tmp_path_factory.mktemp("keys") / "cloud"
     runner = TlsRunner(ensure_certificates(state_dir))
-    aoai = AzureOpenAIEmulator(deployments={}).start()
+    aoai = as_world_account(AzureOpenAIEmulator(deployments={})).start()
     c = LocalCloud(state_dir, app_runner=runner, retry_after=None)
     c.aoai_url = aoai.url
     link(c.engine, aoai)  # an account of this cloud (auth: identity finds it by its endpoint)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+WORLD_FILE = REPO / "localcloud" / "world.yaml"  # (tests/helpers.py WORLD_FILE)
 
 
 @dataclass
@@ -34,6 +35,7 @@ def aigw(
         {
             "PYTHONPATH": str(REPO / "src"),
             "AIGW_LOCALCLOUD_DIR": str(cloud_dir),
+            "AIGW_LOCALCLOUD_WORLD": str(WORLD_FILE),  # a cloud it starts: the repo's world
             "NO_COLOR": "1",
             "COLUMNS": "200",
         }

@@ -22,12 +22,12 @@ from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.tls import ensure_certificates
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
-from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
+from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO, as_world_account
 
 
 def _deploy_until_stuck(tmp_path: Path, route: str) -> tuple[subprocess.Popen[str], LocalCloud]:
     ensure_certificates(tmp_path / "cloud")
-    aoai = AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY).start()
+    aoai = as_world_account(AzureOpenAIEmulator(api_key=AOAI_KEY_CANARY)).start()
     cloud = LocalCloud(tmp_path / "cloud")
     cloud.aoai_url = aoai.url
     link(cloud.engine, aoai)  # an account of this cloud (auth: identity finds it by its endpoint)

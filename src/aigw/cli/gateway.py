@@ -155,11 +155,11 @@ def serve(
     secrets = workflow.read_secrets(cfg, required=True)
     if cloud == "local":
         if cfg.azure_openai.auth == "identity":
-            # No managed identity outside a container app: here the local emulator is called
-            # with a key made for this run (on Azure, `serve` with auth: identity uses your
-            # own sign-in through DefaultAzureCredential: you need the role on the account).
-            cfg, secrets = workflow.with_run_key(cfg, secrets)
-        cfg = workflow.use_local_openai(cfg, secrets)
+            # No managed identity outside a container app: here the local account is called
+            # with its own key (on Azure, `serve` with auth: identity uses your own sign-in
+            # through DefaultAzureCredential: you need the role on the account).
+            cfg, secrets = workflow.with_local_key(cfg, secrets)
+        cfg = workflow.use_local_openai(cfg)
     elif cloud != "azure":
         raise UserError(f"unknown --cloud {cloud!r}", hint="use azure or local")
     gateway_key = serve_mod.gateway_key(cfg, secrets)

@@ -1,4 +1,5 @@
-"""`aigw localcloud start|stop|status|reset` (aigw.cli.app mounts `app` under the main CLI)."""
+"""`aigw localcloud start|stop|status|reset|seed|world` (aigw.cli.app mounts `app` under the
+main CLI)."""
 
 from __future__ import annotations
 
@@ -141,3 +142,69 @@ def reset(state_dir: Path | None = StateDir, output: str = Output) -> None:
         typer.echo(f"error: {e.one_line()}", err=True)
         raise typer.Exit(e.exit_code) from None
     _emit(output, {"reset": True, "state_dir": str(d)}, f"localcloud state removed from {d}")
+
+
+WorldFile = typer.Argument(
+    ..., help="World file (YAML or JSON): the Azure OpenAI accounts your Azure has."
+)
+
+
+@app.command()
+def seed(
+    world_file: Path = WorldFile,
+    state_dir: Path | None = StateDir,
+    output: str = Output,
+) -> None:
+    """Give the local cloud the Azure OpenAI accounts and deployments your Azure already has
+    (starting it if needed); an account of the same name is replaced. Keys come from the
+    variables the file's key_env names. Reference: README, 'The local cloud's world'."""
+    import os
+
+    from aigw.engine.localcloud import LocalCloudError, seed_world
+    from aigw_localcloud.openai.world import WorldError, load_file
+
+    _check_output(output)
+    try:
+        accounts = load_file(world_file, os.environ)
+    except WorldError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    d = state_dir or default_state_dir()
+    try:
+        world = seed_world(d, [a.to_dict() for a in accounts])
+    except LocalCloudError as e:
+        typer.echo(f"error: {e.one_line()}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    _emit(output, {"openai_accounts": world}, _world_text(world))
+
+
+@app.command()
+def world(state_dir: Path | None = StateDir, output: str = Output) -> None:
+    """Show the local cloud's Azure OpenAI accounts and their deployments (never their keys)."""
+    from aigw.engine.localcloud import LocalCloudError, read_world
+
+    _check_output(output)
+    try:
+        accounts = read_world(state_dir or default_state_dir())
+    except LocalCloudError as e:
+        typer.echo(f"error: {e.one_line()}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    _emit(output, {"openai_accounts": accounts}, _world_text(accounts))
+
+
+def _world_text(accounts: list[dict[str, Any]]) -> str:
+    if not accounts:
+        return (
+            "the local cloud has no Azure OpenAI account: aigw localcloud seed "
+            "localcloud/world.yaml"
+        )
+    lines = []
+    for a in accounts:
+        key = "key from " + a["key_from"] if a["key_from"] != "random" else "a random key"
+        lines.append(f"{a['name']} ({a['location']}, {a['resource_group']}, {key}) at {a['url']}")
+        for d in a["deployments"]:
+            version = f" {d['version']}" if d.get("version") else ""
+            lines.append(
+                f"  {d['name']}: {d['model'] or d['kind']}{version}, capacity {d['capacity']}"
+            )
+    return "\n".join(lines)

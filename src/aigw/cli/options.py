@@ -72,7 +72,7 @@ def open_session(
     secrets = workflow.read_secrets(cfg, required=need_secrets)  # before any Azure call
     target = workflow.make_target(cfg, cloud=cloud, subscription=subscription, debug=state.debug)
     if target.local:
-        cfg = workflow.use_local_openai(cfg, secrets)
+        cfg = workflow.use_local_openai(cfg)
     return workflow.open_session(cfg, target, secrets=secrets)
 
 

@@ -20,10 +20,12 @@ from aigw_localcloud.daemon import OWNED, daemon_environment, status
 __all__ = [
     "OWNED",
     "LocalCloudError",
-    "configure_openai",
     "daemon_environment",
     "ensure_running",
+    "openai_account_url",
+    "read_world",
     "reset",
+    "seed_world",
     "status",
     "stop",
 ]
@@ -69,16 +71,26 @@ def ensure_running(
         raise _translate(exc) from None
 
 
-def configure_openai(
-    state_dir: Path,
-    deployments: list[dict[str, object]],
-    api_key: str | None,
-    account: dict[str, object] | None = None,
-    endpoint: str | None = None,
-) -> str:
+def seed_world(state_dir: Path, accounts: list[dict[str, object]]) -> list[dict[str, object]]:
     ensure_running(state_dir)  # with the LiteLLM runner, before the call below finds it
     try:
-        return _daemon.configure_openai(state_dir, deployments, api_key, account, endpoint)
+        return _daemon.seed_world(state_dir, accounts)
+    except _daemon.LocalCloudError as exc:
+        raise _translate(exc) from None
+
+
+def read_world(state_dir: Path) -> list[dict[str, object]]:
+    ensure_running(state_dir)
+    try:
+        return _daemon.read_world(state_dir)
+    except _daemon.LocalCloudError as exc:
+        raise _translate(exc) from None
+
+
+def openai_account_url(state_dir: Path, name: str) -> str | None:
+    ensure_running(state_dir)
+    try:
+        return _daemon.openai_account_url(state_dir, name)
     except _daemon.LocalCloudError as exc:
         raise _translate(exc) from None
 

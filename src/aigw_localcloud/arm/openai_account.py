@@ -38,3 +38,9 @@ def link(engine: Any, emulator: Any) -> None:
     Entra ID tokens against the cloud's role assignments."""
     engine.openai_accounts.append(emulator)
     emulator.token_check = token_checker(engine, emulator.account)
+
+
+def unlink(engine: Any, emulator: Any) -> None:
+    """No longer an account of that cloud (its emulator stopping)."""
+    if emulator in engine.openai_accounts:
+        engine.openai_accounts.remove(emulator)

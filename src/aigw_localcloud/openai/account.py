@@ -38,7 +38,6 @@ class AccountSettings:
     resource_group: str = "rg-openai-shared"
     location: str = "swedencentral"
     disable_local_auth: bool = False
-    pinned: bool = False  # deployments set by a test: aigw's seed no longer replaces them
 
     def update(self, data: dict[str, Any]) -> None:
         for k in ("name", "resource_group", "location"):

@@ -17,9 +17,10 @@ answers echo the last user message. Tool calling: with `tools` and no tool resul
 the answer is a call of the first tool; with a tool result, a text that quotes it.
 
 Admin endpoints under `/_aigw/` (no key, 127.0.0.1 only) let another process configure it:
-`GET/DELETE /_aigw/journal`, `PUT /_aigw/deployments`, `PUT /_aigw/api-key`,
-`GET/PUT/DELETE /_aigw/faults` (throttle or fail for a while: faults.py), `PUT
-/_aigw/endpoints/{name}` (another endpoint beside this one, when the cloud gave it `spawn`).
+`GET/DELETE /_aigw/journal`, `GET/PUT /_aigw/deployments` (a test fixing them by hand), `GET
+/_aigw/account`, `GET/PUT/DELETE /_aigw/faults` (throttle or fail for a while: faults.py);
+in a cloud, `GET/PUT /_aigw/world` (its accounts: openai/world.py, arm/openai_pool.py) and
+`GET /_aigw/accounts/{name}` (the URL of the emulator serving that account).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from .aoai_bodies import (
 from .aoai_responses import _response, _response_events
 from .deployments import DEFAULT_DEPLOYMENTS, Deployment
 from .faults import Faults
+from .faults import context as fault_context
 from .faults import parse as parse_fault
 from .faults import reply as fault_reply
 
@@ -120,8 +122,9 @@ class AzureOpenAIEmulator:
         self.token_check: Callable[[str, str], None] | None = None
         # Throttle or fail for a while (admin API; faults.py).
         self.faults = Faults()
-        # Set by the cloud it belongs to: another endpoint by name -> its URL (arm/openai_pool).
-        self.spawn: Callable[[str], str] | None = None
+        # Set by the cloud it belongs to: the world of accounts it seeds and finds (arm/
+        # openai_pool.OpenAIWorld); None for an emulator standing alone.
+        self.world: Any = None
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -338,7 +341,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 operation = next((o for o in ("embeddings", "responses") if o in path), "chat")
                 self._entry["operation"] = operation
-                raise fault_reply(fault, operation, query.get("api-version"))
+                em = self.emulator
+                where = fault_context(path, body, em.deployments, em.account.location)
+                raise fault_reply(fault, operation, query.get("api-version"), **where)
             self._route(method, path, query, body, self._entry)
         except _Reply as reply:
             self._send_json(reply.status, reply.body, reply.headers)
@@ -464,32 +469,37 @@ class _Handler(BaseHTTPRequestHandler):
                     200, {"deployments": [d.to_dict() for d in em.deployments.values()]}
                 )
             elif path == "/_aigw/deployments" and method == "PUT":
+                # a test fixing this account's deployments by hand (aigw never does: the
+                # cloud's world is seeded from a world file, openai/world.py)
                 body = self._json(raw)
-                # seed: aigw's own "the YAML's deployments exist", ignored once a test pinned
-                # the account's deployments (a PUT without seed).
-                if not (body.get("seed") and em.account.pinned):
-                    em.account.pinned = not body.get("seed")
-                    em.set_deployments(
-                        [Deployment.from_dict(d) for d in body.get("deployments", [])]
-                    )
+                em.set_deployments([Deployment.from_dict(d) for d in body.get("deployments", [])])
                 self._send_json(
                     200, {"deployments": [d.to_dict() for d in em.deployments.values()]}
                 )
-            elif path == "/_aigw/account" and method in ("GET", "PUT"):
-                if method == "PUT":
-                    em.account.update(self._json(raw))
+            elif path == "/_aigw/account" and method == "GET":
                 self._send_json(200, em.account.to_dict())
             elif path == "/_aigw/faults" and method in ("GET", "PUT", "DELETE"):
                 if method != "GET":
                     em.faults.set(parse_fault(self._json(raw)) if method == "PUT" else None)
                 current = em.faults.current()
                 self._send_json(200, {"fault": current.to_dict() if current else None})
-            elif path.startswith("/_aigw/endpoints/") and method == "PUT" and em.spawn:
-                self._send_json(200, {"url": em.spawn(path.rsplit("/", 1)[-1])})
-            elif path == "/_aigw/api-key" and method == "PUT":
-                key = self._json(raw).get("api_key")
-                em.set_api_key(key if isinstance(key, str) else None)
-                self._send_json(200, {"ok": True})
+            elif path == "/_aigw/world" and method in ("GET", "PUT") and em.world is not None:
+                if method == "PUT":
+                    from .world import Account
+
+                    accounts = self._json(raw).get("openai_accounts", [])
+                    em.world.seed([Account.from_dict(a) for a in accounts])
+                self._send_json(200, {"openai_accounts": em.world.describe()})
+            elif path.startswith("/_aigw/accounts/") and method == "GET":
+                name = unquote(path.rsplit("/", 1)[-1]).lower()
+                if em.world is not None:
+                    url = em.world.url_of(name)
+                else:  # standing alone: itself, under its own account's name
+                    url = em.url if em.account.name.lower() == name else None
+                if url is None:
+                    self._send_json(404, {"error": {"code": "AccountNotFound", "message": name}})
+                else:
+                    self._send_json(200, {"name": name, "url": url})
             else:
                 self._send_json(404, {"error": {"code": "404", "message": "Resource not found"}})
         except (KeyError, TypeError, ValueError) as exc:
