@@ -186,7 +186,7 @@ def _account(raw: Any, where: str, environ: Mapping[str, str]) -> Account:
         disable_local_auth=bool(raw.get("disable_local_auth", False)),
         api_key=key or secrets.token_hex(16),
         deployments=deployments,
-        key_from=key_env if key else "random",
+        key_from=key_env if key and key_env else "random",
     )
 
 
