@@ -27,6 +27,7 @@ from aigw_localcloud.core.app_runner import ContainerSpec
 from aigw_localcloud.core.tls import TlsFiles, ensure_certificates
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from conftest import GATEWAY_KEY_CANARY
+from helpers import as_world_account
 
 from .conftest import make_clients
 from .test_key_and_status_cli import TlsRunner, aigw
@@ -77,7 +78,7 @@ class ConsoleRunner(TlsRunner):
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     root = tmp_path_factory.mktemp("applogs")
     runner = ConsoleRunner(ensure_certificates(root / "cloud"), root / "console")
-    aoai = AzureOpenAIEmulator(deployments={}).start()
+    aoai = as_world_account(AzureOpenAIEmulator(deployments={})).start()
     c = LocalCloud(root / "cloud", app_runner=runner, retry_after=None)
     c.aoai_url = aoai.url
     link(c.engine, aoai)
