@@ -20,7 +20,7 @@ from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.journal import JournalEntry
 from aigw_localcloud.core.tls import ensure_certificates
-from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
+from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO, WORLD_FILE, as_world_account
 
 
@@ -56,6 +56,15 @@ class Stack:
             )
             cfg = cfg.model_copy(update={"azure_openai": aoai})
         return cfg.with_endpoint(self.aoai.url)
+
+    def add_deployment(self, name: str, model: str | None = None) -> None:
+        """A deployment made on the account, as a user makes it in Azure before naming it in
+        the YAML (the stack's world is the test's own, never derived from the YAML)."""
+        from aigw_localcloud.openai.world import kind_of
+
+        kind, dims = kind_of(model or name)
+        made = Deployment(name, kind, dims, model=model or name)
+        self.aoai.set_deployments([*self.aoai.deployments.values(), made])
 
     def secrets(self) -> Secrets:
         return Secrets(

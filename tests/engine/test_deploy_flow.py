@@ -89,6 +89,7 @@ def _revisions(stack: Stack) -> list[str]:
 
 def test_3_model_added_updates_only_the_app_with_one_new_revision(stack: Stack) -> None:
     before = _revisions(stack)
+    stack.add_deployment("gpt-4.1-mini")  # made on the account first, as on Azure
     base = (stack.env_dir / "dev.yaml").read_text()
     (stack.env_dir / "dev.yaml").write_text(
         base + "models:\n  - alias: gpt-4.1-mini\n    kind: chat\n    api_version: '2024-10-21'\n"
