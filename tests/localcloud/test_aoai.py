@@ -279,7 +279,8 @@ def test_responses_plain(client: httpx.Client, emulator: AzureOpenAIEmulator, pa
     assert body["object"] == "response"
     assert body["status"] == "completed"
     assert body["model"] == CODEX
-    (item,) = body["output"]
+    reasoning, item = body["output"]  # a reasoning model: its reasoning item comes first
+    assert reasoning["type"] == "reasoning"
     assert item["type"] == "message"
     assert item["role"] == "assistant"
     (part,) = item["content"]
@@ -303,7 +304,7 @@ def test_responses_accept_message_list_input(client: httpx.Client) -> None:
             ],
         },
     ).json()
-    assert "second" in body["output"][0]["content"][0]["text"]
+    assert "second" in body["output"][-1]["content"][0]["text"]
 
 
 def test_responses_missing_model_is_400(client: httpx.Client) -> None:
@@ -322,9 +323,11 @@ def test_responses_streamed_events(client: httpx.Client, emulator: AzureOpenAIEm
     payloads = [json.loads(data) for _, data in events]
     assert all(name == p["type"] for name, p in zip(names, payloads, strict=True))
     assert [p["sequence_number"] for p in payloads] == list(range(len(payloads)))
-    assert names[:4] == [
+    assert names[:6] == [
         "response.created",
         "response.in_progress",
+        "response.output_item.added",  # the reasoning item (no summary asked for)
+        "response.output_item.done",
         "response.output_item.added",
         "response.content_part.added",
     ]
@@ -339,7 +342,7 @@ def test_responses_streamed_events(client: httpx.Client, emulator: AzureOpenAIEm
     assert len(deltas) > 1
     final = payloads[-1]["response"]
     assert final["status"] == "completed"
-    assert "".join(deltas) == final["output"][0]["content"][0]["text"]
+    assert "".join(deltas) == final["output"][1]["content"][0]["text"]
     done = next(p for p in payloads if p["type"] == "response.output_text.done")
     assert done["text"] == "".join(deltas)
     (entry,) = emulator.journal
@@ -347,7 +350,8 @@ def test_responses_streamed_events(client: httpx.Client, emulator: AzureOpenAIEm
 
 
 def _function_call(body: dict[str, Any]) -> dict[str, Any]:
-    (item,) = body["output"]
+    reasoning, item = body["output"]
+    assert reasoning["type"] == "reasoning"
     assert item["type"] == "function_call"
     return item
 
@@ -375,7 +379,7 @@ def test_responses_tool_call_two_turns(client: httpx.Client) -> None:
             ],
         },
     ).json()
-    (item,) = second["output"]
+    _, item = second["output"]
     assert item["type"] == "message"
     assert "sunny 21C" in item["content"][0]["text"]
 

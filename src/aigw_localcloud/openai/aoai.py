@@ -16,9 +16,35 @@ Answers are deterministic: embeddings are unit vectors derived from sha256 of th
 answers echo the last user message. Tool calling: with `tools` and no tool result in the input,
 the answer is a call of the first tool; with a tool result, a text that quotes it.
 
+Responses, as Azure answers them (aoai_responses.py, aoai_store.py; sources cited there):
+- a reasoning model's deployment (kind "responses", the codex models) answers a `reasoning`
+  item first (`rs_…`; `summary` only with reasoning.summary; `encrypted_content` only with
+  "reasoning.encrypted_content" in `include`, and streamed only in response.completed), and
+  usage.output_tokens_details.reasoning_tokens > 0;
+- `store` defaults to true: a stored response's items resolve by id and the response by
+  `previous_response_id`, on this account only; `store: false` with an input item carrying a
+  server-made id is 400 "Item with id '…' not found. Items are not persisted when `store` is
+  set to false. …"; an unknown id with store true is 400 "Item with id '…' not found."; an
+  unknown or unstored previous response is 400 previous_response_not_found;
+- `encrypted_content` verifies only on the account (emulator) that sealed it: another's, or an
+  edited one, is 400 invalid_encrypted_content.
+
+Scripted tool calls (a test's stand-in for a model's decisions, both chat completions and the
+Responses API): `PUT /_aigw/script` `{"tool_calls": [{"name": "<tool>", "arguments": {…}},
+…]}`, `GET` reads it, `DELETE` clears it (each answers the script, `{"tool_calls": null}` when
+none). Stateless and deterministic: with k tool results already in the conversation (Responses:
+`function_call_output` items in the input and in the stored responses reachable through
+`previous_response_id`; chat: `role: "tool"` messages), k < N answers a call of script[k] (a
+`function_call` item / a `tool_calls` message, a fresh call id, the script's arguments as JSON),
+k >= N a text quoting the last tool result; script[k] naming a tool the request does not offer
+answers the text "script: tool <name> not offered". No script: the default answers above. The
+script is this emulator's (one account): in a cloud, find the account's URL with
+`GET /_aigw/accounts/{name}` first.
+
 Admin endpoints under `/_aigw/` (no key, 127.0.0.1 only) let another process configure it:
 `GET/DELETE /_aigw/journal`, `GET/PUT /_aigw/deployments` (a test fixing them by hand), `GET
-/_aigw/account`, `GET/PUT/DELETE /_aigw/faults` (throttle or fail for a while: faults.py);
+/_aigw/account`, `GET/PUT/DELETE /_aigw/faults` (throttle or fail for a while: faults.py),
+`GET/PUT/DELETE /_aigw/script` (above);
 in a cloud, `GET/PUT /_aigw/world` (its accounts: openai/world.py, arm/openai_pool.py) and
 `GET /_aigw/accounts/{name}` (the URL of the emulator serving that account).
 """
@@ -38,6 +64,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .account import AccountSettings, is_token, local_auth_disabled
 from .aoai_bodies import (
+    Script,
     _bad_request,
     _chat_chunks,
     _chat_completion,
@@ -47,8 +74,10 @@ from .aoai_bodies import (
     _not_supported,
     _Reply,
     embedding_for,
+    parse_script,
 )
-from .aoai_responses import _response, _response_events
+from .aoai_responses import ResponsesContext, _response, _response_events
+from .aoai_store import ResponseStore, Sealer
 from .deployments import DEFAULT_DEPLOYMENTS, Deployment
 from .faults import Faults
 from .faults import context as fault_context
@@ -125,6 +154,12 @@ class AzureOpenAIEmulator:
         # Set by the cloud it belongs to: the world of accounts it seeds and finds (arm/
         # openai_pool.OpenAIWorld); None for an emulator standing alone.
         self.world: Any = None
+        # This account's stored Responses (store: true) and the key its reasoning items'
+        # encrypted_content is sealed with: its own, as on Azure (aoai_store.py).
+        self.responses_store = ResponseStore()
+        self.sealer = Sealer()
+        # The scripted tool calls (admin API /_aigw/script); None: the default answers.
+        self._script: Script | None = None
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -139,6 +174,18 @@ class AzureOpenAIEmulator:
     def set_api_key(self, api_key: str | None) -> None:
         with self._lock:
             self._api_key = api_key
+
+    def set_script(self, script: Script | None) -> None:
+        with self._lock:
+            self._script = script
+
+    @property
+    def script(self) -> Script | None:
+        with self._lock:
+            return self._script
+
+    def responses_context(self) -> ResponsesContext:
+        return ResponsesContext(self.responses_store, self.sealer, self.account.name, self.script)
 
     @property
     def deployments(self) -> dict[str, Deployment]:
@@ -428,13 +475,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, _embeddings(deployment, body))
             return
         if operation == "responses":
-            response = _response(deployment, body)
+            response = _response(deployment, body, self.emulator.responses_context())
             if body.get("stream"):
                 self._stream_events(_response_events(response))
                 return
             self._send_json(200, response)
             return
-        completion = _chat_completion(deployment, body)
+        completion = _chat_completion(deployment, body, self.emulator.script)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream_events(_chat_chunks(completion, include_usage), done=True)
@@ -483,6 +530,11 @@ class _Handler(BaseHTTPRequestHandler):
                     em.faults.set(parse_fault(self._json(raw)) if method == "PUT" else None)
                 current = em.faults.current()
                 self._send_json(200, {"fault": current.to_dict() if current else None})
+            elif path == "/_aigw/script" and method in ("GET", "PUT", "DELETE"):
+                if method != "GET":
+                    em.set_script(parse_script(self._json(raw)) if method == "PUT" else None)
+                script = em.script
+                self._send_json(200, script.to_dict() if script else {"tool_calls": None})
             elif path == "/_aigw/world" and method in ("GET", "PUT") and em.world is not None:
                 if method == "PUT":
                     from .world import Account

@@ -12,7 +12,8 @@ import re
 import secrets
 import struct
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .deployments import Deployment
@@ -154,6 +155,82 @@ def _bad_request(message: str, param: str | None = None) -> _Reply:
     )
 
 
+def _invalid_request(message: str, param: str | None, code: str | None = None) -> _Reply:
+    """The OpenAI-shaped 400 the Responses API answers on Azure ({"error": {message, type:
+    "invalid_request_error", param, code}}, as quoted from Azure in openai/codex#3292 and
+    microsoft/agent-framework#6419)."""
+    return _Reply(
+        400,
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": code,
+            }
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scripted tool calls (the /_aigw/script admin endpoint; not an Azure behaviour: a test's
+# stand-in for what a model decides)
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    name: str
+    arguments: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments}
+
+
+@dataclass(frozen=True)
+class Script:
+    """The tool calls a conversation makes, in order: with k tool results in it, call k."""
+
+    tool_calls: tuple[ScriptedCall, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool_calls": [c.to_dict() for c in self.tool_calls]}
+
+
+def parse_script(data: Any) -> Script:
+    """`{"tool_calls": [{"name": str, "arguments": {...}}, ...]}`; ValueError naming the field."""
+    if not isinstance(data, dict) or not isinstance(data.get("tool_calls"), list):
+        raise ValueError("script: 'tool_calls' must be a list of {name, arguments}")
+    calls = []
+    for index, call in enumerate(data["tool_calls"]):
+        if not isinstance(call, dict):
+            raise ValueError(f"script: tool_calls[{index}] must be an object")
+        name, arguments = call.get("name"), call.get("arguments", {})
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"script: tool_calls[{index}].name must be a non-empty string")
+        if not isinstance(arguments, dict):
+            raise ValueError(f"script: tool_calls[{index}].arguments must be an object")
+        calls.append(ScriptedCall(name, arguments))
+    return Script(tuple(calls))
+
+
+def scripted_turn(
+    script: Script, results: Sequence[str], offered: Sequence[str]
+) -> ScriptedCall | str | None:
+    """What the script answers a conversation holding `results` (its tool results, in order)
+    when the request offers the tools named `offered`: the call of script[k] (k tool results
+    so far), "script: tool <name> not offered" when the request does not offer that tool, or,
+    past the script's end, the text quoting the last tool result (None: no result to quote)."""
+    k = len(results)
+    if k < len(script.tool_calls):
+        call = script.tool_calls[k]
+        return call if call.name in offered else f"script: tool {call.name} not offered"
+    return _quote_tool_result(results[-1]) if results else None
+
+
+def _quote_tool_result(output: str) -> str:
+    return f"The tool returned: {output}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Embeddings
 
@@ -210,18 +287,21 @@ def _embeddings(deployment: Deployment, body: dict[str, Any]) -> dict[str, Any]:
 # Chat completions
 
 
-def _chat_completion(deployment: Deployment, body: dict[str, Any]) -> dict[str, Any]:
+def _chat_completion(
+    deployment: Deployment, body: dict[str, Any], script: Script | None = None
+) -> dict[str, Any]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _bad_request("'messages' is a required property", "messages")
-    user_text, tool_output = "", None
+    user_text, results = "", []
     for message in messages:
         if not isinstance(message, dict):
             continue
         if message.get("role") == "user":
             user_text = _content_text(message.get("content"))
         elif message.get("role") == "tool":
-            tool_output = _content_text(message.get("content"))
+            results.append(_content_text(message.get("content")))
+    tool_output = results[-1] if results else None
     tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
     functions = [
         t["function"]
@@ -229,9 +309,21 @@ def _chat_completion(deployment: Deployment, body: dict[str, Any]) -> dict[str, 
         if isinstance(t.get("function"), dict) and t["function"].get("name")
     ]
     prompt_tokens = _count_tokens(json.dumps(messages))
+    # Without a script: the first tool is called until a tool result is in the conversation.
+    call: tuple[str, str] | None = None
+    text: str | None = None
+    if script is not None:
+        turn = scripted_turn(script, results, [f["name"] for f in functions])
+        if isinstance(turn, ScriptedCall):
+            call = (turn.name, json.dumps(turn.arguments))
+        else:
+            text = turn
+    elif functions and tool_output is None:
+        example = _json_example(functions[0].get("parameters") or {})
+        call = (functions[0]["name"], json.dumps(example))
     message_out: dict[str, Any]
-    if functions and tool_output is None:
-        arguments = json.dumps(_json_example(functions[0].get("parameters") or {}))
+    if call is not None:
+        name, arguments = call
         message_out = {
             "role": "assistant",
             "content": None,
@@ -239,15 +331,15 @@ def _chat_completion(deployment: Deployment, body: dict[str, Any]) -> dict[str, 
                 {
                     "id": _new_id("call"),
                     "type": "function",
-                    "function": {"name": functions[0]["name"], "arguments": arguments},
+                    "function": {"name": name, "arguments": arguments},
                 }
             ],
         }
         finish, completion_tokens = "tool_calls", _count_tokens(arguments)
     else:
-        if tool_output is not None:
-            text = f"The tool returned: {tool_output}"
-        else:
+        if text is None and tool_output is not None:
+            text = _quote_tool_result(tool_output)
+        elif text is None:
             text = f"Hello from {deployment.name}. You said: {user_text}"
         message_out = {"role": "assistant", "content": text, "refusal": None}
         finish, completion_tokens = "stop", _count_tokens(text)
