@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .core.rbac import DEFAULT_PROPAGATION_DELAY
 from .daemon import RunnerFactory
 
 
@@ -25,7 +26,7 @@ def main(
     s.add_argument("--state-dir", type=Path, required=True)
     s.add_argument("--latency", choices=("instant", "realistic"), default="instant")
     s.add_argument("--scale", type=float, default=1.0)
-    s.add_argument("--propagation-delay", type=float, default=0.0)
+    s.add_argument("--propagation-delay", type=float, default=DEFAULT_PROPAGATION_DELAY)
     args = parser.parse_args(argv)
     from .daemon import serve
 

@@ -41,6 +41,7 @@ from .core.engine import Engine
 from .core.faults import Faults
 from .core.journal import Journal
 from .core.lro import Timing
+from .core.rbac import DEFAULT_PROPAGATION_DELAY
 from .core.server import Listener
 from .core.state import empty_state
 from .core.tls import TlsFiles, ensure_certificates
@@ -55,7 +56,7 @@ class LocalCloud:
         *,
         latency: str = "instant",
         scale: float = 1.0,
-        propagation_delay: float = 0.0,
+        propagation_delay: float = DEFAULT_PROPAGATION_DELAY,
         app_runner: AppRunner | None = None,
         retry_after: int | None = 1,
         arm_port: int = 0,

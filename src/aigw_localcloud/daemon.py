@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .core.endpoint import LocalCloudEndpoint, read_endpoint
+from .core.rbac import DEFAULT_PROPAGATION_DELAY
 
 if TYPE_CHECKING:
     from .core.app_runner import AppRunner
@@ -89,7 +90,7 @@ def serve(
     *,
     latency: str = "instant",
     scale: float = 1.0,
-    propagation_delay: float = 0.0,
+    propagation_delay: float = DEFAULT_PROPAGATION_DELAY,
     runner_factory: RunnerFactory | None = None,
 ) -> None:
     """Run in the foreground until SIGTERM/SIGINT: the ARM and Key Vault emulators, the Azure
@@ -226,7 +227,7 @@ def ensure_running(
     *,
     latency: str = "instant",
     scale: float = 1.0,
-    propagation_delay: float = 0.0,
+    propagation_delay: float = DEFAULT_PROPAGATION_DELAY,
     timeout: float = 30.0,
     module: str = "aigw_localcloud",
 ) -> LocalCloudEndpoint:

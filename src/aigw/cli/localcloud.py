@@ -53,7 +53,9 @@ def start(
     state_dir: Path | None = StateDir,
     latency: str = typer.Option("instant", help="instant or realistic."),
     scale: float = typer.Option(1.0, help="Multiplier of realistic durations."),
-    propagation_delay: float = typer.Option(0.0, help="Seconds before role assignments act."),
+    propagation_delay: float = typer.Option(
+        2.0, help="Seconds before role assignments act (Azure: up to 10 minutes)."
+    ),
     output: str = Output,
 ) -> None:
     """Start the local cloud in the background (no-op if it already runs)."""

@@ -15,6 +15,7 @@ from aigw.errors import AigwError
 from aigw_localcloud import daemon as _daemon
 from aigw_localcloud.core.app_runner import AppRunner
 from aigw_localcloud.core.endpoint import LocalCloudEndpoint
+from aigw_localcloud.core.rbac import DEFAULT_PROPAGATION_DELAY
 from aigw_localcloud.daemon import OWNED, daemon_environment, status
 
 __all__ = [
@@ -54,7 +55,7 @@ def ensure_running(
     *,
     latency: str = "instant",
     scale: float = 1.0,
-    propagation_delay: float = 0.0,
+    propagation_delay: float = DEFAULT_PROPAGATION_DELAY,
     timeout: float = 30.0,
 ) -> LocalCloudEndpoint:
     """The running cloud's endpoint, starting one that runs container apps as LiteLLM first."""

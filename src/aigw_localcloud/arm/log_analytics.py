@@ -296,24 +296,28 @@ def semantic_error(exc: kql.SemanticError) -> Response:
 
 
 INGESTION_DELAY_ENV = "AIGW_LOCALCLOUD_INGESTION_DELAY"
+# Azure: "between 20 seconds and 3 minutes" (learn.microsoft.com/azure/azure-monitor/logs/
+# data-ingestion-time); scaled down by default, never zero (issue 23 #6).
+DEFAULT_INGESTION_DELAY = 1.0
 
 
 def ingestion_delay(eng: Engine) -> float:
     """Seconds between a line's TimeGenerated and its row becoming visible: the state's
-    `ingestion_delay` (set_ingestion_delay), else $AIGW_LOCALCLOUD_INGESTION_DELAY, else 0."""
+    `ingestion_delay` (set_ingestion_delay), else $AIGW_LOCALCLOUD_INGESTION_DELAY, else
+    DEFAULT_INGESTION_DELAY."""
     with eng.store.read() as st:
         stored = (st or {}).get("ingestion_delay")
     if stored is not None:
         return max(0.0, float(stored))
     try:
-        return max(0.0, float(os.environ.get(INGESTION_DELAY_ENV) or 0.0))
+        return max(0.0, float(os.environ.get(INGESTION_DELAY_ENV) or DEFAULT_INGESTION_DELAY))
     except ValueError:
-        return 0.0  # a bad value: no delay (the local cloud's default)
+        return DEFAULT_INGESTION_DELAY  # a bad value: the local cloud's default
 
 
 def set_ingestion_delay(eng: Engine, seconds: float | None) -> None:
     """Kept in the state, so a daemon sharing the directory sees it at its next query; None
-    goes back to $AIGW_LOCALCLOUD_INGESTION_DELAY or 0."""
+    goes back to $AIGW_LOCALCLOUD_INGESTION_DELAY or DEFAULT_INGESTION_DELAY."""
     with eng.store.write() as st:
         if seconds is None:
             st.pop("ingestion_delay", None)

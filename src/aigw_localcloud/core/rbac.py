@@ -197,6 +197,14 @@ def is_managed_identity(st: State, principal_id: str) -> bool:
     return "managedidentity" in kind or "/userassignedidentities/" in str(p.get("id", "")).lower()
 
 
+# Seconds before a new role assignment takes effect, unless a cloud is started with another
+# value. Azure documents "up to 10 minutes" (learn.microsoft.com/azure/role-based-access-
+# control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected), measured
+# grants take tens of seconds: scaled down here so a deploy still waits for it, never zero
+# (issue 23 #6). `--propagation-delay 0` remains for a test that means instant.
+DEFAULT_PROPAGATION_DELAY = 2.0
+
+
 def delay_for(st: State, principal_id: str, default: float) -> float:
     """Seconds before `principal_id`'s new role assignments take effect. Propagation is per
     principal on Azure: a managed identity can lag behind the deployer (Container Apps then
