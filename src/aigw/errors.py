@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 failure (Azure, gateway, internal), 2 bad input (config, arg
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 

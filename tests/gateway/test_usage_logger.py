@@ -71,8 +71,6 @@ def test_record_from_plain_data_holds_counts_and_names_only() -> None:
 
 # -- the real LiteLLM --------------------------------------------------------------------------
 
-pytestmark_litellm = [pytest.mark.litellm, pytest.mark.slow]
-
 
 def _config() -> EnvConfig:
     cfg = load_env("dev", ENV_DIR).config

@@ -208,12 +208,6 @@ def principal_type(claims: dict[str, Any]) -> str | None:
     return None
 
 
-def whoami(target: Target) -> tuple[str, str]:
-    """(principal object id, tenant id) of the deployer, from its token."""
-    oid, tid, _ = whoami_kind(target)
-    return oid, tid
-
-
 def whoami_kind(target: Target) -> tuple[str, str, str | None]:
     """(object id, tenant id, principalType or None) of the deployer, from its token."""
     from azure.core.exceptions import ClientAuthenticationError

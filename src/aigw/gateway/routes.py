@@ -159,7 +159,3 @@ def router_settings(config: EnvConfig) -> dict[str, Any] | None:
         if policy:
             settings["model_group_retry_policy"] = policy
     return settings
-
-
-def hidden_groups(config: EnvConfig) -> list[str]:
-    return [r.group for r in routes(config) if PIN in r.group]

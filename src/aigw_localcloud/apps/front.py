@@ -215,11 +215,3 @@ def close(prefix: str) -> None:
         fronts = [_FRONTS.pop(k) for k in keys]
     for f in fronts:
         f.close()
-
-
-def close_all() -> None:
-    with _LOCK:
-        fronts = list(_FRONTS.values())
-        _FRONTS.clear()
-    for f in fronts:
-        f.close()

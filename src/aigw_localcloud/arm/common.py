@@ -85,24 +85,6 @@ def list_of(st: State, sub: str, type_name: str, rg: str | None = None) -> Respo
     return Response(200, {"value": items})
 
 
-def lro_accepted(
-    eng: Engine,
-    req: Request,
-    op: dict[str, Any],
-    *,
-    async_path: str | None = None,
-    location_path: str | None = None,
-    status: int = 202,
-    body: dict[str, Any] | None = None,
-) -> Response:
-    headers = eng.lro_headers()
-    if async_path:
-        headers["Azure-AsyncOperation"] = eng.op_url(async_path, req.api_version)
-    if location_path:
-        headers["Location"] = eng.op_url(location_path, req.api_version)
-    return Response(status, public(body) if body is not None else None, headers)
-
-
 def location_poll(eng: Engine, req: Request, op_id: str) -> Response:
     """A Location-style status monitor: 202 while running, 200 (or the error) when done."""
     op = eng.operation(op_id)

@@ -27,8 +27,6 @@ from .lro import Timing
 from .state import State, StateStore
 from .util import key, now
 
-MGMT_ERRORS_NEED_AUTH = "AuthenticationFailed"
-
 
 def decode_token(token: str) -> dict[str, Any] | None:
     """LocalCredential tokens are unsigned JWT-shaped strings carrying oid and tid."""

@@ -42,7 +42,3 @@ def not_found(resource_type: str, name: str, group: str | None = None) -> CloudE
 
 def group_not_found(group: str) -> CloudError:
     return CloudError(404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
-
-
-def bad_request(message: str, code: str = "BadRequest") -> CloudError:
-    return CloudError(400, code, message)
