@@ -1,4 +1,5 @@
-"""The two secrets aigw handles (the gateway key, the upstream Azure OpenAI key), typed.
+"""The secrets aigw handles (the gateway key, the Azure OpenAI keys of the upstreams that use
+one), typed.
 
 A base module: it imports only `aigw.errors` and `aigw.redact`. A `Secret` never shows its
 value in repr, str or logs; every value read is registered with `aigw.redact` at once.
@@ -32,8 +33,8 @@ SECRET_ENV_VARS: Final[tuple[str, ...]] = (
     *SCAFFOLD_FALLBACK_ENV.values(),
 )
 
-#: The names of the two secrets: the fields of `Secrets`, and the `source` a Key Vault secret
-#: resource names (engine/desired.py).
+#: The names of the secrets: the fields of `Secrets`, and the `source` a Key Vault secret
+#: resource names (engine/desired.py); a named upstream's key is UPSTREAM_KEY_PREFIX + name.
 SecretName = Literal["gateway_key", "azure_openai_key"]
 GATEWAY_KEY: Final = "gateway_key"
 AZURE_OPENAI_KEY: Final = "azure_openai_key"

@@ -298,10 +298,6 @@ class UpstreamConfig(StrictModel):
         return self.endpoint.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
 
 
-# The `azure_openai:` block is the primary upstream.
-AzureOpenAIConfig = UpstreamConfig
-
-
 class NamedUpstreamConfig(UpstreamConfig):
     """Another Azure OpenAI account (an entry of `upstreams:`), named for the models' routes."""
 
@@ -436,9 +432,6 @@ class KeyVaultConfig(StrictModel):
     )
 
 
-# aigw's own tags (aigw.owned); tag names are case-insensitive on Azure, so none may be set
-# again in any case.
-OWN_TAGS = OWNERSHIP_TAGS
 # "Tag names can't contain these characters: <, >, %, &, \, ?, /" and the prefixes microsoft,
 # azure and windows are reserved: learn.microsoft.com/azure/azure-resource-manager/management/
 # tag-resources#limitations. Names are case-insensitive there too (same page).
@@ -454,7 +447,8 @@ def _check_tag(key: str, value: str) -> None:
         raise ValueError(
             f"tag {key!r}: names starting with microsoft, azure or windows are reserved by Azure"
         )
-    if key.lower() in OWN_TAGS:
+    # aigw's own tags (aigw.owned): tag names are case-insensitive on Azure, none set again
+    if key.lower() in OWNERSHIP_TAGS:
         raise ValueError(
             f"tag {key!r} is aigw's own (tag names are case-insensitive): use another name"
         )
@@ -483,7 +477,7 @@ class EnvConfig(StrictModel):
         description="Azure subscription (else --subscription or AZURE_SUBSCRIPTION_ID).",
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
-    azure_openai: AzureOpenAIConfig = Field(description="The Azure OpenAI resource behind it.")
+    azure_openai: UpstreamConfig = Field(description="The Azure OpenAI resource behind it.")
     gateway: GatewayConfig = Field(description="The LiteLLM container app.")
     key_vault: KeyVaultConfig = Field(
         default_factory=KeyVaultConfig, description="The vault holding the two keys."

@@ -89,10 +89,10 @@ KIND_TAGS = {
 GATEWAY_KEY_SECRET = "gateway-key"
 AZURE_OPENAI_KEY_SECRET = "azure-openai-api-key"
 LITELLM_CONFIG_SECRET = "litellm-config"
-GUARD_SECRET = "aigw-guard"  # the guard module beside the config (render.GUARD_FILE_NAME)
+GUARD_SECRET = "aigw-guard"  # the guard module beside the config (gateway/config.py)
 # The developer keys (issue 14): their hashes, written by `aigw keys`, never by deploy.
 TEAM_KEYS_SECRET = "aigw-dev-keys"
-USAGE_SECRET = "aigw-usage"  # the usage logger beside it (render.USAGE_FILE_NAME)
+USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/config.py)
 
 
 @dataclass(frozen=True)
