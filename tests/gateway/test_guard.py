@@ -81,10 +81,35 @@ def test_what_codex_sends_passes() -> None:
         "include": ["reasoning.encrypted_content"],
         "prompt_cache_key": "thread-1",
         "text": {"verbosity": "medium"},
-        "client_metadata": {"x-codex-installation-id": "abc"},
+        # what Codex 0.169.0 sends (seen through the gateway, tests/clients): seven keys, the
+        # turn metadata a JSON text of ~740 characters (codex-rs/core/src/responses_metadata.rs)
+        "client_metadata": CODEX_CLIENT_METADATA,
         "metadata": {"session": "abc"},
     }
     assert _check(body, path="/v1/responses") is None
+
+
+CODEX_CLIENT_METADATA = {
+    "session_id": "019b0f3c-6a5e-7c12-9d1e-2f4a6b8c0d1e",
+    "thread_id": "019b0f3c-6a5e-7c12-9d1e-2f4a6b8c0d1e",
+    "turn_id": "019b0f3c-7b6f-7d23-8e2f-3a5b7c9d1e2f",
+    "root_turn_id": "019b0f3c-7b6f-7d23-8e2f-3a5b7c9d1e2f",
+    "x-codex-window-id": "019b0f3c-6a5e-7c12-9d1e-2f4a6b8c0d1e:0",
+    "x-codex-installation-id": "2c1f3e4d-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    "x-codex-turn-metadata": json.dumps(
+        {
+            "turn_id": "019b0f3c-7b6f-7d23-8e2f-3a5b7c9d1e2f",
+            "sandbox": "read-only",
+            "approval_policy": "never",
+            "cwd": "/tmp/pytest-of-root/pytest-7/workspace0/" + "w" * 500,
+            "model": "gpt-5.3-codex",
+            "reasoning_effort": "medium",
+            "git": {"branch": None, "commit": None},
+            "client": "codex_exec/0.169.0",
+        }
+    ),
+}
+assert len(CODEX_CLIENT_METADATA["x-codex-turn-metadata"]) > 600
 
 
 def test_chat_as_continue_and_roo_send_it_passes() -> None:
@@ -517,3 +542,19 @@ def test_deep_bodies_are_refused_not_crashed(tmp_path: Path) -> None:
     bomb = b'{"model": "gpt-5.3-codex", "input": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
     status, _, body = _call(gate, "POST", "/v1/responses", key=ALICE, body=bomb)
     assert status == 400 and b"not valid JSON" in body
+
+
+def test_client_metadata_has_its_own_finite_bounds() -> None:
+    """Codex's own data (not OpenAI's Metadata): its turn metadata passes, a value past the
+    body-sized bound and a non-string value are still refused."""
+    base = {"model": "gpt-5.3-codex", "input": "hi"}
+    ok = {**base, "client_metadata": CODEX_CLIENT_METADATA}
+    assert _check(ok, path="/v1/responses") is None
+    huge = {**base, "client_metadata": {"x": "y" * 16385}}
+    refused = _check(huge, path="/v1/responses")
+    assert refused is not None and refused.param == "client_metadata"
+    typed = {**base, "client_metadata": {"x": 1}}
+    assert _check(typed, path="/v1/responses") is not None
+    # `metadata` keeps OpenAI's 512
+    long_meta = {**base, "metadata": {"x": "y" * 513}}
+    assert _check(long_meta, path="/v1/responses") is not None

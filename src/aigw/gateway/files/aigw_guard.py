@@ -176,7 +176,16 @@ CLIENT_EXTENSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 # LiteLLM: it reads `metadata` keys as its own settings (`user_api_key_alias`, `tags`, ...;
 # on /v1/responses the client's win, proxy/litellm_pre_call_utils.py merge_litellm_metadata).
 CLIENT_DATA: tuple[str, ...] = ("metadata", "client_metadata")
-METADATA_PAIRS, METADATA_KEY_CHARS, METADATA_VALUE_CHARS = 16, 64, 512
+# (pairs, key characters, value characters) per field. `metadata`: OpenAI's Metadata above.
+# `client_metadata` is Codex's own (`HashMap<String, String>`, no limits in its source); Codex
+# 0.169.0 sends seven keys, `x-codex-turn-metadata` a JSON text of ~740 characters
+# (codex-rs/core/src/responses_metadata.rs `client_metadata()`; seen through the gateway in
+# tests/clients). OpenAI's 512 refused every Codex request. It never leaves the gateway
+# (kept from LiteLLM and the upstream), so its bound is the body's: generous, still finite.
+CLIENT_DATA_LIMITS: dict[str, tuple[int, int, int]] = {
+    "metadata": (16, 64, 512),
+    "client_metadata": (32, 64, 16384),
+}
 # Only `model` may not be null; OpenAI's API takes null as "not given" for optional fields.
 NOT_NULL: frozenset[str] = frozenset({"model", "input", "messages"})
 ENV_REFERENCE = "os.environ/"
@@ -319,20 +328,19 @@ def _env_reference(value: Any, where: str, depth: int = 0) -> Refusal | None:
 def _client_data(name: str, value: Any) -> Refusal | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or len(value) > METADATA_PAIRS:
-        return Refusal(400, f"'{name}' must be an object of at most {METADATA_PAIRS} pairs", name)
+    pairs, key_chars, value_chars = CLIENT_DATA_LIMITS[name]
+    if not isinstance(value, dict) or len(value) > pairs:
+        return Refusal(400, f"'{name}' must be an object of at most {pairs} pairs", name)
     for key, item in value.items():
-        if len(key) > METADATA_KEY_CHARS or not isinstance(item, str):
+        if len(key) > key_chars or not isinstance(item, str):
             return Refusal(
                 400,
-                f"'{name}' keys are strings of at most {METADATA_KEY_CHARS} characters "
+                f"'{name}' keys are strings of at most {key_chars} characters "
                 "and its values strings",
                 name,
             )
-        if len(item) > METADATA_VALUE_CHARS:
-            return Refusal(
-                400, f"'{name}' values are at most {METADATA_VALUE_CHARS} characters", name
-            )
+        if len(item) > value_chars:
+            return Refusal(400, f"'{name}' values are at most {value_chars} characters", name)
     return None
 
 
