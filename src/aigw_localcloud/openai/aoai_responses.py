@@ -133,7 +133,11 @@ def _tool_output(item: dict[str, Any]) -> str | None:
     if item.get("type") != "function_call_output":
         return None
     out = item.get("output")
-    return out if isinstance(out, str) else json.dumps(out)
+    if isinstance(out, str):
+        return out
+    if isinstance(out, list):  # input_text parts (LiteLLM's chat bridge sends a tool's content so)
+        return _content_text(out)
+    return json.dumps(out)
 
 
 def _conversation(
