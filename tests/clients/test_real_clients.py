@@ -188,18 +188,6 @@ CODEX_OFF = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=GatewayRefusedClient,
-    reason="the gateway refuses Codex 0.169.0's requests: (1) aigw's guard, every first "
-    'request: client_metadata["x-codex-turn-metadata"] is ~740 characters and the guard applies '
-    "OpenAI's metadata limit (512) to client_metadata (400 \"'client_metadata' values are at "
-    'most 512 characters", aigw_guard.py METADATA_VALUE_CHARS); (2) past that, the second '
-    "request: Codex sends store false with the reasoning item's id rs_... and no "
-    "encrypted_content (it keeps output_item.done, the emulator seals only response.completed), "
-    "Azure's 400 'Item with id ... not found. Items are not persisted when store is set to "
-    "false' through LiteLLM (openai/codex#3292, #35739)",
-)
 def test_codex_exec_three_tool_calls(gateway: Gateway, sink: EgressSink, tmp_path: Path) -> None:
     codex = client_bin("codex", "@openai/codex")
     data = gateway.client_config("codex")

@@ -93,6 +93,7 @@ GUARD_SECRET = "aigw-guard"  # the guard module beside the config (gateway/confi
 # The developer keys (issue 14): their hashes, written by `aigw keys`, never by deploy.
 TEAM_KEYS_SECRET = "aigw-dev-keys"
 USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/config.py)
+RESPONSES_SECRET = "aigw-responses"  # the Responses state keeper (gateway/config.py)
 
 
 @dataclass(frozen=True)

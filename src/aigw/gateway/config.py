@@ -43,6 +43,10 @@ GATEWAY_KEY_FILE_NAME = "aigw_gateway_key"
 # loads `litellm_settings.callbacks` entries from the config's directory (get_instance_fn).
 USAGE_FILE_NAME = "aigw_usage.py"
 USAGE_CALLBACK = "aigw_usage.usage_logger"
+# aigw's Responses state keeper, the same way (src/aigw/gateway/files/aigw_responses.py): Azure's
+# store-false rules, and encrypted reasoning kept to the upstream that made it (issue 24).
+RESPONSES_FILE_NAME = "aigw_responses.py"
+RESPONSES_CALLBACK = "aigw_responses.responses_state"
 # LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
 # `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
 SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
@@ -122,7 +126,7 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
             "drop_params": True,
             "request_timeout": 600,
             # One JSON line per call on stdout, for `aigw usage` (issue 14).
-            "callbacks": [USAGE_CALLBACK],
+            "callbacks": [USAGE_CALLBACK, RESPONSES_CALLBACK],
             # auth: identity. LiteLLM 1.81.15 (llms/azure/common_utils.py) then builds a token
             # provider with no api_key given; with AZURE_CLIENT_ID in the container's environment
             # (the app identity's client id, desired.py) it picks ManagedIdentityCredential
@@ -189,6 +193,7 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
         CONFIG_FILE_NAME: text,
         GUARD_FILE_NAME: guard_source(),
         USAGE_FILE_NAME: guard_source(USAGE_FILE_NAME),
+        RESPONSES_FILE_NAME: guard_source(RESPONSES_FILE_NAME),
     }
     digest = volume_digest(files)
     env = {

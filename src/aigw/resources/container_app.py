@@ -14,6 +14,7 @@ from aigw.config.naming import (
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
     LITELLM_CONFIG_SECRET,
+    RESPONSES_SECRET,
     TEAM_KEYS_SECRET,
     USAGE_SECRET,
 )
@@ -26,6 +27,7 @@ from aigw.gateway.config import (
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_FILE_NAME,
     GUARD_FILE_NAME,
+    RESPONSES_FILE_NAME,
     TEAM_KEYS_FILE_NAME,
     USAGE_FILE_NAME,
 )
@@ -50,6 +52,7 @@ VOLUME_FILES = {
     LITELLM_CONFIG_SECRET: CONFIG_FILE_NAME,
     GUARD_SECRET: GUARD_FILE_NAME,
     USAGE_SECRET: USAGE_FILE_NAME,
+    RESPONSES_SECRET: RESPONSES_FILE_NAME,
 }
 # Key Vault secrets mounted in the same volume (a Key Vault reference in a secret volume:
 # learn.microsoft.com/azure/container-apps/manage-secrets, "Mounting secrets in a volume"): the
