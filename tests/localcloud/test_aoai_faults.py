@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from aigw_localcloud.openai.deployments import Deployment
@@ -122,3 +123,14 @@ def test_aigw_smoke_reads_both_429_bodies() -> None:
             for line in (_error_text(r), _why(r)):
                 assert line.startswith(f"HTTP 429: {start}"), line
                 assert "{" not in line and "rate limit" in line, line
+
+
+def test_a_fault_can_start_after_some_calls() -> None:
+    """`after: N`: N calls pass, then the fault (a quota running out mid-conversation)."""
+    from aigw_localcloud.openai.faults import Faults, parse
+
+    faults = Faults()
+    faults.set(parse({"status": 429, "after": 2, "count": 1}))
+    assert [faults.take() is not None for _ in range(4)] == [False, False, True, False]
+    with pytest.raises(ValueError, match="after must be"):
+        parse({"status": 429, "after": -1})

@@ -3,7 +3,8 @@
 Set through the emulator's admin API (`PUT /_aigw/faults`, `DELETE /_aigw/faults`); a fault
 applies to data-plane calls that passed authentication (Azure counts a call against the
 deployment's quota once the caller is known), for `count` calls or `seconds`, whichever ends
-first (neither: until cleared).
+first (neither: until cleared); `after: N` lets N calls through first (a quota that runs out
+mid-conversation).
 
 Azure's 429, as documented in "Azure OpenAI quotas and limits"
 (learn.microsoft.com/azure/ai-services/openai/quotas-limits, "Rate limit best practices":
@@ -81,6 +82,7 @@ class Fault:
     count: int | None = None  # calls left; None: no count limit
     until: float | None = None  # monotonic deadline; None: no time limit
     hits: int = 0
+    after: int = 0  # calls still let through before the fault starts
 
     def to_dict(self) -> dict[str, Any]:
         left = None if self.until is None else max(0.0, self.until - time.monotonic())
@@ -91,6 +93,7 @@ class Fault:
             "count": self.count,
             "seconds_left": left,
             "hits": self.hits,
+            "after": self.after,
         }
 
 
@@ -112,7 +115,12 @@ def parse(body: dict[str, Any]) -> Fault:
     if seconds is not None and (not isinstance(seconds, int | float) or seconds <= 0):
         raise ValueError("seconds must be a positive number")
     until = time.monotonic() + float(seconds) if seconds is not None else None
-    return Fault(status=status, retry_after_ms=retry_ms, code=code, count=count, until=until)
+    after = body.get("after", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise ValueError("after must be a non-negative integer (calls let through first)")
+    return Fault(
+        status=status, retry_after_ms=retry_ms, code=code, count=count, until=until, after=after
+    )
 
 
 class Faults:
@@ -135,6 +143,9 @@ class Faults:
         with self._lock:
             f = self._fault
             if f is None:
+                return None
+            if f.after > 0:
+                f.after -= 1
                 return None
             if (f.until is not None and time.monotonic() >= f.until) or (
                 f.count is not None and f.count <= 0
