@@ -185,14 +185,21 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
             detail if status == 200 else f"HTTP {status}",
         )
     )
-    # Two turns with a tool call: where coding agents fail first.
-    first = {"model": alias, "input": "Open README.md with the tool.", "tools": [TOOL]}
+    # Two turns with a tool call, sent the way Codex sends them (issue 24): store false,
+    # encrypted reasoning asked for, and the second turn replaying every item of the first with
+    # its id (reasoning, function_call) plus ids of its own (openai/codex: it always assigns
+    # item ids, #34645; behind a gateway it believes it talks to OpenAI and sends store false,
+    # #35739). Azure refuses those ids with store false unless the gateway takes them off
+    # (gateway/files/aigw_responses.py): a gateway that would break Codex fails here.
+    stateless = {"store": False, "include": ["reasoning.encrypted_content"]}
+    asked = "Open README.md with the tool."
+    first = {"model": alias, "input": asked, "tools": [TOOL], **stateless}
     r, ms1 = _post(client, "/v1/responses", first)
     call = None
+    output: list[dict[str, Any]] = []
     if r.status_code == 200:
-        call = next(
-            (o for o in r.json().get("output") or [] if o.get("type") == "function_call"), None
-        )
+        output = [o for o in r.json().get("output") or [] if isinstance(o, dict)]
+        call = next((o for o in output if o.get("type") == "function_call"), None)
     if call is None:
         checks.append(
             Check(
@@ -206,16 +213,13 @@ def _responses_checks(client: httpx.Client, alias: str) -> list[Check]:
     second = {
         "model": alias,
         "tools": [TOOL],
+        **stateless,
         "input": [
-            {"role": "user", "content": "Open README.md with the tool."},
-            {
-                "type": "function_call",
-                "call_id": call["call_id"],
-                "name": call["name"],
-                "arguments": call.get("arguments", "{}"),
-            },
+            {"type": "message", "role": "user", "id": "msg_aigw_smoke_1", "content": asked},
+            *output,
             {
                 "type": "function_call_output",
+                "id": "fco_aigw_smoke_1",
                 "call_id": call["call_id"],
                 "output": "# README\nhello",
             },
