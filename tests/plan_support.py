@@ -8,22 +8,13 @@ from typing import Any
 
 from aigw.config.load import load_env, merge
 from aigw.engine.desired import build_desired
-from aigw.model import Desired, Kind, Observed, resolve
+from aigw.model import Desired, Observed, resolve
+from aigw.resources import adapter
 from helpers import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"
 TENANT = "11111111-2222-3333-4444-555555555555"
 DEPLOYER = "99999999-8888-7777-6666-555555555555"
-OUTPUTS = {
-    "identity": {"principal_id": "aaaaaaaa-0000-0000-0000-000000000001", "client_id": "c1"},
-    "log_analytics": {"customer_id": "bbbbbbbb-0000-0000-0000-000000000002"},
-    "key_vault": {"vault_uri": "https://vault.example/"},
-    "secret:gateway-key": {"version": "0123456789abcdef0123456789abcdef"},
-    "secret:azure-openai-api-key": {"version": "fedcba9876543210fedcba9876543210"},
-    "secret:aigw-dev-keys": {"version": "00112233445566778899aabbccddeeff"},
-}
-
-
 KEY_MODE = {"azure_openai": {"auth": "key", "api_key_env": "AIGW_AZURE_OPENAI_API_KEY"}}
 
 
@@ -39,16 +30,29 @@ def desired_for(env: str, config_patch: dict[str, Any] | None = None) -> Desired
     )
 
 
+def example_outputs(desired: Desired) -> dict[str, dict[str, Any]]:
+    """Each resource's outputs once deployed, as its kind declares them (`example_outputs`)."""
+    return {r.key: adapter(r.kind).example_outputs(r) for r in desired.resources}
+
+
 def deployed(desired: Desired) -> dict[str, Observed]:
     """The observed state right after a successful deploy of `desired`."""
-    out: dict[str, Observed] = {}
-    for res in desired.resources:
-        fields = resolve(copy.deepcopy(res.managed), OUTPUTS)
-        tags = fields.pop("tags", None)
-        if res.kind is Kind.secret:
-            out[res.key] = Observed(exists=True, value_matches=True, outputs=OUTPUTS[res.key])
-        else:
-            out[res.key] = Observed(
-                exists=True, fields=fields, tags=tags, outputs=OUTPUTS.get(res.key, {})
-            )
-    return out
+    outputs = example_outputs(desired)
+    return {
+        res.key: adapter(res.kind).example_observed(
+            res, resolve(copy.deepcopy(res.managed), outputs)
+        )
+        for res in desired.resources
+    }
+
+
+def clean_writes(env: str = "prod") -> tuple[int, int]:
+    """The writes of a clean deploy of `env` on the local cloud (every resource the registry's
+    kinds desire, but registrations: its providers start registered) and of a destroy after it
+    (the destroy plan's deletes), in the harness's key mode."""
+    from aigw.engine.plan import Action, plan_destroy
+
+    desired = desired_for(env)
+    deploy = sum(1 for r in desired.resources if not adapter(r.kind).registration)
+    changes = plan_destroy(desired, deployed(desired)).changes
+    return deploy, sum(1 for c in changes if c.action is Action.delete)

@@ -12,6 +12,7 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.config.schema import env_file_schema
+from aigw.resources import names_of
 
 ENDPOINT = "https://contoso-ai-weu.openai.azure.com"
 
@@ -54,7 +55,7 @@ def test_init_writes_base_and_overlays_that_validate(tmp_path: Path) -> None:
     assert prod.azure_openai.endpoint == ENDPOINT
     assert prod.gateway.min_replicas == 1 and prod.key_vault.purge_protection is True
     assert dev.gateway.min_replicas == 0 and dev.key_vault.purge_protection is False
-    assert dev.names().resource_group == "pvc-dev-contoso-gw-rg-we"
+    assert names_of(dev).resource_group == "pvc-dev-contoso-gw-rg-we"
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:

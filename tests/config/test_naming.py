@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from aigw.config.model import EnvConfig
-from aigw.config.naming import RULES, compose, derive_names
+from aigw.config.naming import Names, compose
 from aigw.config.regions import REGIONS
+from aigw.errors import ConfigError
+from aigw.resources import adapters, names_of
+
+# Each kind declares its name rule in its module (aigw/resources/<kind>.py).
+RULES = {a.kind.value: a.name_rule for a in adapters() if a.name_rule is not None}
 
 IMAGE = (
     "litellm/litellm:v1.81.15"
@@ -65,6 +70,46 @@ def test_vault_suffix_auto_is_stable_and_explicit_is_used() -> None:
     assert derive_names(**kw, vault_name_suffix="x1").key_vault == "pvc-dev-gw-kv-we-x1"
 
 
+def derive_names(
+    *,
+    prefix: str,
+    env: str,
+    project: str,
+    location: str,
+    location_short: str,
+    vault_name_suffix: str | None = None,
+) -> Names:
+    cfg = EnvConfig.model_validate(
+        {
+            "env": env,
+            "project": project,
+            "location": location,
+            "location_short": location_short,
+            "name_prefix": prefix,
+            "azure_openai": {"endpoint": "https://x.openai.azure.com"},
+            "gateway": {"image": IMAGE},
+            "key_vault": {"name_suffix": vault_name_suffix},
+            "models": [{"alias": "m", "kind": "chat", "api_version": "2024-10-21"}],
+        }
+    )
+    return names_of(cfg)
+
+
+def test_every_kind_with_a_rule_is_named() -> None:
+    assert set(RULES) == {
+        "resource_group",
+        "log_analytics",
+        "container_env",
+        "container_app",
+        "key_vault",
+        "identity",
+    }
+    names = derive_names(
+        prefix="pvc", env="dev", project="gw", location="westeurope", location_short="we"
+    )
+    assert set(names) == set(RULES)
+
+
 segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=0, max_size=40)
 
 
@@ -92,10 +137,14 @@ def test_every_name_is_valid_or_the_config_is_refused(
     except ValidationError as e:
         assert e.errors()  # refused, with a reason (the CLI turns it into one line)
         return
-    names = cfg.names()
+    try:
+        names = names_of(cfg)
+    except ConfigError as e:
+        assert e.problem  # refused, in one line naming the file
+        return
     for kind, name in names.as_dict().items():
         assert RULES[kind].problem(name) is None, (kind, name)
-    assert cfg.names() == names  # deterministic
+    assert names_of(cfg) == names  # deterministic
 
 
 @settings(max_examples=300, deadline=None)
@@ -114,7 +163,7 @@ def test_valid_segments_always_make_valid_names(env: str, project: str) -> None:
         "key_vault",
         "identity",
     ):
-        name = compose("pvc", env, project, kind, "eus2")
+        name = compose("pvc", env, project, RULES[kind], "eus2")
         assert RULES[kind].problem(name) is None, (kind, name)
 
 

@@ -18,6 +18,7 @@ import spec_check
 from aigw.azure.session import Clients
 from aigw.engine import workflow
 from aigw.engine.plan import Action
+from aigw.resources import names_of
 from aigw_localcloud.core.capture import ENV_VAR
 from helpers import FIXTURES, REPO
 
@@ -36,7 +37,7 @@ def _plan_app(stack: Stack, allowed: list[str]) -> Any:
 
 
 def _app_rules(stack: Stack, cfg: Any) -> list[dict[str, Any]]:
-    names = cfg.names()
+    names = names_of(cfg)
     app = (
         Clients(stack.target()).apps().container_apps.get(names.resource_group, names.container_app)
     )
@@ -132,7 +133,7 @@ def test_local_cloud_refuses_rules_azure_refuses(
     stack = make_stack(tmp_path, with_gateway=False)
     try:
         assert stack.deploy()[1].ok
-        names = stack.config().names()
+        names = names_of(stack.config())
         ops = Clients(stack.target()).apps().container_apps
         body = ops.get(names.resource_group, names.container_app).as_dict()
         body["properties"]["configuration"]["ingress"]["ipSecurityRestrictions"] = rules

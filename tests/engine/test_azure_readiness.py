@@ -13,6 +13,7 @@ import pytest
 from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.errors import UserError
+from aigw.resources import names_of
 from aigw.resources.role_assignment import KEY_VAULT_SECRETS_OFFICER
 from aigw_localcloud.core.capture import ENV_VAR as CAPTURE_VAR
 
@@ -57,7 +58,7 @@ def test_vault_is_created_with_access_policies_as_the_spec_requires(stack: Stack
     the local cloud refuses a create without it, and aigw sends `[]` (the vault is RBAC)."""
     _, result = stack.deploy()
     assert result.ok, [e.one_line() for e in result.errors]
-    name = stack.config().names().key_vault
+    name = names_of(stack.config()).key_vault
     with stack.cloud.engine.store.read() as st:
         vault = next(r for r in st["resources"].values() if r["name"] == name)
     assert vault["properties"]["accessPolicies"] == []
@@ -111,7 +112,7 @@ def test_vault_retention_is_sent_only_on_create(
         assert result.ok, [e.one_line() for e in result.errors]
     finally:
         close_stack(s)
-    name = cfg.names().key_vault
+    name = names_of(cfg).key_vault
     puts = [
         d["liveRequest"]["body"]["properties"]
         for d in (json.loads(f.read_text()) for f in sorted(captured.glob("*.json")))
@@ -160,7 +161,7 @@ def _other_group_vault(stack: Stack, name: str, *, delete: bool) -> None:
 def test_vault_name_taken_fails_in_plan(stack: Stack, where: str) -> None:
     """Issue 17 R13: vault names are global; checkNameAvailability in plan finds a taken name
     before anything is created, and says how to choose another one."""
-    name = stack.config().names().key_vault
+    name = names_of(stack.config()).key_vault
     if where == "another subscription":
         stack.cloud.seed_taken_vault_name(name)
     else:

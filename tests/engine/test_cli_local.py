@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aigw.engine import localcloud as daemon
+from aigw.resources import names_of
 from aigw_localcloud.core.journal import read_journal
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
@@ -75,7 +76,7 @@ def test_prod_destroy_needs_the_typed_environment(cloud_dir: Path) -> None:
     from aigw.azure.session import Clients
     from aigw.config.load import load_env
 
-    rg = load_env("prod", ENV_DIR).config.names().resource_group
+    rg = names_of(load_env("prod", ENV_DIR).config).resource_group
     tags = {"managed-by": "aigw", "aigw-env": "prod", "aigw-project": "aigateway"}  # all three
     Clients(target).resources().resource_groups.create_or_update(
         rg, {"location": "southafricanorth", "tags": tags}

@@ -11,6 +11,7 @@ from aigw.engine import workflow
 from aigw.engine.apply import raise_on_failure
 from aigw.engine.plan import Action
 from aigw.errors import AzureError, UserError
+from aigw.resources import names_of
 
 from .harness import Stack, close_stack, make_stack
 
@@ -44,7 +45,7 @@ def test_deployer_without_rights_gets_one_line(stack: Stack) -> None:
 
 
 def test_vault_name_taken_elsewhere_says_how_to_fix(stack: Stack) -> None:
-    stack.cloud.seed_taken_vault_name(stack.config().names().key_vault)
+    stack.cloud.seed_taken_vault_name(names_of(stack.config()).key_vault)
     # Found in plan now (checkNameAvailability), before anything is created.
     with pytest.raises(UserError) as info:
         stack.deploy()

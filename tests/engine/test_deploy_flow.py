@@ -14,6 +14,7 @@ from aigw.engine.plan import Action
 from aigw.engine.serving_urls import serving_urls
 from aigw.gateway import smoke
 from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
+from aigw.resources import names_of
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
 from .harness import Stack, close_stack, copy_envs, make_stack
@@ -78,7 +79,7 @@ def test_2_second_deploy_writes_nothing_and_plan_is_empty(stack: Stack) -> None:
 def _revisions(stack: Stack) -> list[str]:
     session = stack.session()
     apps = session.ctx.clients.apps()
-    names = session.config.names()
+    names = names_of(session.config)
     return sorted(
         r.name
         for r in apps.container_apps_revisions.list_revisions(

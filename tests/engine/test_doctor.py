@@ -15,6 +15,7 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.engine import localcloud as daemon
+from aigw.resources import names_of
 from aigw_localcloud.core.journal import read_journal
 from aigw_localcloud.core.state import StateStore
 from helpers import ENV_DIR, REPO
@@ -83,7 +84,7 @@ def test_doctor_names_each_problem_with_its_fix(cloud_dir: Path, tmp_path: Path)
     dev = env_dir / "dev.yaml"
     dev.write_text(dev.read_text() + "location: westindia\nlocation_short: inw\n")
     doctor(cloud_dir, env_dir)  # starts the cloud (the location problem makes it exit 1)
-    vault = load_env("dev", env_dir).config.names().key_vault
+    vault = names_of(load_env("dev", env_dir).config).key_vault
     with StateStore(cloud_dir).write() as st:
         st["deny_deployer"] = True  # a Contributor: no Microsoft.Authorization/*/Write
         st["taken_vault_names"].append(vault)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from aigw.engine import workflow
+from aigw.resources import names_of
 from aigw.resources import revision_traffic as rt
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
@@ -97,7 +98,7 @@ def _roll_candidate(stack: Stack, **gateway: Any) -> tuple[str | None, str]:
     try:
         result = workflow.apply(session, workflow.make_plan(session))
         assert result.ok, [e.one_line() for e in result.errors]
-        names = cfg.names()
+        names = names_of(cfg)
         port = stack.target().local_label_port(
             names.resource_group, names.container_app, rt.CANDIDATE_LABEL
         )

@@ -28,6 +28,7 @@ import pytest
 from aigw.config.load import load_env
 from aigw.engine import workflow
 from aigw.gateway.url import label_url
+from aigw.resources import names_of
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO
 
 from .harness import cli_environ
@@ -99,7 +100,7 @@ def test_1_deploy_add_alice_then_roll_a_new_revision(stack: Stack) -> None:
     add_model(env_dir / "dev.yaml", "gpt-5.3-codex-b", "2025-04-01-preview")
     second = stack("deploy")
     assert second["rollout"]["promoted"] and second["rollout"]["live_before"]
-    names = load_env("dev", env_dir).config.names()
+    names = names_of(load_env("dev", env_dir).config)
     target = workflow.local_target(Path(stack.env["AIGW_LOCALCLOUD_DIR"]))
     port = target.local_label_port(names.resource_group, names.container_app, "previous")
     url = label_url(None, names.container_app, "previous", local=True, local_port=port)

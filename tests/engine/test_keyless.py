@@ -16,6 +16,7 @@ from aigw.engine import workflow
 from aigw.engine.upstream_preflight import PreflightError
 from aigw.gateway import smoke
 from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
+from aigw.resources import names_of
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.core.msi_endpoint import issue
 from aigw_localcloud.openai.account import AUDIENCE
@@ -60,7 +61,7 @@ def test_keyless_deploy_serves_with_tokens_and_no_key_is_anywhere(gw_stack: Stac
     assert result.ok, result
     out = workflow.outputs(session)
     clients = session.ctx.clients
-    names = cfg.names()
+    names = names_of(cfg)
 
     # Key Vault: only the gateway key.
     vault = SecretClient(
@@ -202,7 +203,7 @@ def test_switching_key_to_identity_is_one_plan(slow_rbac: Stack) -> None:
     assert result.ok
     after = session.ctx.outputs["container_app"]["latest_revision"]
     assert after != before  # one new revision
-    names = session.config.names()
+    names = names_of(session.config)
     body = session.ctx.clients.apps().container_apps.get(names.resource_group, names.container_app)
     assert {x.name for x in body.properties.configuration.secrets} == {
         "gateway-key", "litellm-config", "aigw-guard", "aigw-usage", "aigw-responses", "aigw-dev-keys",

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from aigw.resources import names_of
 from helpers import ENV_DIR, REPO
 
 NEEDED = ("AZURE_SUBSCRIPTION_ID", "AIGW_GATEWAY_KEY", "AIGW_AZURE_OPENAI_API_KEY")
@@ -82,6 +83,6 @@ def test_throwaway_environments_rename_every_resource(tmp_path: Path) -> None:
 
     env_dir = throwaway_environments(tmp_path, "aigwlive0a1b2c")
     for env in ("dev", "staging", "prod"):
-        ours = load_env(env, env_dir).config.names()
-        theirs = load_env(env, ENV_DIR).config.names()
+        ours = names_of(load_env(env, env_dir).config)
+        theirs = names_of(load_env(env, ENV_DIR).config)
         assert not set(vars(ours).values()) & set(vars(theirs).values()), env

@@ -16,6 +16,7 @@ from aigw.config.model import EnvConfig
 from aigw.engine import workflow
 from aigw.engine.apply import Step, raise_on_failure
 from aigw.errors import AigwError
+from aigw.resources import names_of
 from helpers import key_mode
 
 from .harness import Stack, close_stack, make_stack
@@ -101,7 +102,7 @@ def test_registry_pull_with_the_app_identity_waits_for_acrpull(stack: Stack) -> 
     session = stack.session(config=_config(stack, registry=True))
     try:
         app = session.ctx.clients.apps().container_apps.get(
-            session.desired.resource_group, session.config.names().container_app
+            session.desired.resource_group, names_of(session.config).container_app
         )
         regs = [(r.server, r.identity.lower()) for r in app.configuration.registries]
         assert regs == [(SERVER, session.desired.by_key()["container_app"].managed["identity"])]

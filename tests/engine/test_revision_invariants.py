@@ -20,6 +20,7 @@ import pytest
 from aigw.azure.rest import to_rest
 from aigw.engine import rollout, workflow
 from aigw.errors import AigwError
+from aigw.resources import names_of
 from aigw.resources import revision_traffic as rt
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
@@ -60,13 +61,13 @@ def _deploy(stack: Stack, max_replicas: int) -> None:
 
 
 def _app(session: workflow.Session) -> dict[str, Any]:
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     return to_rest(session.ctx.clients.apps().container_apps.get(session.ctx.rg, name))
 
 
 def _revisions(session: workflow.Session) -> dict[str, bool]:
     ops = session.ctx.clients.apps().container_apps_revisions
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     return {
         str(b["name"]): bool(b["properties"]["active"])
         for b in (to_rest(r) for r in ops.list_revisions(session.ctx.rg, name))
@@ -100,7 +101,7 @@ def two(stack: Stack) -> Iterator[tuple[workflow.Session, str, str]]:
     try:
         out = to_rest(
             session.ctx.clients.apps().container_apps.get(
-                session.ctx.rg, session.config.names().container_app
+                session.ctx.rg, names_of(session.config).container_app
             )
         )
         traffic = out["properties"]["configuration"]["ingress"]["traffic"]
@@ -118,7 +119,7 @@ def test_local_cloud_accepts_both_as_azure_does_and_the_share_then_fails(
     """The emulated behaviour: deactivating the revision with 100% is accepted (200) and the
     app's URL then answers nothing; a traffic list naming an inactive revision is accepted."""
     session, previous, live = two
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     ops = session.ctx.clients.apps().container_apps_revisions
     assert _answers(session)
     ops.deactivate_revision(session.ctx.rg, name, live)  # 100% on it: accepted, as on Azure
@@ -142,7 +143,7 @@ def test_rollback_onto_an_inactive_previous_revision_is_refused_by_aigw(
     it (rollback's move: all traffic to `previous`) would send every request to nothing; aigw
     refuses with one line and the traffic stays where it was."""
     session, previous, live = two
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     session.ctx.clients.apps().container_apps_revisions.deactivate_revision(
         session.ctx.rg, name, previous
     )
@@ -165,7 +166,7 @@ def test_rollout_cleanup_does_not_deactivate_a_revision_that_has_traffic(
     the promotion and the cleanup of a rollout: the cleanup (deactivate every revision but the
     live one) would deactivate a revision serving half the requests; aigw refuses."""
     session, previous, live = two
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     body = {
         "location": session.config.location,
         "properties": {
@@ -192,7 +193,7 @@ def test_deploy_keeping_traffic_on_an_inactive_revision_is_refused(
     """The live revision was deactivated outside aigw: the next deploy's PUT would keep 100%
     of the traffic on it (Azure accepts it). aigw refuses before writing anything."""
     session, previous, live = two
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     session.ctx.clients.apps().container_apps_revisions.deactivate_revision(
         session.ctx.rg, name, live
     )

@@ -13,6 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from aigw.azure.session import Clients
 from aigw.engine import workflow
 from aigw.engine.plan import Action
+from aigw.resources import names_of
 
 from .harness import close_stack, make_stack
 
@@ -22,7 +23,7 @@ def test_public_network_access_drift_is_planned_and_repaired(tmp_path: Path) -> 
     try:
         _, first = stack.deploy()
         assert first.ok, [e.one_line() for e in first.errors]
-        names = stack.config().names()
+        names = names_of(stack.config())
         clients = Clients(stack.target())
         vaults = clients.keyvault().vaults
         body = vaults.get(names.resource_group, names.key_vault).as_dict()

@@ -12,6 +12,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from aigw.azure.session import Clients
 from aigw.engine import workflow
 from aigw.engine.plan import Action
+from aigw.resources import names_of
 
 from .harness import close_stack, make_stack
 
@@ -21,7 +22,7 @@ def test_deploy_after_out_of_band_vault_delete_recovers_and_grants_again(tmp_pat
     try:
         _, first = stack.deploy()
         assert first.ok, [e.one_line() for e in first.errors]
-        names = stack.config().names()
+        names = names_of(stack.config())
         clients = Clients(stack.target())
         ras = clients.authorization().role_assignments
         vault_id = clients.keyvault().vaults.get(names.resource_group, names.key_vault).id

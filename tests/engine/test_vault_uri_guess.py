@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aigw.engine import workflow
+from aigw.resources import names_of
 from aigw_localcloud.core.endpoint import predicted_vault_port
 
 from .harness import close_stack, make_stack
@@ -23,7 +24,7 @@ def test_guessed_uri_is_used_when_right(tmp_path: Path) -> None:
     try:
         _, result = stack.deploy()
         assert result.ok
-        vault = stack.config().names().key_vault
+        vault = names_of(stack.config()).key_vault
         assert (
             stack.cloud.vault_url(vault)
             == f"https://127.0.0.1:{predicted_vault_port(vault, stack.cloud.subscription_id)}/"
@@ -41,7 +42,7 @@ def test_wrong_guess_falls_back_to_the_reported_uri(tmp_path: Path) -> None:
     stack = make_stack(tmp_path, with_gateway=False)
     squatter = socket.socket()
     try:
-        vault = stack.config().names().key_vault
+        vault = names_of(stack.config()).key_vault
         squatter.bind(("127.0.0.1", predicted_vault_port(vault, stack.cloud.subscription_id)))
         squatter.listen(1)  # the predicted port answers, but it is not the vault
         _, result = stack.deploy()

@@ -24,6 +24,7 @@ from aigw.azure.session import Target
 from aigw.engine import workflow
 from aigw.engine.plan import Plan
 from aigw.errors import AigwError
+from aigw.resources import names_of
 from aigw_localcloud.cloud import LocalCloud
 from engine.harness import Stack, close_stack, make_stack
 
@@ -387,7 +388,7 @@ def concurrent_run(
         config = stack.config(ENV)
         sessions = [stack.session(ENV, config=config) for _ in range(deploys)]
         plans = [] if locked else [workflow.make_plan(s) for s in sessions]
-        scope = f"{stack.cloud.subscription_id}/{config.names().resource_group}/{seed}"
+        scope = f"{stack.cloud.subscription_id}/{names_of(config).resource_group}/{seed}"
 
         def go(i: int) -> list[str]:
             time.sleep(random.Random(seed * 10 + i).random() * 0.2)

@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 
+from plan_support import clean_writes
+
 from .scenarios import crash_run
 
-# A clean prod deploy sends 10 writes, a destroy after it 8 (checked below).
-DEPLOY_WRITES = 11  # 10 resources and the developer keys secret (created empty)
-DESTROY_WRITES = 8
+# A clean prod deploy's writes (each resource the kinds desire: 11 with the shipped kinds, the
+# developer keys secret created empty among them) and a destroy's after it (8), from the
+# registry; checked against a clean run below.
+DEPLOY_WRITES, DESTROY_WRITES = clean_writes("prod")
 
 
 @pytest.mark.parametrize("k", range(1, DEPLOY_WRITES + 1))

@@ -14,7 +14,7 @@ import pytest
 from aigw.engine import workflow
 from aigw.model import resolve
 from aigw.output import report
-from aigw.resources import container_app
+from aigw.resources import container_app, names_of
 from aigw_localcloud.core.lro import Timing
 
 from .scenarios import FastStack, fresh_stack
@@ -32,7 +32,7 @@ def test_a_failed_environment_plans_as_a_repair_and_deploy_repairs_it(stack: Fas
     assert not result.ok  # the environment's operation failed; the app was skipped
     session = stack.session()
     env = session.ctx.clients.apps().managed_environments.get(
-        session.ctx.rg, session.config.names().container_env
+        session.ctx.rg, names_of(session.config).container_env
     )
     assert env.provisioning_state == "Failed"
 
@@ -128,7 +128,7 @@ def test_plan_says_what_it_waits_for(stack: FastStack, tmp_path: Path) -> None:
     # start on a loaded machine), then ends: the plan must have seen it InProgress and waited.
     stack.cloud.engine.timing = Timing("realistic", 10.0)  # 300 s unless released
     _put_app_without_waiting(stack)
-    app = stack.config("prod").names().container_app.lower()
+    app = names_of(stack.config("prod")).container_app.lower()
     release = threading.Thread(target=_release_after_read, args=(stack, app, stack.mark()))
     release.start()
     ran = aigw(

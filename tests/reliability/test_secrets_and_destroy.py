@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aigw.resources import names_of
 from aigw_localcloud.core.endpoint import write_endpoint
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 
@@ -88,7 +89,7 @@ def test_destroy_leaves_foreign_and_untagged_resources(stack: FastStack, tmp_pat
     _, result = stack.deploy()
     assert result.ok
     session = stack.session()
-    names = session.config.names()
+    names = names_of(session.config)
     clients = session.ctx.clients
     # A foreign workspace in our resource group, and our identity stripped of our tags.
     clients.loganalytics().workspaces.begin_create_or_update(

@@ -16,7 +16,7 @@ import pytest
 from aigw.config.naming import NameRule, compose
 from aigw.engine.plan import Action, plan_deploy, plan_destroy
 from aigw.model import Kind, Observed, Resource
-from aigw.resources import adapter, adapters, registered, unregister
+from aigw.resources import adapter, adapters, names_of, registered, unregister
 from aigw.resources.base import Base, Inputs
 from plan_support import deployed, desired_for
 
@@ -83,7 +83,7 @@ def _inputs_rg(subscription_id: str) -> Inputs:
     from helpers import ENV_DIR
 
     cfg = load_env("dev", ENV_DIR).config
-    return Inputs(cfg, cfg.names(), {}, subscription_id, "t", "p", None, render_gateway(cfg))
+    return Inputs(cfg, names_of(cfg), {}, subscription_id, "t", "p", None, render_gateway(cfg))
 
 
 def test_plan_creates_it_in_dependency_order_and_destroy_deletes_it_first(

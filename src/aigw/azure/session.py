@@ -105,6 +105,16 @@ class Clients:
         t = self.target
         return cls(credential=t.credential, subscription_id=t.subscription_id, **t.client_kwargs())
 
+    def mgmt(self, module: str, cls: str) -> Any:
+        """A management client by its SDK module and class (a kind's `sdk_client`), imported
+        on first use like the others."""
+        import importlib
+
+        def build() -> Any:
+            return self._mgmt(getattr(importlib.import_module(module), cls))
+
+        return self._get(f"{module}.{cls}", build)
+
     def resources(self) -> Any:
         from azure.mgmt.resource.resources import ResourceManagementClient
 

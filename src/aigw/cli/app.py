@@ -84,6 +84,7 @@ def _root(
 def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Check an environment file: types, values, names. Writes nothing."""
     from aigw.config.load import load_env
+    from aigw.resources import names_of
 
     ui = shared.ui(output)
     loaded = load_env(env, env_dir)
@@ -94,7 +95,7 @@ def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputF
         "extends": [str(p) for p in loaded.chain[1:]],
         "valid": True,
         "models": [m.alias for m in cfg.models],
-        "names": cfg.names().as_dict(),
+        "names": names_of(cfg).as_dict(),
     }
 
     def text(console: Any) -> None:
@@ -116,6 +117,7 @@ def render(
     """Print the LiteLLM config the gateway will run (or --json: everything aigw derives)."""
     from aigw.config.load import load_env
     from aigw.gateway.config import render_gateway
+    from aigw.resources import names_of
 
     ui = shared.ui(OutputFormat.json if json_ else output)
     cfg = load_env(env, env_dir).config
@@ -124,7 +126,7 @@ def render(
         ui.result(
             {
                 "env": cfg.env,
-                "names": cfg.names().as_dict(),
+                "names": names_of(cfg).as_dict(),
                 "tags": cfg.all_tags(),
                 "models": [m.model_dump(mode="json") for m in cfg.models],
                 "litellm": {

@@ -67,8 +67,10 @@ def open_session(
 ) -> Any:
     from aigw.config.load import load_env
     from aigw.engine import workflow
+    from aigw.resources import names_of
 
     cfg = load_env(env, env_dir).config
+    names_of(cfg)  # every kind's name valid, before any Azure call (ConfigError, exit 2)
     secrets = workflow.read_secrets(cfg, required=need_secrets)  # before any Azure call
     target = workflow.make_target(cfg, cloud=cloud, subscription=subscription, debug=state.debug)
     if target.local:

@@ -23,7 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from aigw.config.naming import Names, NamingError, derive_names
 from aigw.config.regions import REGIONS
 from aigw.owned import OWNERSHIP_TAGS, ownership_tags, tag_list
 from aigw.secrets import AZURE_OPENAI_KEY_ENV, GATEWAY_KEY_ENV
@@ -543,10 +542,6 @@ class EnvConfig(StrictModel):
                 "tags: their names together exceed 256 characters (aigw lists them in its tag "
                 "aigw-tags to know which it set); use fewer or shorter tag names"
             )
-        try:
-            self.names()
-        except NamingError as e:
-            raise ValueError(str(e)) from None
         return self
 
     def _check_upstreams(self) -> None:
@@ -598,17 +593,6 @@ class EnvConfig(StrictModel):
             for u in cfg.upstreams
         ]
         return cfg.model_copy(update={"upstreams": others})
-
-    def names(self) -> Names:
-        assert self.location_short is not None
-        return derive_names(
-            prefix=self.name_prefix,
-            env=self.env,
-            project=self.project,
-            location=self.location,
-            location_short=self.location_short,
-            vault_name_suffix=self.key_vault.name_suffix,
-        )
 
     def with_endpoint(self, endpoint: str) -> EnvConfig:
         """A copy served by another Azure OpenAI endpoint (the local emulator)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class NameRule:
     description: str
     tag: str = ""  # the kind segment of the scheme, e.g. "kv"
     lowercase: bool = False
+    no_double_hyphen: bool = False  # '--' refused (container apps: revision names; vaults)
 
     def problem(self, name: str) -> str | None:
         """Why `name` is not valid for this resource type, or None."""
@@ -29,61 +31,13 @@ class NameRule:
             return f"{self.label} name {name!r} must be {self.min_len}-{self.max_len} characters"
         if not re.fullmatch(self.pattern, name):
             return f"{self.label} name {name!r} is invalid: {self.description}"
-        if "--" in name and self.label in {"container app", "key vault"}:
+        if "--" in name and self.no_double_hyphen:
             return f"{self.label} name {name!r} must not contain '--'"
         return None
 
 
-RULES: dict[str, NameRule] = {
-    "resource_group": NameRule(
-        "resource group", 1, 90, r"[-\w._()]*[-\w_()]", "letters, digits, _-.(), no trailing '.'"
-    ),
-    "log_analytics": NameRule(
-        "log analytics workspace",
-        4,
-        63,
-        r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]",
-        "letters, digits and '-', starting and ending alphanumeric",
-    ),
-    "container_env": NameRule(
-        "container apps environment",
-        2,
-        60,
-        r"[a-z0-9][a-z0-9-]*[a-z0-9]",
-        "lowercase letters, digits and '-', starting and ending alphanumeric",
-    ),
-    "container_app": NameRule(
-        "container app",
-        2,
-        32,
-        r"[a-z][a-z0-9-]*[a-z0-9]",
-        "lowercase letters, digits and '-', starting with a letter, ending alphanumeric",
-    ),
-    "key_vault": NameRule(
-        "key vault",
-        3,
-        24,
-        r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
-        "letters, digits and '-', starting with a letter, ending alphanumeric",
-    ),
-    "identity": NameRule(
-        "managed identity",
-        3,
-        128,
-        r"[A-Za-z0-9][A-Za-z0-9_-]*",
-        "letters, digits, '-' and '_', starting alphanumeric",
-    ),
-    "kv_secret": NameRule("key vault secret", 1, 127, r"[A-Za-z0-9-]+", "letters, digits, '-'"),
-}
-
-KIND_TAGS = {
-    "resource_group": "rg",
-    "log_analytics": "law",
-    "container_env": "cae",
-    "container_app": "ca",
-    "key_vault": "kv",
-    "identity": "id",
-}
+# Each kind's rule is declared in its module under aigw/resources/ (`name_rule` on its adapter);
+# `aigw.resources.names(config)` derives every name of an environment from the registry.
 
 # Key Vault secret names aigw owns, and the container-app secret names that reference them.
 GATEWAY_KEY_SECRET = "gateway-key"
@@ -96,17 +50,51 @@ USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/config.py)
 RESPONSES_SECRET = "aigw-responses"  # the Responses state keeper (gateway/config.py)
 
 
-@dataclass(frozen=True)
-class Names:
-    resource_group: str
-    log_analytics: str
-    container_env: str
-    container_app: str
-    key_vault: str
-    identity: str
+class Names(Mapping[str, str]):
+    """Every Azure name of one environment, by kind (`aigw.resources.names`): each registered
+    kind that declares a name rule. The shipped kinds' names are attributes too."""
+
+    def __init__(self, by_kind: Mapping[str, str]) -> None:
+        self._by_kind = dict(by_kind)
+
+    def __getitem__(self, kind: str) -> str:
+        return self._by_kind[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_kind)
+
+    def __len__(self) -> int:
+        return len(self._by_kind)
+
+    def __repr__(self) -> str:
+        return f"Names({self._by_kind!r})"
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return dict(self._by_kind)
+
+    @property
+    def resource_group(self) -> str:
+        return self._by_kind["resource_group"]
+
+    @property
+    def log_analytics(self) -> str:
+        return self._by_kind["log_analytics"]
+
+    @property
+    def container_env(self) -> str:
+        return self._by_kind["container_env"]
+
+    @property
+    def container_app(self) -> str:
+        return self._by_kind["container_app"]
+
+    @property
+    def key_vault(self) -> str:
+        return self._by_kind["key_vault"]
+
+    @property
+    def identity(self) -> str:
+        return self._by_kind["identity"]
 
 
 class NamingError(ValueError):
@@ -121,15 +109,14 @@ def compose(
     prefix: str,
     env: str,
     project: str,
-    kind: str | NameRule,
+    rule: NameRule,
     location_short: str,
     suffix: str = "",
 ) -> str:
-    """One resource name following the scheme, shortened deterministically if needed. `kind`:
-    a key of RULES, or the NameRule (with its `tag`) of a kind that declares its own."""
-    rule = RULES[kind] if isinstance(kind, str) else kind
-    lower = rule.lowercase or kind in {"container_env", "container_app"}
-    tail = [rule.tag or KIND_TAGS[str(kind)], location_short]
+    """One resource name following the scheme, shortened deterministically if needed: `rule`
+    is the kind's (its `tag` the kind segment)."""
+    lower = rule.lowercase
+    tail = [rule.tag, location_short]
     head = [p for p in (prefix, env, project) if p]
     full = "-".join(head + tail + ([suffix] if suffix else []))
     if lower:
@@ -178,25 +165,3 @@ def vault_suffix(setting: str | None, *, project: str, env: str, location: str) 
     if setting == "auto":
         return _short_hash(f"{project}/{env}/{location}")
     return setting
-
-
-def derive_names(
-    *,
-    prefix: str,
-    env: str,
-    project: str,
-    location: str,
-    location_short: str,
-    vault_name_suffix: str | None = None,
-) -> Names:
-    """Every Azure name for one environment. Raises NamingError naming the resource."""
-    args = (prefix, env, project)
-    suffix = vault_suffix(vault_name_suffix, project=project, env=env, location=location)
-    return Names(
-        resource_group=compose(*args, "resource_group", location_short),
-        log_analytics=compose(*args, "log_analytics", location_short),
-        container_env=compose(*args, "container_env", location_short),
-        container_app=compose(*args, "container_app", location_short),
-        key_vault=compose(*args, "key_vault", location_short, suffix),
-        identity=compose(*args, "identity", location_short),
-    )

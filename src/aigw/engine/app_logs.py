@@ -30,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 from aigw.errors import AzureError, UserError
 from aigw.redact import redact
+from aigw.resources import names_of
 
 MAX_TAIL = 300  # Container Apps' log stream serves at most 300 past lines
 
@@ -57,7 +58,7 @@ def parse_since(text: str) -> timedelta:
 
 
 def _names(session: Any) -> tuple[str, str, str]:
-    names = session.config.names()
+    names = names_of(session.config)
     return names.resource_group, names.log_analytics, names.container_app
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from aigw.config.model import EnvConfig
 from aigw.gateway.config import render_gateway
 from aigw.model import Desired
-from aigw.resources import adapters
+from aigw.resources import adapters, names_of
 from aigw.resources.base import Inputs
 from aigw.resources.container_app import VOLUME_FILES
 
@@ -30,7 +30,7 @@ def build_desired(
 
     `deployer_principal_type`: User or ServicePrincipal, from the token (ARM refuses a wrong one
     with UnmatchedPrincipalType); None leaves it out and ARM looks the principal up."""
-    names = config.names()
+    names = names_of(config)
     rendered = render_gateway(config)
     inp = Inputs(
         config=config,

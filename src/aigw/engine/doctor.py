@@ -122,68 +122,10 @@ def role_rights(session: Session, principal: str) -> Finding:
     )
 
 
-ENV_QUOTA = (
-    "ManagedEnvironmentCount"  # the one usage Microsoft.App answers per region (Usages_List)
-)
-QUOTA_FIX = (
-    "delete an unused Container Apps environment in {loc}, or request more quota "
-    "(az quota update --resource-name ManagedEnvironmentCount --scope "
-    "/subscriptions/{sub}/providers/Microsoft.App/locations/{loc} --limit-object value=<n>, or "
-    "the portal's Quotas page, provider Azure Container Apps)"
-)
-
-
-def environment_quota(session: Session, exists: bool) -> Finding:
-    """Room for one more Container Apps environment in the region? GET .../Microsoft.App/
-    locations/{location}/usages (Usages_List, 2026-07-01): ManagedEnvironmentCount."""
-    from azure.core.exceptions import HttpResponseError
-
-    from aigw.azure.errors import error_code
-
-    ctx, loc = session.ctx, session.desired.location
-    check = "environment quota"
-    try:
-        usages = list(ctx.clients.apps().usages.list(loc))
-    except HttpResponseError as err:
-        code = error_code(err) or err.status_code
-        return Finding(check, True, f"not checked in {loc} ({code})")
-    usage = next((u for u in usages if (u.name and u.name.value) == ENV_QUOTA), None)
-    if usage is None:
-        return Finding(check, True, f"not checked: {loc} reports no {ENV_QUOTA}")
-    used, limit = int(usage.current_value), int(usage.limit)
-    detail = f"{used} of {limit} Container Apps environments used in {loc}"
-    if exists:
-        return Finding(check, True, f"{detail} (this one exists)")
-    if used >= limit:
-        return Finding(
-            check,
-            False,
-            f"{detail}: deploy cannot create another",
-            QUOTA_FIX.format(loc=loc, sub=ctx.sub),
-        )
-    return Finding(check, True, detail)
-
-
-def _quota_unless_refused(
-    session: Session, observed: dict[str, Observed], problem_fields: list[str]
-) -> Finding:
-    """The quota check, unless the location is refused or Microsoft.App is not registered (its
-    API would answer 409, and the SDK's auto-registration would write)."""
-    from aigw.resources import container_env
-
-    app = observed.get("provider:Microsoft.App")
-    if "location" in problem_fields:
-        return Finding("environment quota", True, "not checked: the location is refused")
-    if app is not None and app.fields.get("registrationState") != "Registered":
-        return Finding("environment quota", True, "not checked: Microsoft.App is not registered")
-    env = session.desired.by_key()[Key.container_env]
-    return environment_quota(session, container_env.observe(session.ctx, env).exists)
-
-
 def run(session: Session) -> list[Finding]:
     """Every check, in order. Nothing is written."""
     from aigw.engine import doctor_pull, preflight
-    from aigw.resources import adapter, key_vault, providers
+    from aigw.resources import adapter
 
     me, principal, tenant = signed_in(session)
     findings = [me, subscription(session, tenant)]
@@ -191,7 +133,7 @@ def run(session: Session) -> list[Finding]:
     observed: dict[str, Observed] = {}
     for res in desired.resources:
         if adapter(res.kind).registration:
-            obs = providers.observe(session.ctx, res)
+            obs = adapter(res.kind).observe(session.ctx, res)
             observed[res.key] = obs
             state = obs.fields.get("registrationState")
             detail = f"{res.name} is {state}"
@@ -199,9 +141,9 @@ def run(session: Session) -> list[Finding]:
                 detail += " (deploy registers it: Contributor may)"
             findings.append(Finding("provider", True, detail))
     findings.append(role_rights(session, principal))
-    vault = desired.by_key()[Key.key_vault]
-    obs = key_vault.observe(session.ctx, vault)
-    observed[vault.key] = obs
+    for res in desired.resources:  # what preflight needs of Azure (the vault's name, retention)
+        if adapter(res.kind).doctor_reads:
+            observed[res.key] = adapter(res.kind).observe(session.ctx, res)
     problems = preflight.problems(desired, observed)
     for p in problems:
         findings.append(Finding(p.field or "environment file", False, p.message, p.hint or ""))
@@ -209,17 +151,10 @@ def run(session: Session) -> list[Finding]:
         findings.append(
             Finding("location", True, f"{desired.location} offers every resource type aigw uses")
         )
-    if not any(p.field.startswith("key_vault") for p in problems):
-        if obs.exists:
-            state = "exists in this resource group"
-        elif obs.soft_deleted:
-            state = "is soft-deleted here (deploy recovers it)"
-        elif obs.outputs.get("name_available") is None:
-            state = "not checked (Microsoft.KeyVault is not registered yet)"
-        else:
-            state = "is available"
-        findings.append(Finding("vault name", True, f"{vault.name} {state}"))
-    findings.append(_quota_unless_refused(session, observed, [p.field for p in problems]))
+    refused = {p.field for p in problems}
+    for res in desired.resources:  # each kind's own checks, in dependency order
+        for f in adapter(res.kind).doctor(session.ctx, res, observed, refused):
+            findings.append(Finding(f.check, f.ok, f.detail, f.fix))
     gw = session.config.gateway
     server = gw.registry.server if gw.registry else None
     findings.append(doctor_pull.image_pull(session.config.env, gw.image, server))

@@ -7,21 +7,14 @@ from collections.abc import Mapping
 
 from aigw.errors import ConfigError
 from aigw.model import Desired, Observed
-from aigw.resources import adapter
-
-# The resource types aigw creates, per provider namespace: each must be offered where the
-# YAML's location is (the provider GET's resourceTypes[].locations).
-LOCATED_TYPES: dict[str, tuple[str, ...]] = {
-    "Microsoft.App": ("managedEnvironments", "containerApps"),
-    "Microsoft.KeyVault": ("vaults",),
-    "Microsoft.ManagedIdentity": ("userAssignedIdentities",),
-    "Microsoft.OperationalInsights": ("workspaces",),
-}
+from aigw.resources import adapter, located_types
 
 
 def location_problem(file: str, location: str, namespace: str, obs: Observed) -> ConfigError | None:
     known = obs.fields.get("locations") or {}
-    for rtype in LOCATED_TYPES.get(namespace, ()):
+    # The resource types aigw creates there (each kind's `located`): each must be offered where
+    # the YAML's location is (the provider GET's resourceTypes[].locations).
+    for rtype in located_types().get(namespace, ()):
         regions = known.get(rtype.lower())
         if regions and location.lower() not in regions:
             return ConfigError(

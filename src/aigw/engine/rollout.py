@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aigw.errors import AigwError, ConfigError, UserError
 from aigw.gateway.checks import Check
 from aigw.model import Key
+from aigw.resources import names_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -164,7 +165,7 @@ def label_url(session: Session, label: str) -> str | None:
     from aigw.gateway.url import label_url as url_of
 
     fqdn = (session.ctx.outputs.get(Key.container_app) or {}).get("fqdn")
-    app = session.config.names().container_app
+    app = names_of(session.config).container_app
     port = session.target.local_label_port(session.ctx.rg, app, label)
     return url_of(fqdn, app, label, local=session.target.local, local_port=port)
 
@@ -218,7 +219,7 @@ def _listed_models(url: str, key: str, verify: Any) -> set[str]:
 
 
 def _app(session: Session) -> tuple[str, str]:
-    return session.config.names().container_app, session.config.location
+    return names_of(session.config).container_app, session.config.location
 
 
 def finish(
@@ -252,7 +253,7 @@ def _deactivate_older(session: Session, keep: set[str | None]) -> list[str]:
     from aigw.resources import revision_traffic as rt
 
     ops = session.ctx.clients.apps().container_apps_revisions
-    name = session.config.names().container_app
+    name = names_of(session.config).container_app
     done = []
     for rev in ops.list_revisions(session.ctx.rg, name):
         body = to_rest(rev)

@@ -24,6 +24,7 @@ from aigw.errors import AigwError, UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key
+from aigw.resources import names_of
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -302,7 +303,7 @@ def rotate_gateway_key(
     say = on_step or (lambda message: None)
     redact.register(new_key.reveal())
     cfg = session.config
-    names = cfg.names()
+    names = names_of(cfg)
     rotation = Rotation(
         env=cfg.env,
         key_vault=names.key_vault,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aigw.model import Key
+from aigw.resources import names_of
 
 if TYPE_CHECKING:
     from aigw.engine.workflow import Session
@@ -33,7 +34,7 @@ def serving_urls(session: Session) -> dict[str, str | None]:
     from aigw.resources import revision_traffic as rt
 
     ctx = session.ctx
-    app = session.config.names().container_app
+    app = names_of(session.config).container_app
     local = session.target.local
     body = ctx.retry(
         lambda: to_rest(ctx.clients.apps().container_apps.get(ctx.rg, app)),

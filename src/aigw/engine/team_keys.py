@@ -43,7 +43,7 @@ from aigw.gateway import team_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key
-from aigw.resources import adapter
+from aigw.resources import adapter, names_of
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def _read(session: Session, vault_uri: str) -> tuple[dict[str, fmt.KeyRecord], s
 
     from aigw.azure.errors import translate
 
-    names = session.config.names()
+    names = names_of(session.config)
     where = f"Key Vault secret {names.key_vault}/{TEAM_KEYS_SECRET}"
     try:
         stored = session.ctx.clients.secrets(vault_uri).get_secret(TEAM_KEYS_SECRET)
@@ -257,7 +257,7 @@ def change_keys(
     fmt.check_name(name)
     _check_models(session, models)
     cfg = session.config
-    names = cfg.names()
+    names = names_of(cfg)
     change = KeysChange(
         env=cfg.env,
         action=action,

@@ -35,6 +35,7 @@ from typing import Any
 
 from aigw.errors import AzureError
 from aigw.redact import redact
+from aigw.resources import names_of
 
 TABLE = "ContainerAppConsoleLogs_CL"
 MARKER = "aigw_usage"
@@ -153,7 +154,7 @@ def fetch(session: Any, since: timedelta) -> UsageRows:
     from azure.core.exceptions import HttpResponseError
     from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
-    names = session.config.names()
+    names = names_of(session.config)
     target = session.target
     try:
         ws = session.ctx.clients.loganalytics().workspaces.get(

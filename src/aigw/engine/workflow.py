@@ -15,6 +15,7 @@ from aigw.engine.desired import build_desired
 from aigw.engine.plan import Plan, plan_deploy, plan_destroy
 from aigw.errors import AigwError, UserError
 from aigw.model import Desired, Key, Observed
+from aigw.resources import names_of
 from aigw.secrets import Secret, Secrets
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ def apply(session: Session, plan: Plan, listener: Listener | None = None) -> App
 def outputs(session: Session) -> dict[str, Any]:
     """The scaffold's outputs: gateway URL, FQDN, resource group, vault name."""
     out = session.ctx.outputs
-    names = session.config.names()
+    names = names_of(session.config)
     from aigw.gateway.url import gateway_url
 
     fqdn = out.get(Key.container_app, {}).get("fqdn")
@@ -178,22 +179,20 @@ def outputs(session: Session) -> dict[str, Any]:
 
 
 def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, Any]]:
-    """One row per resource: exists, and what Azure says of its state."""
+    """One row per resource: exists, and what Azure says of its state (each kind's `status`)."""
+    from aigw.resources import adapter
+
     rows = []
     for res in session.desired.resources:
         obs = observed.get(res.key)
         exists = bool(obs and obs.exists)
         state = "present" if exists else "missing"
         if obs is not None:
-            if res.kind.value == "provider":
-                state = str(obs.fields.get("registrationState"))
-                exists = state == "Registered"
+            line = adapter(res.kind).status(obs)
+            if line is not None:
+                exists, state = line
             elif obs.soft_deleted:
                 state = "soft-deleted"
-            elif res.kind.value == "container_app" and exists:
-                o = obs.outputs
-                state = f"{o.get('provisioning_state')}, {o.get('running_status') or 'running'}"
-                state += f", revision {o.get('latest_ready_revision') or o.get('latest_revision')}"
         name = res.display or res.name
         rows.append({"kind": res.kind.value, "name": name, "ok": exists, "state": state})
     return rows
@@ -201,9 +200,12 @@ def health(session: Session, observed: dict[str, Observed]) -> list[dict[str, An
 
 def is_deployed(session: Session, observed: dict[str, Observed]) -> bool:
     """Whether anything of this environment exists (providers and soft-deleted vaults aside)."""
+    from aigw.resources import adapter
+
     for res in session.desired.resources:
         obs = observed.get(res.key)
-        if res.kind.value != "provider" and obs and obs.exists and not obs.soft_deleted:
+        registration = adapter(res.kind).registration
+        if not registration and obs and obs.exists and not obs.soft_deleted:
             return True
     return False
 
@@ -211,13 +213,17 @@ def is_deployed(session: Session, observed: dict[str, Observed]) -> bool:
 def not_running_unless_answering(
     rows: list[dict[str, Any]], gateway: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The container app's row says Running only if the gateway answers its liveness probe
-    (a restarted local cloud, a crashed replica: Azure may still say Running)."""
+    """The gateway's row (its kind `serves_gateway`: the container app) says Running only if
+    the gateway answers its liveness probe (a restarted local cloud, a crashed replica: Azure
+    may still say Running)."""
+    from aigw.model import Kind
+    from aigw.resources import adapter
+
     if gateway.get("ok"):
         return rows
     out = []
     for row in rows:
-        if row["kind"] == "container_app" and row["ok"]:
+        if adapter(Kind(row["kind"])).serves_gateway and row["ok"]:
             state = str(row["state"]).replace("Running", "not answering")
             row = {**row, "ok": False, "state": state}
         out.append(row)

@@ -16,7 +16,9 @@ from aigw.model import Kind, Observed, Resource
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
-    from aigw.resources.base import Base, Inputs
+    from aigw.config.model import EnvConfig
+    from aigw.config.naming import NameRule, Names
+    from aigw.resources.base import Base, Finding, Inputs
 
 
 class Adapter(Protocol):
@@ -76,6 +78,57 @@ class Adapter(Protocol):
         """Managed fields Azure no longer lets change on `obs`: the plan shows no diff."""
         ...
 
+    @property
+    def arm_type(self) -> str | None:
+        """Its ARM resource type in `namespace` (e.g. vaults)."""
+        ...
+
+    @property
+    def located(self) -> bool:
+        """Offered per region: preflight and doctor check the YAML's location offers it."""
+        ...
+
+    @property
+    def serves_gateway(self) -> bool:
+        """Its status row says running only if the gateway answers."""
+        ...
+
+    @property
+    def name_rule(self) -> NameRule | None:
+        """The rule of its Azure name (None: no name of its own in `Names`)."""
+        ...
+
+    def name(self, config: EnvConfig) -> str:
+        """Its Azure name in this environment."""
+        ...
+
+    def client(self, ctx: Ctx) -> Any:
+        """Its SDK management client."""
+        ...
+
+    def status(self, obs: Observed) -> tuple[bool, str] | None:
+        """Its `aigw status` row (ok, state) when it exists; None: present."""
+        ...
+
+    @property
+    def doctor_reads(self) -> bool:
+        """`aigw doctor` observes it before preflight."""
+        ...
+
+    def doctor(
+        self, ctx: Ctx, res: Resource, observed: Mapping[str, Observed], refused: set[str]
+    ) -> list[Finding]:
+        """What `aigw doctor` says of it (read only)."""
+        ...
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        """Its outputs when deployed, in the test fixtures."""
+        ...
+
+    def example_observed(self, res: Resource, fields: dict[str, Any]) -> Observed:
+        """A deployed `res` as the test fixtures observe it."""
+        ...
+
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed: ...
 
     def ensure(self, ctx: Ctx, res: Resource, *, recover: bool = False) -> Mapping[str, Any]: ...
@@ -124,3 +177,24 @@ def adapters() -> list[Adapter]:
 def unregister(kind: Kind) -> None:
     """Forget a kind (tests that register one of their own)."""
     _REGISTRY.pop(kind, None)
+
+
+def names_of(config: EnvConfig) -> Names:
+    """Every Azure name of one environment, by kind: each registered kind with a name rule.
+    A name no value of the file can make valid is the file's error (ConfigError, exit 2)."""
+    from aigw.config.naming import Names, NamingError
+    from aigw.errors import ConfigError
+
+    try:
+        return Names({a.kind.value: a.name(config) for a in adapters() if a.name_rule})
+    except NamingError as err:
+        raise ConfigError(f"{config.env}.yaml", "", str(err)) from None
+
+
+def located_types() -> dict[str, tuple[str, ...]]:
+    """namespace -> the ARM types aigw creates there that must be offered in the location."""
+    out: dict[str, tuple[str, ...]] = {}
+    for a in adapters():
+        if a.located and a.namespace and a.arm_type:
+            out[a.namespace] = (*out.get(a.namespace, ()), a.arm_type)
+    return out

@@ -11,8 +11,18 @@ from aigw.model import Kind, Observed, Resource
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
     from aigw.config.model import EnvConfig
-    from aigw.config.naming import Names
+    from aigw.config.naming import NameRule, Names
     from aigw.gateway.config import RenderedGateway
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of `aigw doctor` a kind adds about itself (engine.findings.Finding's fields)."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,55 @@ class Base:
     immutable: ClassVar[bool] = False
     soft_delete: ClassVar[bool] = False
     reads_vault_secrets: ClassVar[bool] = False
+    # Offered per region: preflight and `aigw doctor` check `namespace/arm_type` against the
+    # provider GET's resourceTypes[].locations for the YAML's location.
+    located: ClassVar[bool] = False
+    # Its status row says running only if the gateway answers its liveness probe.
+    serves_gateway: ClassVar[bool] = False
+    # Its Azure name: a rule (with its `tag`, the kind segment of the naming scheme); None: the
+    # kind has no name of its own in `Names` (providers, role assignments, secrets).
+    name_rule: ClassVar[NameRule | None] = None
+    # The SDK management client it uses: (module, class), built by `client(ctx)`.
+    sdk_client: ClassVar[tuple[str, str] | None] = None
+
+    def name(self, config: EnvConfig) -> str:
+        """Its Azure name in this environment (`config.naming.compose` with its rule)."""
+        from aigw.config.naming import compose
+
+        assert self.name_rule is not None and config.location_short is not None
+        args = (config.name_prefix, config.env, config.project)
+        return compose(*args, self.name_rule, config.location_short)
+
+    def client(self, ctx: Ctx) -> Any:
+        """Its SDK management client (`sdk_client`), shared by the run's other calls."""
+        if self.sdk_client is None:
+            raise self._unsupported("SDK client")
+        return ctx.clients.mgmt(*self.sdk_client)
+
+    def status(self, obs: Observed) -> tuple[bool, str] | None:
+        """Its `aigw status` row when it exists in Azure (ok, state); None: "present"."""
+        return None
+
+    # `aigw doctor` observes it before preflight (its checks need what Azure holds of it).
+    doctor_reads: ClassVar[bool] = False
+
+    def doctor(
+        self, ctx: Ctx, res: Resource, observed: Mapping[str, Observed], refused: set[str]
+    ) -> list[Finding]:
+        """What `aigw doctor` says of it (read only, after preflight): `observed` holds what the
+        doctor read so far, `refused` the environment-file fields preflight refused."""
+        return []
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        """The outputs a deployed `res` has in the test fixtures (tests/plan_support.py,
+        tests/tools/refresh_plan_fixtures.py): fake but well-formed."""
+        return {}
+
+    def example_observed(self, res: Resource, fields: dict[str, Any]) -> Observed:
+        """A deployed `res` as the fixtures observe it, `fields` its resolved managed fields."""
+        fields = dict(fields)
+        tags = fields.pop("tags", None)
+        return Observed(exists=True, fields=fields, tags=tags, outputs=self.example_outputs(res))
 
     def fixed_fields(self, obs: Observed) -> frozenset[str]:
         return frozenset()

@@ -17,6 +17,7 @@ from aigw.config.naming import (
     RESPONSES_SECRET,
     TEAM_KEYS_SECRET,
     USAGE_SECRET,
+    NameRule,
 )
 from aigw.errors import AigwError
 from aigw.gateway.config import (
@@ -451,6 +452,27 @@ class ContainerAppAdapter(Base):
 
     namespace = "Microsoft.App"
     arm_type = "containerApps"
+    name_rule = NameRule(
+        "container app",
+        2,
+        32,
+        r"[a-z][a-z0-9-]*[a-z0-9]",
+        "lowercase letters, digits and '-', starting with a letter, ending alphanumeric",
+        tag="ca",
+        lowercase=True,
+        no_double_hyphen=True,
+    )
+    located = True
+    serves_gateway = True
+
+    def status(self, obs: Observed) -> tuple[bool, str] | None:
+        if not obs.exists or obs.soft_deleted:
+            return None
+        o = obs.outputs
+        state = f"{o.get('provisioning_state')}, {o.get('running_status') or 'running'}"
+        state += f", revision {o.get('latest_ready_revision') or o.get('latest_revision')}"
+        return True, state
+
     # its identity's Key Vault role is checked when the app is PUT
     needs_role_wait = True
     reads_vault_secrets = True

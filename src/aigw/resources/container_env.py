@@ -7,9 +7,12 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.config.naming import NameRule
 from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource
 from aigw.resources import log_analytics, registered
-from aigw.resources.base import Base, Inputs
+from aigw.resources.base import Base, Finding, Inputs
+
+NAMESPACE = "Microsoft.App"
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +68,61 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
     return _outputs(to_rest(poller.result()))
 
 
+ENV_QUOTA = (
+    "ManagedEnvironmentCount"  # the one usage Microsoft.App answers per region (Usages_List)
+)
+QUOTA_FIX = (
+    "delete an unused Container Apps environment in {loc}, or request more quota "
+    "(az quota update --resource-name ManagedEnvironmentCount --scope "
+    "/subscriptions/{sub}/providers/Microsoft.App/locations/{loc} --limit-object value=<n>, or "
+    "the portal's Quotas page, provider Azure Container Apps)"
+)
+
+
+def environment_quota(ctx: Ctx, exists: bool) -> Finding:
+    """Room for one more Container Apps environment in the region? GET .../Microsoft.App/
+    locations/{location}/usages (Usages_List, 2026-07-01): ManagedEnvironmentCount."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aigw.azure.errors import error_code
+
+    loc = ctx.desired.location
+    check = "environment quota"
+    try:
+        usages = list(ctx.clients.apps().usages.list(loc))
+    except HttpResponseError as err:
+        code = error_code(err) or err.status_code
+        return Finding(check, True, f"not checked in {loc} ({code})")
+    usage = next((u for u in usages if (u.name and u.name.value) == ENV_QUOTA), None)
+    if usage is None:
+        return Finding(check, True, f"not checked: {loc} reports no {ENV_QUOTA}")
+    used, limit = int(usage.current_value), int(usage.limit)
+    detail = f"{used} of {limit} Container Apps environments used in {loc}"
+    if exists:
+        return Finding(check, True, f"{detail} (this one exists)")
+    if used >= limit:
+        return Finding(
+            check,
+            False,
+            f"{detail}: deploy cannot create another",
+            QUOTA_FIX.format(loc=loc, sub=ctx.sub),
+        )
+    return Finding(check, True, detail)
+
+
+def quota_unless_refused(
+    ctx: Ctx, res: Resource, observed: Mapping[str, Observed], refused: set[str]
+) -> Finding:
+    """The quota check, unless the location is refused or Microsoft.App is not registered (its
+    API would answer 409, and the SDK's auto-registration would write)."""
+    app = observed.get(f"provider:{NAMESPACE}")
+    if "location" in refused:
+        return Finding("environment quota", True, "not checked: the location is refused")
+    if app is not None and app.fields.get("registrationState") != "Registered":
+        return Finding("environment quota", True, f"not checked: {NAMESPACE} is not registered")
+    return environment_quota(ctx, observe(ctx, res).exists)
+
+
 def delete(ctx: Ctx, res: Resource) -> None:
     ctx.clients.apps().managed_environments.begin_delete(ctx.rg, res.name).result()
 
@@ -73,8 +131,23 @@ def delete(ctx: Ctx, res: Resource) -> None:
 class ContainerEnvAdapter(Base):
     kind = Kind.container_env
     order = 70
-    namespace = "Microsoft.App"
+    namespace = NAMESPACE
     arm_type = "managedEnvironments"
+    name_rule = NameRule(
+        "container apps environment",
+        2,
+        60,
+        r"[a-z0-9][a-z0-9-]*[a-z0-9]",
+        "lowercase letters, digits and '-', starting and ending alphanumeric",
+        tag="cae",
+        lowercase=True,
+    )
+    located = True
+
+    def doctor(
+        self, ctx: Ctx, res: Resource, observed: Mapping[str, Observed], refused: set[str]
+    ) -> list[Finding]:
+        return [quota_unless_refused(ctx, res, observed, refused)]
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         return [

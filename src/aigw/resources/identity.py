@@ -7,6 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.config.naming import NameRule
 from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
@@ -56,6 +57,18 @@ class IdentityAdapter(Base):
     order = 40
     namespace = "Microsoft.ManagedIdentity"
     arm_type = "userAssignedIdentities"
+    name_rule = NameRule(
+        "managed identity",
+        3,
+        128,
+        r"[A-Za-z0-9][A-Za-z0-9_-]*",
+        "letters, digits, '-' and '_', starting alphanumeric",
+        tag="id",
+    )
+    located = True
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        return {"principal_id": "aaaaaaaa-0000-0000-0000-000000000001", "client_id": "c1"}
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         return [

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.config.naming import NameRule, compose, vault_suffix
 from aigw.model import Key, Kind, Observed, Resource
 from aigw.resources import registered
-from aigw.resources.base import Base, Inputs
+from aigw.resources.base import Base, Finding, Inputs
+
+if TYPE_CHECKING:
+    from aigw.config.model import EnvConfig
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +145,50 @@ class KeyVaultAdapter(Base):
     order = 50
     namespace = "Microsoft.KeyVault"
     arm_type = "vaults"
+    name_rule = NameRule(
+        "key vault",
+        3,
+        24,
+        r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
+        "letters, digits and '-', starting with a letter, ending alphanumeric",
+        tag="kv",
+        no_double_hyphen=True,
+    )
+    located = True
+    doctor_reads = True  # the name's availability (checkNameAvailability), its retention
+
+    def name(self, config: EnvConfig) -> str:
+        """The scheme's name, with the optional `key_vault.name_suffix` (vault names are
+        global)."""
+        assert self.name_rule is not None and config.location_short is not None
+        suffix = vault_suffix(
+            config.key_vault.name_suffix,
+            project=config.project,
+            env=config.env,
+            location=config.location,
+        )
+        args = (config.name_prefix, config.env, config.project)
+        return compose(*args, self.name_rule, config.location_short, suffix)
+
+    def doctor(
+        self, ctx: Ctx, res: Resource, observed: Mapping[str, Observed], refused: set[str]
+    ) -> list[Finding]:
+        """Whether the vault's name is free (or this environment's), unless refused."""
+        if any(f.startswith("key_vault") for f in refused):
+            return []
+        obs = observed[res.key]
+        if obs.exists:
+            state = "exists in this resource group"
+        elif obs.soft_deleted:
+            state = "is soft-deleted here (deploy recovers it)"
+        elif obs.outputs.get("name_available") is None:
+            state = "not checked (Microsoft.KeyVault is not registered yet)"
+        else:
+            state = "is available"
+        return [Finding("vault name", True, f"{res.name} {state}")]
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        return {"vault_uri": "https://vault.example/"}
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         kv = inp.config.key_vault

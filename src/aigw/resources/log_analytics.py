@@ -7,6 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.config.naming import NameRule
 from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
@@ -69,6 +70,18 @@ class LogAnalyticsAdapter(Base):
     order = 30
     namespace = "Microsoft.OperationalInsights"
     arm_type = "workspaces"
+    name_rule = NameRule(
+        "log analytics workspace",
+        4,
+        63,
+        r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]",
+        "letters, digits and '-', starting and ending alphanumeric",
+        tag="law",
+    )
+    located = True
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        return {"customer_id": "bbbbbbbb-0000-0000-0000-000000000002"}
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         return [

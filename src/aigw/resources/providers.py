@@ -78,6 +78,10 @@ class ProviderAdapter(Base):
 
     registration = True
 
+    def status(self, obs: Observed) -> tuple[bool, str] | None:
+        state = str(obs.fields.get("registrationState"))
+        return state == "Registered", state
+
     def observe(self, ctx: Ctx, res: Resource, *, destroy: bool = False) -> Observed:
         return observe(ctx, res)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
+from aigw.config.naming import NameRule
 from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.owned import foreign_names
 from aigw.resources import registered
@@ -70,6 +71,14 @@ def delete(ctx: Ctx, res: Resource) -> dict[str, str]:
 class ResourceGroupAdapter(Base):
     kind = Kind.resource_group
     order = 20
+    name_rule = NameRule(
+        "resource group",
+        1,
+        90,
+        r"[-\w._()]*[-\w_()]",
+        "letters, digits, _-.(), no trailing '.'",
+        tag="rg",
+    )
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         managed = {"location": inp.config.location, "tags": inp.tags}

@@ -150,6 +150,19 @@ class SecretAdapter(Base):
     kind = Kind.secret
     order = 80
 
+    # The fixtures' versions of the shipped secrets (tests/plan_support.py).
+    _EXAMPLE_VERSIONS = {
+        f"secret:{GATEWAY_KEY_SECRET}": "0123456789abcdef0123456789abcdef",
+        f"secret:{AZURE_OPENAI_KEY_SECRET}": "fedcba9876543210fedcba9876543210",
+        f"secret:{TEAM_KEYS_SECRET}": "00112233445566778899aabbccddeeff",
+    }
+
+    def example_outputs(self, res: Resource) -> dict[str, Any]:
+        return {"version": self._EXAMPLE_VERSIONS.get(res.key, "0" * 32)}
+
+    def example_observed(self, res: Resource, fields: dict[str, Any]) -> Observed:
+        return Observed(exists=True, value_matches=True, outputs=self.example_outputs(res))
+
     def desired(self, inp: Inputs) -> Sequence[Resource]:
         # The developer keys' hashes: created empty when missing, never overwritten by deploy
         # (`aigw keys` owns the value).
