@@ -91,7 +91,12 @@ def runner() -> FakeRunner:
 @pytest.fixture
 def cloud(tmp_path: Path, runner: FakeRunner) -> Iterator[LocalCloud]:
     # retry_after=None: no Retry-After header, so the clients' polling_interval (0.05) rules.
-    with LocalCloud(tmp_path / "cloud", app_runner=runner, retry_after=None) as c:
+    # propagation_delay 0: these tests pin other behaviours right after a grant; propagation
+    # itself (on by default everywhere else): test_behaviours' RBAC tests with their own
+    # cloud, tests/engine/test_identity_propagation.py and every e2e test.
+    with LocalCloud(
+        tmp_path / "cloud", app_runner=runner, retry_after=None, propagation_delay=0.0
+    ) as c:
         yield c
 
 
