@@ -32,6 +32,7 @@ from .arm import (
     usages,
 )
 from .arm.app_restart import restart_active_apps
+from .arm.locations import namespaces
 from .arm.traffic import close_engine as close_fronts
 from .core import msi_endpoint
 from .core.app_runner import AppRunner
@@ -113,7 +114,7 @@ class LocalCloud:
         self.arm_url = ""
         store = self.engine.store
         if not store.exists():
-            store.initialize(empty_state(guid(), guid(), guid()))
+            store.initialize(empty_state(guid(), guid(), guid(), namespaces()))
         with store.read() as st:
             self.subscription_id: str = st["subscription_id"]
             self.tenant_id: str = st["tenant_id"]

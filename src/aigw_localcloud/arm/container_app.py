@@ -31,9 +31,12 @@ from .common import (
     put_resource,
 )
 from .container_env import fill_identity
+from .locations import CONTAINER_APPS, provides
 from .microsoft_app import APP_PATH, APP_TYPE, LOCAL_EVENTS_DOMAIN, NS, app_rid, ops_path
 
 router = Router()
+provides(NS, "containerApps", CONTAINER_APPS)
+provides(NS, "operationResults")  # its LROs' Location
 
 # template.revisionSuffix: az CLI's validate_revision_suffix (Azure/azure-cli-extensions
 # src/containerapp/azext_containerapp/_validators.py: lower case letters, digits, '-', starting

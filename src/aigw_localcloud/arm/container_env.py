@@ -20,6 +20,7 @@ from .common import (
     must_find,
     put_resource,
 )
+from .locations import CONTAINER_APPS, provides
 from .microsoft_app import (
     APP_TYPE,
     ENV_PATH,
@@ -34,6 +35,8 @@ from .microsoft_app import (
 from .usages import require_environment_slot
 
 router = Router()
+# Container Apps environments, in Container Apps' regions (arm/locations.py).
+provides(NS, "managedEnvironments", CONTAINER_APPS)
 
 
 # ------------------------------------------------------------------ managed environments

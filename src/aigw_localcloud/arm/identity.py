@@ -8,11 +8,13 @@ from ..core.engine import Engine, Router
 from ..core.http import Request, Response
 from ..core.util import guid, key, now
 from .common import NAME, RG, build_tracked, list_of, must_find, ok, put_resource, resource_id
+from .locations import GENERAL, provides
 
 router = Router()
 NS = "Microsoft.ManagedIdentity"
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 PATH = RG + r"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + NAME
+provides(NS, "userAssignedIdentities", GENERAL)
 
 
 def _rid(req: Request) -> str:

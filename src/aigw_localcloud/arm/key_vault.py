@@ -24,12 +24,16 @@ from .common import (
     put_resource,
     resource_id,
 )
+from .locations import GENERAL, provides
 
 router = Router()
 NS = "Microsoft.KeyVault"
 TYPE = VAULT_TYPE
 PATH = RG + r"/providers/Microsoft.KeyVault/vaults/" + NAME
 RETENTION_DAYS = 90
+provides(NS, "vaults", GENERAL)
+provides(NS, "deletedVaults", GENERAL)
+provides(NS, "locations/operationResults")
 
 
 def _rid(req: Request) -> str:

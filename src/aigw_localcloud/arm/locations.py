@@ -1,4 +1,5 @@
-"""Where each resource type may live, as the provider GET answers it
+"""The resource types the route modules serve, and where each may live, as the provider GET
+answers it
 (GET /subscriptions/{id}/providers/{namespace}, Microsoft.Resources `Providers_Get`,
 resourceTypes[].locations, display names), and ARM's refusal of any other location.
 
@@ -8,15 +9,24 @@ documents the list as `az provider show --namespace Microsoft.App --query
 gives the others. This is a snapshot of public-cloud regions, not fetched here (no network):
 where unsure a region is left out (access-restricted regions such as South Africa West or
 Germany North, and the newest regions), so the local cloud is stricter than Azure, never looser.
+
+Each route module declares its types where it is defined (`provides(...)` at import, beside its
+`Router`): the provider GET's resourceTypes (arm/resources.py), their regions (the snapshots
+below), and the namespaces a new subscription starts with registered (cloud.py passes them to
+core/state.py's `empty_state`). A new kind's route module declares its types; nothing else of
+the cloud lists them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..core.errors import CloudError
 from ..core.util import norm_location
 
+# Region snapshots the route modules declare their types with (`provides`, below).
 # Regions Key Vault, managed identities and Log Analytics workspaces all serve.
-_GENERAL = (
+GENERAL = (
     "Australia Central",
     "Australia East",
     "Australia Southeast",
@@ -60,20 +70,51 @@ _GENERAL = (
     "West US 3",
 )
 # Container Apps is in fewer regions (not in West India, Australia Central...).
-_CONTAINER_APPS = tuple(r for r in _GENERAL if r not in ("West India", "Australia Central"))
+CONTAINER_APPS = tuple(r for r in GENERAL if r not in ("West India", "Australia Central"))
 
-# namespace (lowercase) -> resource type (lowercase) -> display names
-LOCATIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "microsoft.app": {"managedenvironments": _CONTAINER_APPS, "containerapps": _CONTAINER_APPS},
-    "microsoft.keyvault": {"vaults": _GENERAL, "deletedvaults": _GENERAL},
-    "microsoft.managedidentity": {"userassignedidentities": _GENERAL},
-    "microsoft.operationalinsights": {"workspaces": _GENERAL},
-}
+
+@dataclass(frozen=True)
+class ProviderType:
+    namespace: str  # e.g. Microsoft.KeyVault
+    resource_type: str  # e.g. vaults, locations/operationResults
+    # Display names of the regions serving it; None: not a located type (operation results).
+    locations: tuple[str, ...] | None = None
+
+
+_DECLARED: list[ProviderType] = []
+
+
+def provides(namespace: str, resource_type: str, locations: tuple[str, ...] | None = None) -> None:
+    """Declare a resource type a route module serves (once per type; a repeat is a bug)."""
+    t = ProviderType(namespace, resource_type, locations)
+    if any(_same(d, namespace, resource_type) for d in _DECLARED):
+        raise RuntimeError(f"{namespace}/{resource_type} is declared twice")
+    _DECLARED.append(t)
+
+
+def _same(t: ProviderType, namespace: str, resource_type: str) -> bool:
+    return (t.namespace.lower(), t.resource_type.lower()) == (
+        namespace.lower(),
+        resource_type.lower(),
+    )
+
+
+def namespaces() -> tuple[str, ...]:
+    """Every namespace declared, in declaration order."""
+    return tuple(dict.fromkeys(t.namespace for t in _DECLARED))
+
+
+def types_of(namespace: str) -> list[ProviderType]:
+    """The types of one namespace (any case), in declaration order."""
+    return [t for t in _DECLARED if t.namespace.lower() == namespace.lower()]
 
 
 def locations_of(namespace: str, resource_type: str) -> tuple[str, ...] | None:
     """Display names of the regions serving this type; None: not a located type here."""
-    return LOCATIONS.get(namespace.lower(), {}).get(resource_type.lower())
+    for t in _DECLARED:
+        if _same(t, namespace, resource_type):
+            return t.locations
+    return None
 
 
 def require_location(type_name: str, location: str) -> None:
@@ -98,7 +139,7 @@ def require_location(type_name: str, location: str) -> None:
 def require_group_location(location: str) -> None:
     """Resource groups: 400 LocationNotAvailableForResourceGroup outside the regions this
     cloud knows (Azure's message as quoted in public issue cloud-barista/cb-spider#527)."""
-    names = [norm_location(x) for x in _GENERAL]
+    names = [norm_location(x) for x in GENERAL]
     loc = norm_location(location)
     if loc not in names:
         raise CloudError(

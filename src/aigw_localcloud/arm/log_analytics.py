@@ -64,10 +64,13 @@ from .common import (
     put_resource,
     resource_id,
 )
+from .locations import GENERAL, provides
 
 router = Router()
 NS = "Microsoft.OperationalInsights"
 TYPE = "Microsoft.OperationalInsights/workspaces"
+provides(NS, "workspaces", GENERAL)
+provides(NS, "locations/operationStatuses")
 PATH = RG + r"/providers/Microsoft.OperationalInsights/workspaces/" + NAME
 
 

@@ -9,20 +9,13 @@ from ..core import lro
 from ..core.engine import Engine, Router, finisher, public
 from ..core.errors import CloudError, group_not_found
 from ..core.http import Request, Response
-from ..core.state import NAMESPACES, State
+from ..core.state import State
 from ..core.util import id_in_scope, norm_location
 from .common import RG, SUB, location_poll
 from .key_vault import soft_delete_vault
-from .locations import locations_of, require_group_location
+from .locations import namespaces, require_group_location, types_of
 
 router = Router()
-
-_TYPES: dict[str, list[str]] = {
-    "Microsoft.App": ["managedEnvironments", "containerApps", "operationResults"],
-    "Microsoft.OperationalInsights": ["workspaces", "locations/operationStatuses"],
-    "Microsoft.KeyVault": ["vaults", "deletedVaults", "locations/operationResults"],
-    "Microsoft.ManagedIdentity": ["userAssignedIdentities"],
-}
 
 
 def provider_body(st: State, namespace: str) -> dict[str, Any]:
@@ -36,12 +29,12 @@ def provider_body(st: State, namespace: str) -> dict[str, Any]:
         "registrationPolicy": "RegistrationRequired",
         "resourceTypes": [
             {
-                "resourceType": t,
-                "locations": list(locations_of(ns, t) or ()),
+                "resourceType": t.resource_type,
+                "locations": list(t.locations or ()),
                 "apiVersions": ["2026-07-01", "2026-05-15", "2025-07-01", "2024-11-30"],
                 "capabilities": "SupportsTags, SupportsLocation",
             }
-            for t in _TYPES.get(ns, [])
+            for t in types_of(ns)  # as the route modules declare them
         ],
     }
 
@@ -230,7 +223,7 @@ def get_subscription(eng: Engine, req: Request) -> Response:
 @router.route("GET", SUB + r"/providers")
 def list_providers(eng: Engine, req: Request) -> Response:
     with eng.store.read() as st:
-        return Response(200, {"value": [provider_body(st, ns) for ns in NAMESPACES]})
+        return Response(200, {"value": [provider_body(st, ns) for ns in namespaces()]})
 
 
 @router.route("GET", SUB + r"/providers/(?P<ns>[^/]+)")

@@ -12,28 +12,24 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 State = dict[str, Any]
 
-NAMESPACES = (
-    "Microsoft.App",
-    "Microsoft.OperationalInsights",
-    "Microsoft.KeyVault",
-    "Microsoft.ManagedIdentity",
-)
 
-
-def empty_state(subscription_id: str, tenant_id: str, deployer: str) -> State:
+def empty_state(
+    subscription_id: str, tenant_id: str, deployer: str, namespaces: Iterable[str]
+) -> State:
+    """A new subscription: `namespaces` (those the route modules declare) start registered."""
     return {
         "version": 1,
         "subscription_id": subscription_id,
         "tenant_id": tenant_id,
         "deployer_principal_id": deployer,
-        "providers": {ns.lower(): {"namespace": ns, "state": "Registered"} for ns in NAMESPACES},
+        "providers": {ns.lower(): {"namespace": ns, "state": "Registered"} for ns in namespaces},
         "resource_groups": {},
         "resources": {},
         "role_assignments": {},
