@@ -142,11 +142,18 @@ def _timed_calls(
 
 def bare_config(cfg: Any, *, key: bool = True) -> str:
     """The rendered LiteLLM config without aigw's hooks: no `custom_auth` (so no guard: the
-    gate is installed only when LiteLLM imports it), no usage callback, and LiteLLM's own
+    gate is installed only when LiteLLM imports it), no usage or Responses-state callback
+    (aigw's, not LiteLLM's: their files are not in the bare volume), and LiteLLM's own
     `master_key` (the bench's gateway key) so that a key is still checked (`key` False: none,
     LiteLLM then checks no key at all). Everything else (models, router and LiteLLM settings)
     is the shipped config's."""
-    from aigw.gateway.config import GUARD_HOOK, USAGE_CALLBACK, dump_yaml, litellm_config
+    from aigw.gateway.config import (
+        GUARD_HOOK,
+        RESPONSES_CALLBACK,
+        USAGE_CALLBACK,
+        dump_yaml,
+        litellm_config,
+    )
 
     data = litellm_config(cfg)
     general = data["general_settings"]
@@ -154,7 +161,8 @@ def bare_config(cfg: Any, *, key: bool = True) -> str:
     if key:
         general["master_key"] = common.GATEWAY_KEY
     settings = data["litellm_settings"]
-    settings["callbacks"] = [c for c in settings.get("callbacks", []) if c != USAGE_CALLBACK]
+    ours = (USAGE_CALLBACK, RESPONSES_CALLBACK)
+    settings["callbacks"] = [c for c in settings.get("callbacks", []) if c not in ours]
     if not settings["callbacks"]:
         del settings["callbacks"]
     return dump_yaml(data)
