@@ -51,7 +51,7 @@ def test_daemon_start_status_stop(tmp_path) -> None:
 
 def test_state_survives_restart(tmp_path) -> None:
     d = tmp_path / "lc"
-    with LocalCloud(d, retry_after=None) as cloud:
+    with LocalCloud(d, retry_after=None, propagation_delay=0.0) as cloud:
         c = make_clients(cloud)
         c.resource.resource_groups.create_or_update(RG, {"location": LOC})
         v = c.keyvault.vaults.begin_create_or_update(
@@ -69,7 +69,7 @@ def test_state_survives_restart(tmp_path) -> None:
         c.grant(v.id, SECRETS_OFFICER, cloud.deployer_principal_id, "User")
         c.secrets(v.properties.vault_uri).set_secret("s", "kept")
         sub, url = cloud.subscription_id, v.properties.vault_uri
-    with LocalCloud(d, retry_after=None) as cloud:
+    with LocalCloud(d, retry_after=None, propagation_delay=0.0) as cloud:
         assert cloud.subscription_id == sub
         c = make_clients(cloud)
         v2 = c.keyvault.vaults.get(RG, "kv-persist")

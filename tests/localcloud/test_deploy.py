@@ -117,7 +117,7 @@ def test_without_runner_uses_placeholder_fqdn(tmp_path) -> None:
 
     from .conftest import make_clients
 
-    with LocalCloud(tmp_path / "c", retry_after=None) as cloud:
+    with LocalCloud(tmp_path / "c", retry_after=None, propagation_delay=0.0) as cloud:
         s = deploy(make_clients(cloud))
         fqdn = s.app.properties.configuration.ingress.fqdn
         assert fqdn.startswith("ca-test.") and fqdn.endswith(f".{LOC}.azurecontainerapps.localhost")

@@ -316,7 +316,9 @@ def replay(
     examples = _examples()
     assert set(examples) == set(ORDER)
     results: dict[str, tuple[dict[str, Any], requests.Response]] = {}
-    with LocalCloud(tmp_path_factory.mktemp("fidelity"), retry_after=1) as cloud:
+    with LocalCloud(
+        tmp_path_factory.mktemp("fidelity"), retry_after=1, propagation_delay=0.0
+    ) as cloud:
         sub = cloud.subscription_id
         token = LocalCredential(cloud.deployer_principal_id, cloud.tenant_id).get_token("x").token
         session = requests.Session()

@@ -73,7 +73,11 @@ def console(tmp_path: Path) -> ConsoleRunner:
 
 @pytest.fixture
 def cloud(tmp_path: Path, console: ConsoleRunner) -> Iterator[LocalCloud]:
-    with LocalCloud(tmp_path / "cloud", app_runner=console, retry_after=None) as c:
+    with LocalCloud(
+        tmp_path / "cloud", app_runner=console, retry_after=None, propagation_delay=0.0
+    ) as c:
+        # instant unless a test sets a delay (the default, 1 s: test_default_delays.py)
+        log_analytics.set_ingestion_delay(c.engine, 0.0)
         yield c
 
 

@@ -24,7 +24,9 @@ def _h(cloud: LocalCloud) -> dict[str, str]:
 
 def test_lro_shapes_and_realistic_timing(tmp_path) -> None:
     # Retry-After: 1 (Azure's default) and realistic durations at 1/100: the env takes 2.4 s.
-    with LocalCloud(tmp_path / "c", latency="realistic", scale=0.01) as cloud:
+    with LocalCloud(
+        tmp_path / "c", latency="realistic", scale=0.01, propagation_delay=0.0
+    ) as cloud:
         c = make_clients(cloud, polling_interval=30)  # would hang if Retry-After were ignored
         c.resource.resource_groups.create_or_update(RG, {"location": LOC})
         base = (
@@ -93,7 +95,9 @@ def test_lro_shapes_and_realistic_timing(tmp_path) -> None:
 
 
 def test_provider_registration_takes_time(tmp_path) -> None:
-    with LocalCloud(tmp_path / "c", latency="realistic", scale=0.01, retry_after=None) as cloud:
+    with LocalCloud(
+        tmp_path / "c", latency="realistic", scale=0.01, retry_after=None, propagation_delay=0.0
+    ) as cloud:
         cloud.set_provider_state("Microsoft.App", "NotRegistered")
         c = make_clients(cloud)
         assert c.resource.providers.register("Microsoft.App").registration_state == "Registering"
@@ -103,7 +107,9 @@ def test_provider_registration_takes_time(tmp_path) -> None:
 
 
 def test_deploy_survives_throttling_and_server_errors(tmp_path, runner) -> None:
-    with LocalCloud(tmp_path / "c", retry_after=None, app_runner=runner) as cloud:
+    with LocalCloud(
+        tmp_path / "c", retry_after=None, app_runner=runner, propagation_delay=0.0
+    ) as cloud:
         # 20% of ARM and vault requests fail (half 429 with Retry-After: 1, half 503).
         cloud.faults.seed(2)
         cloud.faults.add("* /subscriptions/*", "429", rate=0.1)
