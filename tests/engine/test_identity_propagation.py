@@ -24,7 +24,7 @@ from aigw.resources import container_app
 
 from .harness import Stack, close_stack, make_stack
 
-DELAY = 3.0
+DELAY = 6.0  # the identity lags the deployer (whose grants take the default 2 s) by 4 s
 
 # The late forms (the PUT's operation Failed): Azure's wrapper around the check's text
 # (microsoft/azure-container-apps#1061), and a late failure that is no role propagating.

@@ -83,7 +83,7 @@ def test_private_image_without_a_registry_identity_is_refused_at_once(stack: Sta
 
 def test_registry_pull_with_the_app_identity_waits_for_acrpull(stack: Stack) -> None:
     registry_id = stack.cloud.add_registry("shared-rg", REGISTRY)
-    stack.cloud.set_propagation_delay(3.0, identities=True)
+    stack.cloud.set_propagation_delay(6.0, identities=True)  # 4 s behind the deployer
     messages: list[str] = []
     mark = stack.mark()
     plan, result = _deploy(stack, _config(stack, registry=True), messages)
