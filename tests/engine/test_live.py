@@ -85,4 +85,4 @@ def test_throwaway_environments_rename_every_resource(tmp_path: Path) -> None:
     for env in ("dev", "staging", "prod"):
         ours = names_of(load_env(env, env_dir).config)
         theirs = names_of(load_env(env, ENV_DIR).config)
-        assert not set(vars(ours).values()) & set(vars(theirs).values()), env
+        assert not set(ours.values()) & set(theirs.values()), env

@@ -15,7 +15,6 @@ from aigw.gateway.config import render_gateway
 from aigw.model import Desired
 from aigw.resources import adapters, names_of
 from aigw.resources.base import Inputs
-from aigw.resources.container_app import VOLUME_FILES
 
 
 def build_desired(
@@ -57,5 +56,5 @@ def build_desired(
         resources=resources,
         config_sha256=rendered.sha256,
         config_yaml=rendered.config_yaml,
-        volume_files={secret: rendered.files[file] for secret, file in VOLUME_FILES.items()},
+        volume_files={k: v for a in adapters() for k, v in a.volume_files(inp).items()},
     )

@@ -17,7 +17,7 @@ from aigw.engine.findings import Finding
 from aigw.model import Key
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
     from aigw.model import Observed
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"

@@ -10,14 +10,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aigw import redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError
 from aigw.model import Key
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
 
 
 def fingerprint(value: str) -> str:
@@ -46,41 +45,22 @@ class StoredKey:
 
 def read_gateway_key(session: Session) -> StoredKey:
     """The gateway key's current Key Vault version. Reads only: the vault, then the secret."""
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-    from aigw.azure.errors import translate
-    from aigw.resources import adapter
+    from aigw.engine.vault_secrets import deployed_vault_uri, read_required
 
     env = session.config.env
-    res = session.desired.by_key()[Key.key_vault]
-    try:
-        vault = adapter(res.kind).observe(session.ctx, res)
-    except Exception as err:
-        if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-            raise translate(err, kind=res.kind.value, name=res.name) from None
-        raise
-    uri = vault.outputs.get("vault_uri")
-    if not vault.exists or vault.soft_deleted or not uri:
-        raise AigwError(
-            f"{env} is not deployed: its key vault {res.name} does not exist",
-            hint=f"aigw deploy --env {env}",
-        )
-    try:
-        stored = session.ctx.clients.secrets(uri).get_secret(GATEWAY_KEY_SECRET)
-    except ResourceNotFoundError:
-        raise AigwError(
-            f"the key vault {res.name} of {env} holds no secret {GATEWAY_KEY_SECRET}",
-            hint=f"aigw deploy --env {env} writes it",
-        ) from None
-    except HttpResponseError as err:
-        raise translate(err, kind="secret", name=f"{res.name}/{GATEWAY_KEY_SECRET}") from None
+    vault = session.desired.by_key()[Key.key_vault].name
+    uri = deployed_vault_uri(session)
+    missing = AigwError(
+        f"the key vault {vault} of {env} holds no secret {GATEWAY_KEY_SECRET}",
+        hint=f"aigw deploy --env {env} writes it",
+    )
+    stored = read_required(session, uri, GATEWAY_KEY_SECRET, missing=missing)
     if not stored.value:
-        raise AigwError(f"the secret {res.name}/{GATEWAY_KEY_SECRET} of {env} is empty")
-    redact.register(stored.value)
+        raise AigwError(f"the secret {vault}/{GATEWAY_KEY_SECRET} of {env} is empty")
     return StoredKey(
         env=env,
-        key_vault=res.name,
+        key_vault=vault,
         secret=GATEWAY_KEY_SECRET,
-        version=stored.properties.version,
+        version=stored.version,
         key=Secret(f"Key Vault {GATEWAY_KEY_SECRET}", stored.value),
     )

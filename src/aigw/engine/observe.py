@@ -65,8 +65,6 @@ def observe_all(
     `wait`: a resource still provisioning is read again until its state settles (SETTLED).
     Fills ctx.outputs with what existing resources report (ids, principalId, vaultUri...).
     """
-    from aigw.resources import secrets
-
     second = [] if destroy else [r for r in ctx.desired.resources if adapter(r.kind).inside_vault]
     needed = {dep for r in second for dep in r.depends_on}
     # What the secrets wait for is asked first (threads start one by one: the first request
@@ -80,7 +78,7 @@ def observe_all(
     observed: dict[str, Observed] = {}
     # Guesses run apart: a guess nobody needs (the vault is elsewhere) is not waited for.
     guesses = ThreadPoolExecutor(max_workers=max(1, len(second)))
-    probes = {r.key: guesses.submit(secrets.probe, ctx, r, guess) for r in second if guess}
+    probes = {r.key: guesses.submit(adapter(r.kind).probe, ctx, r, guess) for r in second if guess}
     guesses.shutdown(wait=False)
     with ThreadPoolExecutor(max_workers=min(workers, len(first) + len(second)) or 1) as pool:
         futures = {r.key: pool.submit(_observe_settled, ctx, r, destroy, wait) for r in first}

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from aigw.azure.session import Target
     from aigw.config.model import EnvConfig
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
 
 
 @dataclass
@@ -185,7 +185,7 @@ def smoke(
         return [Check("label URL", False, 0, "the container app reports no FQDN")]
     key = session.ctx.secrets.gateway_key
     if key is None:
-        from aigw.engine.workflow import gateway_key_from_vault
+        from aigw.engine.vault_secrets import gateway_key_from_vault
 
         key = gateway_key_from_vault(session)
     config = session.config

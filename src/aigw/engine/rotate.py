@@ -18,9 +18,10 @@ import httpx
 
 from aigw import clients, redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
-from aigw.engine.secret_version import pin_other_versions, roll_out
+from aigw.engine.secret_version import observe_targets, pin_other_versions, roll_out
 from aigw.engine.serving_urls import serving_urls
-from aigw.errors import AigwError, UserError
+from aigw.engine.vault_secrets import current_gateway_key
+from aigw.errors import UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key
@@ -28,7 +29,7 @@ from aigw.resources import names_of
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
 
 Reporter = Callable[[str], None]
 
@@ -98,63 +99,6 @@ def where_to_update(env: str, key_env: str) -> list[str]:
         "writes the old key back",
         f"coding clients: aigw client-config --env {env} --client {clients.choices()}",
     ]
-
-
-def _observe_targets(session: Session) -> tuple[Any, Any]:
-    """Read the vault, the identity and the container app (only those) with the engine's read
-    (its retries and error translation), and fill ctx.outputs."""
-    from aigw.engine.observe import observe_one
-
-    ctx = session.ctx
-    by_key = session.desired.by_key()
-    found = {}
-    # The identity too: the app references its client id (azure_openai.auth: identity).
-    for key in (Key.key_vault, Key.identity, Key.container_app):
-        res = by_key[key]
-        obs = observe_one(ctx, res)
-        if not obs.exists or obs.soft_deleted:
-            raise AigwError(
-                f"{res.kind.value} {res.name} of {session.config.env} does not exist",
-                hint=f"deploy first: aigw deploy --env {session.config.env}",
-            )
-        ctx.set_outputs(key, obs.outputs)
-        found[key] = res
-        if key == Key.container_app:
-            _refuse_drift(session, res, obs)
-    return found[Key.key_vault], found[Key.container_app]
-
-
-def _refuse_drift(session: Session, res: Any, obs: Any) -> None:
-    """rotate-key PUTs the container app (its gateway key reference names the new version):
-    refuse when that would also roll out other changes the YAML has and Azure has not."""
-    from aigw.engine.plan import field_diffs
-    from aigw.model import resolve
-
-    have = {**obs.fields, "tags": obs.tags or {}}
-    diffs = field_diffs(resolve(res.managed, session.ctx.outputs), have)
-    if diffs:
-        paths = ", ".join(d.path for d in diffs[:4])
-        raise AigwError(
-            f"container app {res.name} differs from the environment file ({paths}): rotate-key "
-            "would deploy that too",
-            hint=f"run aigw deploy --env {session.config.env} first, then rotate-key",
-        )
-
-
-def _current(session: Session, vault_uri: str) -> tuple[str | None, str | None]:
-    """(value, version) of the gateway key in Key Vault; (None, None) if unreadable."""
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-    client = session.ctx.clients.secrets(vault_uri)
-    try:
-        s = client.get_secret(GATEWAY_KEY_SECRET)
-    except ResourceNotFoundError:
-        return None, None
-    except HttpResponseError as err:
-        if err.status_code in (401, 403):
-            return None, None
-        raise
-    return s.value, s.properties.version
 
 
 def _status(client: httpx.Client, key: str) -> int:
@@ -313,12 +257,13 @@ def rotate_gateway_key(
         new_key=new_key,
     )
     t0 = time.perf_counter()
-    _observe_targets(session)
+    observe_targets(session)
     ctx = session.ctx
     vault_uri = ctx.output(Key.key_vault, "vault_uri")
     fqdn = ctx.outputs.get(Key.container_app, {}).get("fqdn")
     rotation.gateway_url = gateway_url(fqdn, local=session.target.local)
-    old_value, rotation.old_version = _current(session, vault_uri)
+    current = current_gateway_key(session, vault_uri)
+    old_value, rotation.old_version = current.value, current.version
     if old_value is None:
         given = ctx.secrets.gateway_key
         old_value = given.reveal() if given else None

@@ -8,22 +8,62 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aigw.errors import AzureError
+from aigw.errors import AigwError, AzureError
 from aigw.model import Key, Ref
 from aigw.resources import adapter
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
+
+
+def observe_targets(session: Session) -> tuple[Any, Any]:
+    """Before a secret's new version rolls out (rotate-key, `aigw keys`): read the vault, the
+    identity and the container app (only those) with the engine's read (its retries and error
+    translation), fill ctx.outputs, and refuse when the app differs from the YAML."""
+    from aigw.engine.observe import observe_one
+
+    ctx = session.ctx
+    by_key = session.desired.by_key()
+    found = {}
+    # The identity too: the app references its client id (azure_openai.auth: identity).
+    for key in (Key.key_vault, Key.identity, Key.container_app):
+        res = by_key[key]
+        obs = observe_one(ctx, res)
+        if not obs.exists or obs.soft_deleted:
+            raise AigwError(
+                f"{res.kind.value} {res.name} of {session.config.env} does not exist",
+                hint=f"deploy first: aigw deploy --env {session.config.env}",
+            )
+        ctx.set_outputs(key, obs.outputs)
+        found[key] = res
+        if key == Key.container_app:
+            refuse_drift(session, res, obs)
+    return found[Key.key_vault], found[Key.container_app]
+
+
+def refuse_drift(session: Session, res: Any, obs: Any) -> None:
+    """rotate-key PUTs the container app (its gateway key reference names the new version):
+    refuse when that would also roll out other changes the YAML has and Azure has not."""
+    from aigw.engine.plan import field_diffs
+    from aigw.model import resolve
+
+    have = {**obs.fields, "tags": obs.tags or {}}
+    diffs = field_diffs(resolve(res.managed, session.ctx.outputs), have)
+    if diffs:
+        paths = ", ".join(d.path for d in diffs[:4])
+        raise AigwError(
+            f"container app {res.name} differs from the environment file ({paths}): rotate-key "
+            "would deploy that too",
+            hint=f"run aigw deploy --env {session.config.env} first, then rotate-key",
+        )
 
 
 def pin_other_versions(session: Session, vault_uri: str, name: str) -> None:
     """Every other secret the app references keeps the version Key Vault holds now."""
-    from aigw.resources import secrets as secret_adapter
-
     ctx = session.ctx
     for other in session.desired.resources:
         if adapter(other.kind).inside_vault and other.name != name:
-            version = secret_adapter.current_version(ctx, vault_uri, other.name)
+            version = adapter(other.kind).current_version(ctx, vault_uri, other.name)
             ctx.set_outputs(other.key, {"version": version})
 
 

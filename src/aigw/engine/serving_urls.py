@@ -19,7 +19,7 @@ from aigw.model import Key
 from aigw.resources import names_of
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
 
 MAIN = "main"
 
@@ -30,7 +30,7 @@ def serving_urls(session: Session) -> dict[str, str | None]:
     None when the URL cannot be derived (no FQDN yet): the caller reports that as not proven."""
     from aigw.azure.rest import to_rest
     from aigw.gateway.url import gateway_url, label_url
-    from aigw.resources import container_app as ca
+    from aigw.resources import adapter
     from aigw.resources import revision_traffic as rt
 
     ctx = session.ctx
@@ -41,7 +41,7 @@ def serving_urls(session: Session) -> dict[str, str | None]:
         key=Key.container_app,
         what=f"read container_app {app}",
     )
-    outputs = ca.from_body(body).outputs
+    outputs = adapter(session.desired.by_key()[Key.container_app].kind).from_body(body).outputs
     fqdn = outputs.get("fqdn")
     urls: dict[str, str | None] = {MAIN: gateway_url(fqdn, local=local)}
     for entry in rt.entries(outputs):

@@ -43,11 +43,12 @@ from aigw.gateway import team_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key
-from aigw.resources import adapter, names_of
+from aigw.owned import MANAGED_BY, MANAGER
+from aigw.resources import names_of
 from aigw.secrets import Secret
 
 if TYPE_CHECKING:
-    from aigw.engine.workflow import Session
+    from aigw.engine.session import Session
 
 Reporter = Callable[[str], None]
 PROBE_NAME = "aigw-probe"
@@ -106,43 +107,22 @@ class KeysChange:
 
 
 def _vault_uri(session: Session) -> str:
-    from aigw.azure.errors import translate
+    from aigw.engine.vault_secrets import deployed_vault_uri
 
-    res = session.desired.by_key()["key_vault"]
-    try:
-        vault = adapter(res.kind).observe(session.ctx, res)
-    except Exception as err:
-        if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-            raise translate(err, kind=res.kind.value, name=res.name) from None
-        raise
-    uri = vault.outputs.get("vault_uri")
-    if not vault.exists or vault.soft_deleted or not uri:
-        env = session.config.env
-        raise AigwError(
-            f"{env} is not deployed: its key vault {res.name} does not exist",
-            hint=f"aigw deploy --env {env}",
-        )
-    session.ctx.set_outputs("key_vault", vault.outputs)
-    return str(uri)
+    return deployed_vault_uri(session)
 
 
 def _read(session: Session, vault_uri: str) -> tuple[dict[str, fmt.KeyRecord], str | None]:
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-    from aigw.azure.errors import translate
+    from aigw.engine.vault_secrets import read_required
 
     names = names_of(session.config)
     where = f"Key Vault secret {names.key_vault}/{TEAM_KEYS_SECRET}"
-    try:
-        stored = session.ctx.clients.secrets(vault_uri).get_secret(TEAM_KEYS_SECRET)
-    except ResourceNotFoundError:
-        raise AigwError(
-            f"{where} does not exist (deployed before developer keys)",
-            hint=f"aigw deploy --env {session.config.env} creates it",
-        ) from None
-    except HttpResponseError as err:
-        raise translate(err, kind="secret", name=f"{names.key_vault}/{TEAM_KEYS_SECRET}") from None
-    return fmt.parse(stored.value, where), stored.properties.version
+    missing = AigwError(
+        f"{where} does not exist (deployed before developer keys)",
+        hint=f"aigw deploy --env {session.config.env} creates it",
+    )
+    stored = read_required(session, vault_uri, TEAM_KEYS_SECRET, missing=missing, secret=False)
+    return fmt.parse(stored.value, where), stored.version
 
 
 def list_keys(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -250,7 +230,7 @@ def change_keys(
     """add / rotate / revoke one developer key: write, roll the app, prove. Raises AigwError if
     a write fails; failed proofs are in `checks`."""
     from aigw.engine.gateway_key import read_gateway_key
-    from aigw.engine.rotate import _observe_targets
+    from aigw.engine.secret_version import observe_targets
     from aigw.gateway import smoke
 
     say = on_step or (lambda message: None)
@@ -266,11 +246,11 @@ def change_keys(
         container_app=names.container_app,
     )
     t0 = time.perf_counter()
-    _observe_targets(session)  # refuses when the app differs from the YAML
+    observe_targets(session)  # refuses when the app differs from the YAML
     ctx = session.ctx
-    vault_uri = ctx.output("key_vault", "vault_uri")
+    vault_uri = ctx.output(Key.key_vault, "vault_uri")
     change.gateway_url = gateway_url(
-        ctx.outputs.get("container_app", {}).get("fqdn"), local=session.target.local
+        ctx.outputs.get(Key.container_app, {}).get("fqdn"), local=session.target.local
     )
     records, change.old_version = _read(session, vault_uri)
     now = datetime.now(UTC)
@@ -309,7 +289,7 @@ def change_keys(
             TEAM_KEYS_SECRET,
             fmt.dump(records),
             content_type="application/json",
-            tags={"managed-by": "aigw"},
+            tags={MANAGED_BY: MANAGER},
             retry_total=0,  # a lost answer is not sent again blindly (see resources/secrets)
         )
     except Exception as err:

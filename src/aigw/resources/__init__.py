@@ -121,6 +121,22 @@ class Adapter(Protocol):
         """What `aigw doctor` says of it (read only)."""
         ...
 
+    def from_body(self, body: dict[str, Any]) -> Observed:
+        """The Observed of its GET body."""
+        ...
+
+    def probe(self, ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
+        """Inside-vault kinds: observe at a predicted vault URI (None: read after the GET)."""
+        ...
+
+    def current_version(self, ctx: Ctx, vault_uri: str, name: str) -> str:
+        """Inside-vault kinds: the version Key Vault serves for `name` now."""
+        ...
+
+    def volume_files(self, inp: Inputs) -> dict[str, str]:
+        """Secret name -> rendered gateway file it mounts in the config volume."""
+        ...
+
     def example_outputs(self, res: Resource) -> dict[str, Any]:
         """Its outputs when deployed, in the test fixtures."""
         ...

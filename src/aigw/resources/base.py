@@ -98,6 +98,22 @@ class Base:
         doctor read so far, `refused` the environment-file fields preflight refused."""
         return []
 
+    def from_body(self, body: dict[str, Any]) -> Observed:
+        """The Observed of its GET body (a caller that GETs it itself, e.g. serving_urls)."""
+        raise self._unsupported("from_body")
+
+    def probe(self, ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
+        """Inside-vault kinds: observe at a predicted vault URI (None: read after the GET)."""
+        return None
+
+    def current_version(self, ctx: Ctx, vault_uri: str, name: str) -> str:
+        """Inside-vault kinds: the version Key Vault serves for `name` now."""
+        raise self._unsupported("current_version")
+
+    def volume_files(self, inp: Inputs) -> dict[str, str]:
+        """Secret name -> file of the rendered gateway it mounts in the config volume."""
+        return {}
+
     def example_outputs(self, res: Resource) -> dict[str, Any]:
         """The outputs a deployed `res` has in the test fixtures (tests/plan_support.py,
         tests/tools/refresh_plan_fixtures.py): fake but well-formed."""

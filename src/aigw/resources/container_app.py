@@ -465,6 +465,12 @@ class ContainerAppAdapter(Base):
     located = True
     serves_gateway = True
 
+    def from_body(self, body: dict[str, Any]) -> Observed:
+        return from_body(body)
+
+    def volume_files(self, inp: Inputs) -> dict[str, str]:
+        return {secret: inp.rendered.files[file] for secret, file in VOLUME_FILES.items()}
+
     def status(self, obs: Observed) -> tuple[bool, str] | None:
         if not obs.exists or obs.soft_deleted:
             return None

@@ -157,6 +157,12 @@ class SecretAdapter(Base):
         f"secret:{TEAM_KEYS_SECRET}": "00112233445566778899aabbccddeeff",
     }
 
+    def probe(self, ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
+        return probe(ctx, res, vault_uri)
+
+    def current_version(self, ctx: Ctx, vault_uri: str, name: str) -> str:
+        return current_version(ctx, vault_uri, name)
+
     def example_outputs(self, res: Resource) -> dict[str, Any]:
         return {"version": self._EXAMPLE_VERSIONS.get(res.key, "0" * 32)}
 
