@@ -206,6 +206,7 @@ def test_switching_key_to_identity_is_one_plan(slow_rbac: Stack) -> None:
     names = names_of(session.config)
     body = session.ctx.clients.apps().container_apps.get(names.resource_group, names.container_app)
     assert {x.name for x in body.properties.configuration.secrets} == {
-        "gateway-key", "litellm-config", "aigw-guard", "aigw-usage", "aigw-responses", "aigw-dev-keys",
+        "gateway-key", "litellm-config", "aigw-guard", "aigw-usage", "aigw-responses",
+        "aigw-dev-keys",
     }  # fmt: skip
     session.close()
