@@ -15,7 +15,7 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.engine import localcloud as daemon
-from aigw.resources import names_of
+from aigw.resources import adapters, names_of
 from aigw_localcloud.core.journal import read_journal
 from aigw_localcloud.core.state import StateStore
 from helpers import ENV_DIR, REPO
@@ -65,7 +65,8 @@ def test_doctor_on_a_ready_cloud(cloud_dir: Path) -> None:
     assert lines[0].startswith("ok signed in: User ")
     assert any("role assignments: may create them" in x and "Owner" in x for x in lines)
     assert any("vault name:" in x and "is available" in x for x in lines)
-    assert sum(x.startswith("ok provider: ") for x in lines) == 4
+    spaces = {a.namespace for a in adapters() if a.namespace}  # one line per provider (4 shipped)
+    assert sum(x.startswith("ok provider: ") for x in lines) == len(spaces)
     assert "ok environment quota: 0 of 15 Container Apps environments used in" in r.stdout
     # dev pulls from Docker Hub too, but only prod is warned.
     assert not any(x.startswith("WARN") for x in lines)

@@ -11,7 +11,8 @@ differs: a new resource is observed as deployed (its kind's `example_observed`) 
 fixture observed its siblings of the same kind, or (a new kind) everything it depends on, as
 existing. It then re-plans and refuses to write unless the result is exactly the fixture's
 expected plan, plus creates (registrations, for a new provider) of new resources in fixtures
-that observed their siblings or dependencies as absent. Review the diff it writes like any
+that observed their siblings or dependencies as absent, and deletes of the new resources in
+destroy fixtures. Review the diff it writes like any
 other change.
 """
 
@@ -110,7 +111,8 @@ def refresh(path: Path, destroy: bool) -> tuple[dict[str, Any], bool]:
     exp_keys = {r["key"] for r in case["expected"]["changes"]}
     new_rows = [r for r in got if r["key"] not in exp_keys]
     if [r for r in got if r["key"] in exp_keys] == case["expected"]["changes"] and all(
-        r["action"] in ("create", "register", "no-op") for r in new_rows
+        r["action"] in (("delete", "no-op") if destroy else ("create", "register", "no-op"))
+        for r in new_rows
     ):
         case["expected"]["changes"] = got
         return case, True
