@@ -94,14 +94,16 @@ def _call(env: Env) -> int:
         return int(resp.json()["usage"]["total_tokens"])
 
 
-def _wait_for(env: Env, requests: int, timeout: float = 90) -> dict[str, Any]:
+def _wait_for(env: Env, requests: int, timeout: float = 90, min_age: float = 0.0) -> dict[str, Any]:
+    """Poll until `requests` are counted; every visible row is at least `min_age` old (the
+    ingestion delay in force, less a second)."""
     deadline = time.monotonic() + timeout
     while True:
         data = _json(env)
         if data["total"]["requests"] >= requests:
             return data
         if data["newest_row_age_seconds"] is not None:  # visible rows are never younger
-            assert data["newest_row_age_seconds"] >= DELAY - 1, data
+            assert data["newest_row_age_seconds"] >= min_age, data
         assert time.monotonic() < deadline, data
         time.sleep(1)
 
@@ -132,7 +134,7 @@ def test_rows_count_once_ingested_and_the_newest_rows_age_is_shown(env: Env) -> 
     tokens = _call(env)
     right_after = _json(env)  # within the delay: the call is not ingested yet
     assert right_after["total"]["requests"] == before["total"]["requests"], right_after
-    after = _wait_for(env, before["total"]["requests"] + 1)
+    after = _wait_for(env, before["total"]["requests"] + 1, min_age=DELAY - 1)
     assert after["total"]["total_tokens"] == before["total"]["total_tokens"] + tokens
     assert after["newest_row_age_seconds"] >= DELAY - 1
     text = _usage(env)
