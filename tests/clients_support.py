@@ -18,6 +18,20 @@ from helpers import REPO
 CLIENTS_DIR = REPO / "clients"
 INSTALL_HINT = "npm ci --prefix clients"
 
+# `codex exec` options for a test: no telemetry, no update check, no feedback upload; without
+# `--disable plugins` codex clones the curated plugin marketplace from github.com and asks
+# chatgpt.com (seen with strace, codex 0.169.0).
+CODEX_OFF = (
+    "-c",
+    "analytics.enabled=false",
+    "-c",
+    "check_for_update_on_startup=false",
+    "-c",
+    "feedback.enabled=false",
+    "--disable",
+    "plugins",
+)
+
 
 def pinned_version(package: str) -> str:
     """The exact version clients/package.json pins for `package`."""

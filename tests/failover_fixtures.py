@@ -56,6 +56,17 @@ models:
 """
 
 
+def without_responses_keeper(config_yaml: str) -> str:
+    """A `mutate` for multi_gateway: the rendered config without aigw's Responses state keeper
+    (gateway/files/aigw_responses.py), the control of the tests that show what it fixes."""
+    from aigw.gateway.config import RESPONSES_CALLBACK
+
+    assert RESPONSES_CALLBACK in config_yaml
+    kept = config_yaml.replace(f"- {RESPONSES_CALLBACK}\n", "")
+    assert RESPONSES_CALLBACK not in kept, "the callbacks list is no longer a YAML block list"
+    return kept
+
+
 def failover_config(tmp: Path, cooldown: int = 3) -> EnvConfig:
     d = tmp / "environments"
     d.mkdir(parents=True, exist_ok=True)

@@ -25,23 +25,19 @@ from typing import Any
 import httpx
 import pytest
 
-from aigw.gateway.config import RESPONSES_CALLBACK
-from clients_support import EgressSink, client_bin
-from failover_fixtures import CODEX, GATEWAY_KEY, Gateway, failover_config, multi_gateway
+from clients_support import CODEX_OFF, EgressSink, client_bin
+from failover_fixtures import (
+    CODEX,
+    GATEWAY_KEY,
+    Gateway,
+    failover_config,
+    multi_gateway,
+    without_responses_keeper,
+)
 from helpers import REPO
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
 
-CODEX_OFF = (
-    "-c",
-    "analytics.enabled=false",
-    "-c",
-    "check_for_update_on_startup=false",
-    "-c",
-    "feedback.enabled=false",
-    "--disable",
-    "plugins",
-)
 ENV_DIRS: dict[int, Path] = {}
 SCRIPT = [
     {"name": "exec_command", "arguments": {"cmd": "echo aigw-fo-1"}},
@@ -204,13 +200,9 @@ def test_without_aigw_responses_the_same_turn_fails_on_the_second_upstream(
 ) -> None:
     """The control: the same two turns through a gateway whose config lacks the callback."""
 
-    def without(config_yaml: str) -> str:
-        assert RESPONSES_CALLBACK in config_yaml
-        return config_yaml.replace(f", {RESPONSES_CALLBACK}", "").replace(
-            f"- {RESPONSES_CALLBACK}\n", ""
-        )
-
-    with multi_gateway(failover_config(tmp_path, cooldown=30), tmp_path, mutate=without) as gw:
+    with multi_gateway(
+        failover_config(tmp_path, cooldown=30), tmp_path, mutate=without_responses_keeper
+    ) as gw:
         _reset(gw, [{"name": "exec_command", "arguments": {"cmd": "ls"}}])
         status, body = _sdk_turns(gw)
     # the second resource refuses the primary's encrypted content (LiteLLM then answers with

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
-from clients_support import EgressSink, client_bin
+from clients_support import CODEX_OFF, EgressSink, client_bin
 from engine.harness import cli_environ
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY, REPO, world_accounts
 
@@ -173,19 +173,6 @@ def _responses_calls(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # --- Codex CLI -------------------------------------------------------------------------------
-
-CODEX_OFF = (
-    # no telemetry, no update check, no feedback upload; `plugins` clones the curated plugin
-    # marketplace from github.com and asks chatgpt.com (seen with strace, codex 0.169.0)
-    "-c",
-    "analytics.enabled=false",
-    "-c",
-    "check_for_update_on_startup=false",
-    "-c",
-    "feedback.enabled=false",
-    "--disable",
-    "plugins",
-)
 
 
 def test_codex_exec_three_tool_calls(gateway: Gateway, sink: EgressSink, tmp_path: Path) -> None:

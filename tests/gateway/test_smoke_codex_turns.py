@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 from aigw.gateway import smoke
-from aigw.gateway.config import RESPONSES_CALLBACK
-from failover_fixtures import CODEX, failover_config, multi_gateway
+from failover_fixtures import CODEX, failover_config, multi_gateway, without_responses_keeper
 
 pytestmark = [pytest.mark.litellm, pytest.mark.slow]
-
-
-def _without(config_yaml: str) -> str:
-    assert RESPONSES_CALLBACK in config_yaml
-    return config_yaml.replace(f", {RESPONSES_CALLBACK}", "").replace(
-        f"- {RESPONSES_CALLBACK}\n", ""
-    )
 
 
 @pytest.mark.parametrize("keeper", [True, False], ids=["aigw config", "without aigw_responses"])
@@ -29,7 +21,7 @@ def test_the_codex_shaped_tool_turns_pass_only_with_the_state_keeper(
 ) -> None:
     cfg = failover_config(tmp_path)
     with (
-        multi_gateway(cfg, tmp_path, mutate=None if keeper else _without) as gw,
+        multi_gateway(cfg, tmp_path, mutate=None if keeper else without_responses_keeper) as gw,
         gw.client() as client,
     ):
         checks = {c.name: c for c in smoke._responses_checks(client, CODEX)}
