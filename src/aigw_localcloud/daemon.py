@@ -175,9 +175,14 @@ def _remember(aoai: AzureOpenAIEmulator, port_file: Path) -> AzureOpenAIEmulator
 def seed_world(state_dir: Path, accounts: list[dict[str, object]]) -> list[dict[str, object]]:
     """Add these Azure OpenAI accounts to the running cloud's world (openai/world.py; the
     same-named ones replaced) and return the world, without keys."""
+    return _put_world(ensure_running(state_dir), accounts)
+
+
+def _put_world(
+    ep: LocalCloudEndpoint, accounts: list[dict[str, object]]
+) -> list[dict[str, object]]:
     import httpx
 
-    ep = ensure_running(state_dir)
     with httpx.Client(base_url=_aoai_url(ep), timeout=30, trust_env=False) as client:
         r = client.put("/_aigw/world", json={"openai_accounts": accounts})
     if r.status_code != 200:
@@ -285,8 +290,6 @@ def ensure_running(
 def _seed_from_environ(state_dir: Path, ep: LocalCloudEndpoint) -> None:
     """A cloud started with `AIGW_LOCALCLOUD_WORLD=FILE` and no world yet: seed it from that
     file (what `aigw localcloud seed FILE` does), keys read from this process's environment."""
-    import httpx
-
     from .openai import world
 
     file = os.environ.get(world.WORLD_ENV)
@@ -296,9 +299,7 @@ def _seed_from_environ(state_dir: Path, ep: LocalCloudEndpoint) -> None:
         accounts = world.load_file(Path(file).expanduser(), os.environ)
     except world.WorldError as exc:
         raise LocalCloudError(f"{world.WORLD_ENV}: {exc}") from None
-    body = {"openai_accounts": [a.to_dict() for a in accounts]}
-    with httpx.Client(base_url=_aoai_url(ep), timeout=30, trust_env=False) as client:
-        client.put("/_aigw/world", json=body).raise_for_status()
+    _put_world(ep, [a.to_dict() for a in accounts])
 
 
 def _tail(path: Path, lines: int = 3) -> str:
