@@ -192,3 +192,90 @@ def test_a_developer_key_sees_and_calls_only_the_aliases(fresh: Gateway) -> None
             assert refused.status_code == 400 and "not served" in refused.text
     finally:
         (config_dir / TEAM_KEYS_FILE_NAME).unlink()
+
+
+def _turn(c: object, previous: str | None = None) -> object:
+    body: dict[str, object] = {"model": CODEX, "input": "go on", "store": True}
+    if previous is not None:
+        body["previous_response_id"] = previous
+    return c.post("/v1/responses", json=body)  # type: ignore[attr-defined]
+
+
+def test_a_stored_conversation_stays_on_the_upstream_that_holds_it(fresh: Gateway) -> None:
+    """`previous_response_id` names a response stored on one Azure OpenAI resource; no other
+    resource can read it (400 previous_response_not_found). While that upstream throttles, a
+    turn of its conversation gets the holder's own 429 and retry-after (LiteLLM answers with
+    the first error once the fallback is refused), not a failover that sends the id where it
+    cannot be found; a new conversation still fails over, and once the upstream answers
+    again the conversation goes on where it was. Before gateway/files/aigw_responses.py's
+    third rule the id went to payg (its 400 was hidden behind the same 429)."""
+    with fresh.client() as c:
+        first = _turn(c)
+        assert first.status_code == 200, first.text  # type: ignore[attr-defined]
+        rid = first.json()["id"]  # type: ignore[attr-defined]
+        with fresh.admin("primary") as a:
+            a.put("/_aigw/faults", json={"status": 429, "retry_after_ms": 2000})
+        held = _turn(c, rid)
+        assert held.status_code == 429, held.text  # type: ignore[attr-defined]
+        assert fresh.calls("payg", ok_only=False) == 0  # the id never reached another resource
+        assert _codex(c) == 200  # a new conversation fails over as before
+        assert fresh.calls("payg") == 1
+        with fresh.admin("primary") as a:
+            a.delete("/_aigw/faults")
+        again = _turn(c, rid)
+        assert again.status_code == 200, again.text  # type: ignore[attr-defined]
+    assert fresh.calls("primary") == 2
+
+
+SPREAD = """extends: base.yaml
+upstreams:
+  - name: payg
+    endpoint: https://payg-swc.openai.azure.com
+    auth: key
+failover:
+  num_retries: 2
+  allowed_fails: 1
+  cooldown_seconds: 3
+models:
+  - alias: gpt-5.3-codex
+    kind: responses
+    api_version: "2025-04-01-preview"
+    upstreams:
+      - {upstream: primary, weight: 1}
+      - {upstream: payg, deployment: codex-payg, weight: 1}
+"""
+
+
+def test_a_weighted_model_sends_each_turn_to_the_upstream_that_stored_its_conversation(
+    tmp_path: Path,
+) -> None:
+    """Two upstreams sharing a responses model by weight: every turn of a stored conversation
+    reaches the resource that holds its previous response (LiteLLM's
+    `responses_api_deployment_check`, which aigw's router settings turn on). Without it the
+    shuffle sends about half the turns to the other resource, which answers 400
+    previous_response_not_found (or, with the state keeper, a retry)."""
+    d = tmp_path / "environments"
+    d.mkdir()
+    (d / "base.yaml").write_bytes((ENV_DIR / "base.yaml").read_bytes())
+    (d / "spread.yaml").write_text(SPREAD)
+    cfg = load_env("spread", d).config
+    router = yaml.safe_load(render_gateway(cfg).config_yaml)["router_settings"]
+    assert router["optional_pre_call_checks"] == ["responses_api_deployment_check"]
+    with multi_gateway(cfg, tmp_path) as gw, gw.client() as c:
+        conversations = []
+        for _ in range(4):
+            first = _turn(c)
+            assert first.status_code == 200, first.text  # type: ignore[attr-defined]
+            conversations.append(first.json()["id"])  # type: ignore[attr-defined]
+        gw.clear()
+        for rid in conversations:
+            for _ in range(3):
+                turn = _turn(c, rid)
+                assert turn.status_code == 200, turn.text  # type: ignore[attr-defined]
+                rid = turn.json()["id"]  # type: ignore[attr-defined]
+        calls = [e for em in gw.emulators.values() for e in em.journal if e.operation]
+        log = gw.process.log_path.read_text()
+    # every turn answered by the resource holding its conversation, and at the first try:
+    # the state keeper never had to hold one back (its "held" line)
+    assert len(calls) == 12 and all(e.status == 200 for e in calls), [e.status for e in calls]
+    assert '"held"' not in log

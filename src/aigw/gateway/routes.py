@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, UpstreamConfig
+from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, ModelKind, UpstreamConfig
 
 PIN = "@"  # <alias>@<upstream>: a hidden group of one upstream (the guard knows the same)
 # The Azure OpenAI key of an upstream inside the container (auth: key).
@@ -144,6 +144,12 @@ def router_settings(config: EnvConfig) -> dict[str, Any] | None:
         "allowed_fails": f.allowed_fails,
         "cooldown_time": f.cooldown_seconds,
     }
+    if any(_weighted(m) and m.kind is ModelKind.responses for m in config.models):
+        # A stored conversation's next turn goes to the deployment that made its previous
+        # response (LiteLLM writes the deployment's id into the response ids it returns;
+        # router_utils/pre_call_checks/deployment_affinity_check.py): the other resource
+        # cannot read it. aigw_responses.py refuses such a turn on any other upstream.
+        settings["optional_pre_call_checks"] = ["responses_api_deployment_check"]
     fb = fallbacks(config)
     if fb:
         settings["fallbacks"] = fb

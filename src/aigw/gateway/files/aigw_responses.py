@@ -28,6 +28,17 @@ Two rules, both about what Azure accepts, not about the client:
    which only sends it back), and a reasoning item marked for another upstream is left out of
    the call (the turn succeeds without the earlier reasoning, which that resource could not
    read anyway). The tag is a hash of the upstream's endpoint: it names no host.
+3. `previous_response_id` names a response stored on one resource; another resource answers
+   400 previous_response_not_found (Azure's error, quoted in microsoft/agent-framework#6419).
+   LiteLLM writes the id of the deployment that answered into the response ids it returns
+   (responses/utils.py `_build_responses_api_response_id`) and its router's
+   `responses_api_deployment_check` sends the next turn to that deployment, but a failover
+   (an ordered model's fallback group, or a weighted group's retry) still takes the turn to
+   another upstream. So a turn whose previous response was made by another upstream is not
+   sent: it is a 429 with `retry-after` naming why (the upstream holding the conversation is
+   throttled or out of rotation), and the client's retry reaches the holder once it answers.
+   A previous response of a deployment this gateway no longer has (a rollout changed the
+   config) is left to the upstream, which is the only one that can tell.
 
 A line on stdout says how many items a call left out (`{"aigw_responses": 1, ...}`): counts
 only, never content.
@@ -162,12 +173,74 @@ def _say(counts: dict[str, int]) -> None:
             sys.stdout.flush()
 
 
+def _say_held() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.write(json.dumps({MARKER: 1, "held": 1}) + "\n")
+        sys.stdout.flush()
+
+
 def _is_responses(call_type: Any) -> bool:
     return "responses" in str(getattr(call_type, "value", call_type) or "")
 
 
+def _router() -> Any:
+    try:  # the proxy's router, as the proxy holds it now (a module global it sets at start)
+        from litellm.proxy import proxy_server
+    except ImportError:  # pragma: no cover - outside the proxy
+        return None
+    return getattr(proxy_server, "llm_router", None)
+
+
+def holder_tag(previous_response_id: Any) -> str | None:
+    """The upstream tag of the deployment that made a response LiteLLM returned; None when
+    the id carries no deployment or names one this gateway does not have."""
+    if not isinstance(previous_response_id, str) or not previous_response_id:
+        return None
+    try:
+        from litellm.responses.utils import ResponsesAPIRequestUtils
+    except ImportError:  # pragma: no cover - outside the proxy
+        return None
+    model_id = ResponsesAPIRequestUtils.get_model_id_from_response_id(previous_response_id)
+    router = _router()
+    if not model_id or router is None:
+        return None
+    deployment = router.get_deployment(model_id=model_id)
+    if deployment is None:
+        return None
+    return _tag_of(deployment.model_dump() if hasattr(deployment, "model_dump") else deployment)
+
+
+def hold_seconds() -> int:
+    """How long a client should wait before its turn is tried again: the router's cooldown
+    (what it waits before it tries a failed upstream again), between 1 and 60 s."""
+    router = _router()
+    seconds = getattr(router, "cooldown_time", None)
+    if isinstance(seconds, (int, float)) and seconds > 0:
+        return max(1, min(60, int(seconds + 0.999)))
+    return 1
+
+
+def held_elsewhere(model: Any, seconds: int) -> Exception:
+    """The 429 a turn gets when the upstream holding its previous response is not the one the
+    router chose; LiteLLM's proxy answers it with its status and `retry-after`."""
+    import httpx
+    import litellm
+
+    message = (
+        "the upstream that stored previous_response_id is throttled or out of rotation; "
+        "no other upstream can read it (retry after the retry-after seconds, or start "
+        "a new conversation without previous_response_id)"
+    )
+    response = httpx.Response(
+        429,
+        headers={"retry-after": str(seconds)},
+        request=httpx.Request("POST", "http://aigw.invalid/v1/responses"),
+    )
+    return litellm.RateLimitError(message, llm_provider="azure", model=model, response=response)
+
+
 class ResponsesState(CustomLogger):
-    """The deployment hooks that apply the module's two rules."""
+    """The deployment hooks that apply the module's three rules."""
 
     async def async_pre_call_deployment_hook(
         self, kwargs: dict[str, Any], call_type: Any
@@ -177,6 +250,10 @@ class ResponsesState(CustomLogger):
         tag = _tag_of(kwargs)
         if tag is None:
             return None
+        holder = holder_tag(kwargs.get("previous_response_id"))
+        if holder is not None and holder != tag:
+            _say_held()
+            raise held_elsewhere(kwargs.get("model"), hold_seconds())
         items, counts = prepare_input(kwargs.get("input"), kwargs.get("store"), tag)
         _say(counts)
         return {**kwargs, "input": items}
