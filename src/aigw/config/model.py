@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from aigw.config.limits import LimitsConfig, Price
 from aigw.config.regions import REGIONS
 from aigw.owned import OWNERSHIP_TAGS, ownership_tags, tag_list
 from aigw.secrets import AZURE_OPENAI_KEY_ENV, GATEWAY_KEY_ENV
@@ -182,6 +183,11 @@ class ModelConfig(StrictModel):
         min_length=1,
         description=f"Upstreams serving this model, with order or weight; default: only "
         f"{PRIMARY} (the azure_openai block).",
+    )
+    price: Price | None = Field(
+        default=None,
+        description="USD per million tokens (input, cached_input, output): aigw usage "
+        "--cost and limits.monthly_budget use it.",
     )
 
     @field_validator("upstreams")
@@ -491,6 +497,11 @@ class EnvConfig(StrictModel):
         default_factory=FailoverConfig,
         description="Retries and cooldown between a model's upstreams.",
     )
+    limits: LimitsConfig = Field(
+        default_factory=LimitsConfig,
+        description="Default limits of every developer key (tokens and requests per minute, "
+        "a monthly budget) and where the counts live.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -524,6 +535,12 @@ class EnvConfig(StrictModel):
         if dupes:
             raise ValueError(f"duplicate model alias {dupes[0]!r}: aliases must be unique")
         self._check_upstreams()
+        unpriced = [m.alias for m in self.models if m.price is None]
+        if self.limits.monthly_budget is not None and unpriced:
+            raise ValueError(
+                f"limits.monthly_budget needs a price on every model; {unpriced[0]!r} has none: "
+                "add price: {input: <USD per million tokens>, output: <USD per million tokens>}"
+            )
         embed_versions = {m.api_version for m in self.models if m.kind is ModelKind.embeddings}
         if len(embed_versions) > 1:
             raise ValueError(
