@@ -13,6 +13,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Canary secret values: tests assert these never appear in any output, file or journal.
 GATEWAY_KEY_CANARY = "sk-canary-gateway-7f3a9c2e51d04b8e"
 AOAI_KEY_CANARY = "canary-aoai-key-0d9e8f7a6b5c4d3e2f1a"
+# An alert webhook whose URL carries a token (never called: nothing leaves 127.0.0.1).
+ALERT_WEBHOOK_CANARY = "https://hooks.example.invalid/aigw?token=canary-webhook-9e8d7c6b5a4f3e2d"
 
 
 def key_mode(cfg: Any) -> Any:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from aigw.config.alerts import AlertsConfig
 from aigw.config.limits import LimitsConfig, Price
 from aigw.config.regions import REGIONS
 from aigw.owned import OWNERSHIP_TAGS, ownership_tags, tag_list
@@ -501,6 +502,11 @@ class EnvConfig(StrictModel):
         default_factory=LimitsConfig,
         description="Default limits of every developer key (tokens and requests per minute, "
         "a monthly budget) and where the counts live.",
+    )
+    alerts: AlertsConfig | None = Field(
+        default=None,
+        description="Azure Monitor alerts on the gateway's usage lines (5xx and Azure 429 "
+        "rates, developer budgets, no successful call) and who they tell; none: no alerts.",
     )
 
     @model_validator(mode="before")
