@@ -42,7 +42,13 @@ def test_rendered_config_follows_the_litellm_facts(env: str) -> None:
     assert "master_key" not in data["general_settings"]
     assert "LITELLM_GATEWAY_KEY" not in out.config_yaml and "LITELLM_GATEWAY_KEY" not in out.env
     assert data["general_settings"]["custom_auth"] == "aigw_guard.user_api_key_auth"
-    assert set(out.files) == {"config.yaml", "aigw_guard.py", "aigw_usage.py", "aigw_responses.py"}
+    assert set(out.files) == {
+        "config.yaml",
+        "aigw_guard.py",
+        "aigw_usage.py",
+        "aigw_responses.py",
+        "aigw_limits.json",
+    }
     assert out.files["config.yaml"] == out.config_yaml
 
 

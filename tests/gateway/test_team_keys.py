@@ -45,8 +45,23 @@ def test_the_file_holds_the_hash_never_the_key() -> None:
         "expired": False,
         "models": ["gpt-5.3-codex"],
         "last4": key[-4:],
+        "tpm": None,
+        "rpm": None,
+        "budget": None,
     }
     assert fmt.parse(fmt.EMPTY, "x") == {} and fmt.parse("", "x") == {}
+    assert "tpm" not in text  # no limits set: the file reads as before limits existed
+
+
+def test_a_keys_own_limits_round_trip_and_a_bad_one_names_the_secret() -> None:
+    from dataclasses import replace
+
+    rec = replace(fmt.new_record("bob", new_key(), NOW, None, None), tpm=300, rpm=6, budget=2.5)
+    back = fmt.parse(_file(bob=rec), "secret x")["bob"]
+    assert (back.tpm, back.rpm, back.budget) == (300, 6, 2.5)
+    broken = _file(bob=rec).replace('"tpm": 300', '"tpm": -1')
+    with pytest.raises(UserError, match="secret x is not an aigw keys file"):
+        fmt.parse(broken, "secret x")
 
 
 def test_a_broken_file_is_one_clear_error_naming_the_secret() -> None:

@@ -33,7 +33,9 @@ FIELDS = {
     "call_type",
     "stream",
     "prompt_tokens",
+    "cached_tokens",
     "completion_tokens",
+    "reasoning_tokens",
     "total_tokens",
     "latency_ms",
     "status",
@@ -189,3 +191,36 @@ def test_one_line_per_call_with_the_emulators_counts(
     text = log.read_text(errors="replace")
     for canary in (PROMPT_CANARY, GATEWAY_KEY_CANARY, AOAI_KEY_CANARY):
         assert canary not in text
+
+
+def test_a_priced_model_gets_its_cost_with_cached_input_apart_and_reasoning_as_output() -> None:
+    payload = {
+        "model_group": "gpt-5.3-codex",
+        "prompt_tokens": 10_000,
+        "completion_tokens": 2_000,
+        "total_tokens": 12_000,
+        "metadata": {
+            "user_api_key_alias": "alice",
+            # LiteLLM's usage object of a Responses call (Responses-shaped details)
+            "usage_object": {
+                "input_tokens_details": {"cached_tokens": 4_000},
+                "output_tokens_details": {"reasoning_tokens": 1_500},
+            },
+        },
+    }
+    prices = {"gpt-5.3-codex": {"input": 1.75, "cached_input": 0.175, "output": 14}}
+    rec = usage_record(payload, ok=True, prices=prices)
+    assert (rec["cached_tokens"], rec["reasoning_tokens"]) == (4_000, 1_500)
+    assert rec["cost_usd"] == round((6_000 * 1.75 + 4_000 * 0.175 + 2_000 * 14) / 1e6, 8)
+    from aigw.config.limits import Price  # the YAML's rule and the gateway's agree
+
+    assert rec["cost_usd"] == round(Price(**prices["gpt-5.3-codex"]).cost(10_000, 4_000, 2_000), 8)
+    # a pinned group is its alias's price; no price, or a failed call: no cost
+    assert (
+        usage_record({**payload, "model_group": "gpt-5.3-codex@payg"}, ok=True, prices=prices)[
+            "cost_usd"
+        ]
+        == rec["cost_usd"]
+    )
+    assert "cost_usd" not in usage_record(payload, ok=True)
+    assert "cost_usd" not in usage_record(payload, ok=False, prices=prices)

@@ -76,8 +76,7 @@ class LimitsConfig(_Strict):
     monthly_budget: Usd | None = Field(
         default=None,
         gt=0,
-        description="USD per developer key per calendar month (UTC); needs a price on every "
-        "model.",
+        description="USD per developer key per calendar month (UTC); needs a price on every model.",
     )
 
     @property

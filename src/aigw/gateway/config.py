@@ -10,6 +10,7 @@ command line for embeddings.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -47,6 +48,14 @@ USAGE_CALLBACK = "aigw_usage.usage_logger"
 # store-false rules, and encrypted reasoning kept to the upstream that made it (issue 24).
 RESPONSES_FILE_NAME = "aigw_responses.py"
 RESPONSES_CALLBACK = "aigw_responses.responses_state"
+# The default limits of developer keys, where counts live, and each model's price (issue 26):
+# read by the guard (aigw_guard.py LIMITS_FILE) and the usage logger (cost of a call).
+LIMITS_FILE_NAME = "aigw_limits.json"
+# The shared store of `limits.store: redis` (LiteLLM's Redis cache: its rate limiter's counters
+# and aigw's monthly spend), named by variable: the password is a secret.
+REDIS_HOST_VAR = "AIGW_REDIS_HOST"
+REDIS_PORT_VAR = "AIGW_REDIS_PORT"
+REDIS_PASSWORD_VAR = "AIGW_REDIS_PASSWORD"
 # LiteLLM's own switches for what it serves without a key (proxy/utils.py `_get_docs_url`,
 # `_get_redoc_url`; proxy_server.py DISABLE_ADMIN_UI). The guard removes those routes too.
 SURFACE_OFF = {"NO_DOCS": "True", "NO_REDOC": "True", "DISABLE_ADMIN_UI": "True"}
@@ -133,6 +142,7 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
             # (secret_managers/get_azure_ad_token_provider.py), for the scope
             # https://cognitiveservices.azure.com/.default.
             **({} if key else {"enable_azure_ad_token_refresh": True}),
+            **_shared_store(config),
         },
         "general_settings": {
             # Every authenticated request passes aigw's guard first (issue 17, S1); it checks
@@ -154,6 +164,45 @@ def litellm_config(config: EnvConfig) -> dict[str, Any]:
             "disable_responses_id_security": True,
         },
     }
+
+
+def _shared_store(config: EnvConfig) -> dict[str, Any]:
+    """`limits.store: redis`: LiteLLM's Redis cache, which its rate limiter counts in (the proxy
+    hands `litellm.cache`'s Redis to `internal_usage_cache`, proxy_server.py `_init_cache` and
+    `ProxyStartupEvent._initialize_startup_logging`) and aigw's spend too. Never a response
+    cache: `mode: default_off` caches only a call that asks for it, and the guard lets no
+    field or header through that could (`cache`, `caching`, Cache-Control)."""
+    from aigw.config.limits import LimitStore
+
+    if config.limits.store is not LimitStore.redis:
+        return {}
+    return {
+        "cache": True,
+        "cache_params": {
+            "type": "redis",
+            "host": f"os.environ/{REDIS_HOST_VAR}",
+            "port": f"os.environ/{REDIS_PORT_VAR}",
+            "password": f"os.environ/{REDIS_PASSWORD_VAR}",
+            "mode": "default_off",
+            "supported_call_types": [],
+        },
+    }
+
+
+def limits_file(config: EnvConfig) -> str:
+    """The limits file's text (deterministic: a change rolls a new revision)."""
+    limits = config.limits
+    prices = {
+        m.alias: m.price.model_dump(exclude_none=True) for m in config.models if m.price is not None
+    }
+    data = {
+        "store": limits.store.value,
+        "tpm": limits.tpm,
+        "rpm": limits.rpm,
+        "monthly_budget": limits.monthly_budget,
+        "prices": prices,
+    }
+    return json.dumps(data, sort_keys=True, indent=1) + "\n"
 
 
 def dump_yaml(data: Any) -> str:
@@ -194,6 +243,7 @@ def render_gateway(config: EnvConfig) -> RenderedGateway:
         GUARD_FILE_NAME: guard_source(),
         USAGE_FILE_NAME: guard_source(USAGE_FILE_NAME),
         RESPONSES_FILE_NAME: guard_source(RESPONSES_FILE_NAME),
+        LIMITS_FILE_NAME: limits_file(config),
     }
     digest = volume_digest(files)
     env = {

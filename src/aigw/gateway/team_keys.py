@@ -72,14 +72,21 @@ class KeyRecord:
     expires: str | None
     models: tuple[str, ...] | None  # None: every model of the gateway
     last4: str
+    # the key's own limits (issue 26); None: the gateway's default (the YAML's `limits:`)
+    tpm: int | None = None
+    rpm: int | None = None
+    budget: float | None = None  # USD per calendar month (UTC)
 
     def to_json(self) -> dict[str, Any]:
+        own = {"tpm": self.tpm, "rpm": self.rpm, "budget": self.budget}
         return {
             "sha256": self.sha256,
             "created": self.created,
             "expires": self.expires,
             "models": list(self.models) if self.models is not None else None,
             "last4": self.last4,
+            # only what is set: a file without limits reads as it always did
+            **{k: v for k, v in own.items() if v is not None},
         }
 
     def public(self, now: datetime) -> dict[str, Any]:
@@ -92,6 +99,9 @@ class KeyRecord:
             "expired": expired,
             "models": list(self.models) if self.models is not None else None,
             "last4": self.last4,
+            "tpm": self.tpm,
+            "rpm": self.rpm,
+            "budget": self.budget,
         }
 
 
@@ -106,6 +116,15 @@ def new_record(
         models=models,
         last4=key[-4:],
     )
+
+
+def _positive(value: Any, kind: type) -> Any:
+    """A stored limit: None or a positive number (the guard reads the same rule)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"a limit of {value!r} is not a positive number")
+    return kind(value)
 
 
 def parse(text: str | None, where: str) -> dict[str, KeyRecord]:
@@ -127,6 +146,9 @@ def parse(text: str | None, where: str) -> dict[str, KeyRecord]:
                 expires=str(rec["expires"]) if rec.get("expires") else None,
                 models=tuple(str(m) for m in models) if models is not None else None,
                 last4=str(rec.get("last4", "")),
+                tpm=_positive(rec.get("tpm"), int),
+                rpm=_positive(rec.get("rpm"), int),
+                budget=_positive(rec.get("budget"), float),
             )
         return out
     except (ValueError, KeyError, TypeError, AttributeError) as err:

@@ -35,7 +35,13 @@ refuses the rest, before LiteLLM reads a byte of the body:
    provider headers as settings); response headers leave only from RESPONSE_HEADERS (no
    upstream endpoint or deployment id), and error bodies leave as one OpenAI-style line (no
    traceback, no URL);
-9. `GET /v1/models` is answered here: the aliases this key may call.
+9. `GET /v1/models` is answered here: the aliases this key may call;
+10. limits (issue 26): a developer key's requests and tokens per minute (its own, else
+   LIMITS_FILE's defaults) go to LiteLLM as `UserAPIKeyAuth.rpm_limit`/`tpm_limit`, and
+   LiteLLM's own limiter counts them, in Redis when the config names one (every replica sees
+   the counts), else per process; its 429 is reworded here to name the key and the limit.
+   A monthly budget is checked here before the call against the spend aigw_usage.py adds up
+   (429 `insufficient_quota` once reached). The gateway key has no limits.
 
 A refusal is an OpenAI-style error body and one short JSON line on stdout (`aigw_refused`):
 status, reason, route and the authenticated key's name; nothing the client chose. LiteLLM never
@@ -259,6 +265,13 @@ KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_keys.
 # The gateway key, mounted as a file beside this one (never in the environment, where an
 # `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
 GATEWAY_KEY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_gateway_key")
+# The gateway's default limits of a developer key and where counts live (aigw renders it from
+# the YAML's `limits:`; gateway/config.py LIMITS_FILE_NAME). A key's own limits are in KEYS_FILE.
+LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_limits.json")
+# A developer key's spend this month, in USD: aigw_usage.py adds each call's cost, the gate reads
+# it before a call (the same key format there: SPEND_PREFIX).
+SPEND_PREFIX = "aigw:spend:"
+SPEND_TTL_SECONDS = 40 * 24 * 3600  # a month's counter outlives its month, then goes
 # A model's group of one upstream is named <alias>@<upstream> (aigw.gateway.routes.PIN): only
 # the gateway key may call it, and no key sees it listed.
 PIN = "@"
@@ -272,6 +285,7 @@ class Refusal(NamedTuple):
     param: str | None = None
     type: str = "invalid_request_error"
     reason: str = "invalid_request"  # the log line's word for it (never client text)
+    code: str | None = None  # OpenAI's error code; default: the status
 
 
 def _shown(text: Any, limit: int = 64) -> str:
@@ -430,6 +444,21 @@ class DevKey(NamedTuple):
     name: str
     expires: datetime | None
     models: frozenset[str] | None  # None: every model
+    # the key's own limits (None: the gateway's default, LIMITS_FILE)
+    tpm: int | None = None
+    rpm: int | None = None
+    budget: float | None = None  # USD per calendar month (UTC)
+
+
+def _limit(value: Any, kind: type) -> Any:
+    """A limit from a file: None, or a positive number of that kind (anything else raises)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError("not a positive number")
+    if kind is int and (not float(value).is_integer()):
+        raise ValueError("not an integer")
+    return kind(value)
 
 
 def parse_keys(text: str) -> dict[str, DevKey]:
@@ -449,7 +478,14 @@ def parse_keys(text: str) -> dict[str, DevKey]:
                 when = when.replace(tzinfo=UTC)
             models = rec.get("models")
             allowed = frozenset(str(m) for m in models) if models is not None else None
-            out[str(rec["sha256"]).lower()] = DevKey(str(name), when, allowed)
+            out[str(rec["sha256"]).lower()] = DevKey(
+                str(name),
+                when,
+                allowed,
+                _limit(rec.get("tpm"), int),
+                _limit(rec.get("rpm"), int),
+                _limit(rec.get("budget"), float),
+            )
         except (AttributeError, KeyError, TypeError, ValueError):
             continue
     return out
@@ -503,6 +539,119 @@ class GatewayKeyFile(WatchedFile):
         super().__init__(path, _sha256_of)
 
 
+class Limits(NamedTuple):
+    """The defaults of LIMITS_FILE; `broken`: the file is there but unreadable (developer keys
+    are then refused: fail closed)."""
+
+    store: str = "none"
+    tpm: int | None = None
+    rpm: int | None = None
+    budget: float | None = None
+    broken: bool = False
+
+
+def parse_limits(text: str | None) -> Limits:
+    if text is None or not text.strip():
+        return Limits()
+    try:
+        data = json.loads(text)
+        return Limits(
+            str(data.get("store") or "none"),
+            _limit(data.get("tpm"), int),
+            _limit(data.get("rpm"), int),
+            _limit(data.get("monthly_budget"), float),
+        )
+    except (AttributeError, TypeError, ValueError):
+        return Limits(broken=True)
+
+
+class LimitsFile(WatchedFile):
+    def __init__(self, path: str) -> None:
+        super().__init__(path, parse_limits)
+
+
+class KeyLimits(NamedTuple):
+    tpm: int | None
+    rpm: int | None
+    budget: float | None
+
+
+def limits_of(entry: DevKey | None, defaults: Limits) -> KeyLimits:
+    """A caller's limits: the key's own, else the gateway's defaults; the gateway key none."""
+    if entry is None:
+        return KeyLimits(None, None, None)
+
+    def pick(own: Any, default: Any) -> Any:
+        return own if own is not None else default
+
+    return KeyLimits(
+        pick(entry.tpm, defaults.tpm),
+        pick(entry.rpm, defaults.rpm),
+        pick(entry.budget, defaults.budget),
+    )
+
+
+def spend_key(name: str, now: datetime) -> str:
+    return f"{SPEND_PREFIX}{now:%Y-%m}:{name}"
+
+
+def next_month(now: datetime) -> datetime:
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def budget_refusal(name: str, budget: float, spent: float, now: datetime) -> Refusal | None:
+    """OpenAI's answer to an exhausted quota (429 `insufficient_quota`, which clients such as
+    Codex stop on instead of retrying; platform.openai.com/docs/guides/error-codes), naming the
+    key, its budget and when it resets."""
+    if spent < budget:
+        return None
+    return Refusal(
+        429,
+        f"this key ({name}) has used its monthly budget: ${spent:.2f} of ${budget:.2f}; it "
+        f"resets on {next_month(now):%Y-%m-%d} UTC, or when the budget is raised "
+        "(aigw keys limit)",
+        None,
+        "insufficient_quota",
+        "budget",
+        "insufficient_quota",
+    )
+
+
+def _shared_totals() -> dict[str, float]:
+    """This process's spend counters when no store is configured; aigw_usage.py finds the same
+    dict (both modules are loaded apart, so it lives in sys.modules under one name)."""
+    holder = sys.modules.get("aigw_spend_totals")
+    if holder is None:
+        import types
+
+        holder = types.ModuleType("aigw_spend_totals")
+        holder.totals = {}  # type: ignore[attr-defined]
+        sys.modules["aigw_spend_totals"] = holder
+    totals: dict[str, float] = holder.totals
+    return totals
+
+
+def _redis_cache() -> Any:
+    """LiteLLM's Redis cache (litellm_settings.cache_params type redis), or None."""
+    server = sys.modules.get("litellm.proxy.proxy_server")
+    logging_obj = getattr(server, "proxy_logging_obj", None)
+    usage = getattr(logging_obj, "internal_usage_cache", None)
+    return getattr(getattr(usage, "dual_cache", None), "redis_cache", None)
+
+
+async def spent_this_month(name: str, now: datetime) -> float:
+    key = spend_key(name, now)
+    cache = _redis_cache()
+    if cache is None:
+        return float(_shared_totals().get(key, 0.0))
+    value = await cache.async_get_cache(key)
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def is_gateway_key(api_key: str | None, digest: str | None) -> bool:
     """Constant-time comparison of the key's SHA-256 with the gateway key's (None: refuse)."""
     if not api_key or not digest:
@@ -548,6 +697,7 @@ def key_refusal(entry: DevKey | None, model: Any, method: str, now: datetime) ->
 INVALID_KEY = "missing or invalid gateway key (send it as 'Authorization: Bearer <key>')"
 _KEYS = KeysFile(KEYS_FILE)
 _GATEWAY_KEY = GatewayKeyFile(GATEWAY_KEY_FILE)
+_LIMITS = LimitsFile(LIMITS_FILE)
 
 
 def path_allowed(method: str, path: str) -> bool:
@@ -623,7 +773,7 @@ def error_body(refusal: Refusal) -> bytes:
                 "message": refusal.message,
                 "type": refusal.type,
                 "param": refusal.param,
-                "code": str(refusal.status),
+                "code": refusal.code or str(refusal.status),
             }
         }
     ).encode()
@@ -663,6 +813,32 @@ def clean_error(status: int, body: bytes) -> bytes:
             }
         }
     ).encode()
+
+
+_RATE_LIMITED = re.compile(
+    r"^Rate limit exceeded for [^:]+: \S+\. Limit type: (tokens|requests)\. "
+    r"Current limit: (\d+)"
+)
+
+
+def rate_limit_refusal(message: str, name: str, retry_after: str | None) -> Refusal | None:
+    """LiteLLM's rate limiter's 429 (proxy/hooks/parallel_request_limiter_v3.py
+    `_handle_rate_limit_error`: "Rate limit exceeded for api_key: <digest>. Limit type: tokens.
+    Current limit: N, ...") as OpenAI words it (type `tokens` or `requests`, code
+    `rate_limit_exceeded`), naming the key instead of its digest; None for any other 429."""
+    found = _RATE_LIMITED.match(message)
+    if not found:
+        return None
+    kind, limit = found.group(1), int(found.group(2))
+    wait = f"; retry after {retry_after} s" if retry_after and retry_after.isdigit() else ""
+    return Refusal(
+        429,
+        f"rate limit of this key ({name}): {limit} {kind} per minute{wait}",
+        None,
+        kind,
+        "rate_limit_" + kind,
+        "rate_limit_exceeded",
+    )
 
 
 def log_refusal(refusal: Refusal, route: str, caller: Caller | None) -> None:
@@ -753,10 +929,12 @@ class Gate:
         keys: KeysFile | None = None,
         gateway_key: GatewayKeyFile | None = None,
         models: Any = None,
+        limits: LimitsFile | None = None,
     ) -> None:
         self.inner = inner
         self.keys = keys or _KEYS
         self.gateway_key = gateway_key or _GATEWAY_KEY
+        self.limits = limits or _LIMITS
         self.models = models or _router_models  # () -> the router's model groups
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -840,6 +1018,8 @@ class Gate:
             refusal = key_refusal(caller.entry, model, method, datetime.now(UTC))
             if refusal:
                 refusal = refusal._replace(reason="key_model")
+        if refusal is None and caller.entry is not None:
+            refusal = await self._over_budget(caller)
         if refusal or not isinstance(body, dict):  # check_request refuses a non-object
             await self._refuse(send, refusal or Refusal(400, "not a JSON object"), route, caller)
             return
@@ -855,7 +1035,34 @@ class Gate:
             for n, v in scope.get("headers") or []
             if n.decode("latin-1").lower() in REQUEST_HEADERS and n.lower() != b"content-length"
         ] + [(b"content-length", str(len(raw)).encode())]
-        await self.inner(scope, _replay(raw, receive), _filtered(send))
+        await self.inner(scope, _replay(raw, receive), _filtered(send, caller, route))
+
+    async def _over_budget(self, caller: Caller) -> Refusal | None:
+        defaults = self.limits.current()
+        if defaults.broken:
+            return Refusal(
+                503,
+                "the gateway's limits file is unreadable; redeploy (aigw deploy)",
+                None,
+                "api_error",
+                "limits_file",
+            )
+        budget = limits_of(caller.entry, defaults).budget
+        if budget is None:
+            return None
+        now = datetime.now(UTC)
+        try:
+            spent = await spent_this_month(caller.name, now)
+        except Exception:  # the store is unreachable: fail closed, in one line
+            return Refusal(
+                503,
+                "the gateway cannot read this key's spend (its limits store is unreachable); "
+                "retry shortly",
+                None,
+                "api_error",
+                "limits_store",
+            )
+        return budget_refusal(caller.name, budget, spent, now)
 
     async def _refuse(
         self, send: Any, refusal: Refusal, route: str, caller: Caller | None = None
@@ -903,8 +1110,9 @@ def response_header_allowed(name: bytes) -> bool:
     return lowered in RESPONSE_HEADERS or lowered.startswith(RESPONSE_HEADER_PREFIXES)
 
 
-def _filtered(send: Any) -> Any:
-    """`send` with response headers cut to RESPONSE_HEADERS and error bodies cleaned."""
+def _filtered(send: Any, caller: Caller | None = None, route: str = "other") -> Any:
+    """`send` with response headers cut to RESPONSE_HEADERS and error bodies cleaned; a 429 of
+    LiteLLM's rate limiter says which limit of which key, and leaves a refusal line."""
     state: dict[str, Any] = {"error": None, "chunks": [], "size": 0}
 
     async def filtered(message: Any) -> None:
@@ -927,6 +1135,20 @@ def _filtered(send: Any) -> Any:
                 return
             start = state["error"]
             body = clean_error(int(start["status"]), b"".join(state["chunks"]))
+            if int(start["status"]) == 429 and caller is not None:
+                retry = next(
+                    (
+                        v.decode("latin-1")
+                        for n, v in start["headers"]
+                        if n.lower() == b"retry-after"
+                    ),
+                    None,
+                )
+                message = json.loads(body)["error"]["message"]
+                limited = rate_limit_refusal(message, caller.name, retry)
+                if limited is not None:
+                    body = error_body(limited)
+                    log_refusal(limited, route, caller)
             headers = [
                 (n, v)
                 for n, v in start["headers"]
@@ -981,7 +1203,8 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
     caller = request.scope.get("aigw")
     if not isinstance(caller, tuple) or len(caller) != 3:
         raise _proxy_error(Refusal(401, INVALID_KEY, None, "authentication_error"))
-    name, digest, _entry = caller
+    name, digest, entry = caller
+    limits = limits_of(entry, _LIMITS.current())
     # api_key: the digest, never the key (LiteLLM logs it as user_api_key_hash); the name goes
     # to logging metadata as user_api_key_alias and user_api_key_user_id
     # (proxy/litellm_pre_call_utils.py get_sanitized_user_information_from_key).
@@ -991,6 +1214,11 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
         key_alias=name,
         user_id=name,
         user_role=LitellmUserRoles.INTERNAL_USER,
+        # LiteLLM's own limiter counts these per key (proxy/hooks/parallel_request_limiter_v3.py:
+        # a sliding minute, in Redis when litellm_settings.cache_params says so, else in this
+        # process); None: no limit (the gateway key has none)
+        tpm_limit=limits.tpm,
+        rpm_limit=limits.rpm,
     )
 
 
