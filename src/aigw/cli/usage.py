@@ -38,6 +38,13 @@ def usage(
         str, typer.Option("--since", help="How far back: 7d, 12h, 30m [default: 7d].")
     ] = "7d",
     by: Annotated[By, typer.Option("--by", help="Group by key, model or day.")] = By.key,
+    cost: Annotated[
+        bool,
+        typer.Option(
+            "--cost",
+            help="Add USD: what the gateway counted per call, else the tokens at models[].price.",
+        ),
+    ] = False,
     output: Annotated[
         UsageFormat,
         typer.Option("--output", "-o", help="text (table and chart), json or csv."),
@@ -45,9 +52,10 @@ def usage(
     cloud: CloudOpt = "azure",
     subscription: SubscriptionOpt = None,
 ) -> None:
-    """Tokens and requests through the gateway, by developer key, model or day (read only).
-    Log Analytics shows a line minutes after the gateway wrote it: the output says how old the
-    newest usage row is; before the first line arrived there is no usage yet (exit 0)."""
+    """Tokens and requests through the gateway, by developer key, model or day (read only);
+    with --cost their price in USD. Log Analytics shows a line minutes after the gateway wrote
+    it: the output says how old the newest usage row is; before the first line arrived there
+    is no usage yet (exit 0)."""
     from aigw.engine.app_logs import parse_since
     from aigw.engine.usage_query import INGESTION_NOTE, NO_TABLE_NOTE, age_text, fetch
     from aigw.output import usage as report
@@ -62,7 +70,10 @@ def usage(
     finally:
         session.close()
     records = [r for r in (report.parse_line(line) for line in found.lines) if r is not None]
-    rows = report.aggregate(records, by.value)
+    prices = (
+        {m.alias: m.price for m in session.config.models if m.price is not None} if cost else None
+    )
+    rows = report.aggregate(records, by.value, prices)
     age = found.newest_age()
     if output is UsageFormat.csv:
         sys.stdout.write(report.to_csv(rows, by.value))
@@ -95,11 +106,22 @@ def usage(
         # key and model names come from the gateway's stdout: shown as plain text
         table = Table(title=plain(f"usage of {env}, last {since}, by {by.value}"))
         table.add_column(by.value)
-        for name in report.COUNTS:
+        names = report.columns(rows)
+        for name in names:
             table.add_column(name.replace("_", " "), justify="right")
+
+        def cell(name: str, value: Any) -> str:
+            return f"${value:,.4f}" if name == "cost_usd" else f"{value:,}"
+
         for row in [*rows, {by.value: "total", **total}]:
-            table.add_row(plain(row[by.value]), *(f"{row[n]:,}" for n in report.COUNTS))
+            table.add_row(plain(row[by.value]), *(cell(n, row[n]) for n in names))
         c.print(table)
+        if cost and total.get("unpriced"):
+            c.print(
+                f"{total['unpriced']} calls of models without a price are not in the cost "
+                "(models[].price in the environment file)",
+                markup=False,
+            )
         for line in report.bar_chart(rows, by.value):
             c.print(plain(line))
         if age is not None:

@@ -11,13 +11,18 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aigw.output.plain import clean
+
+if TYPE_CHECKING:
+    from aigw.config.limits import Price
 
 MARKER = "aigw_usage"
 GROUPINGS = ("key", "model", "day")
 COUNTS = ("requests", "failures", "prompt_tokens", "completion_tokens", "total_tokens")
+# with --cost: USD, and the calls no price was known for (counted, not guessed)
+COST_COLUMNS = ("cost_usd", "unpriced")
 
 
 def parse_line(text: str) -> dict[str, Any] | None:
@@ -43,39 +48,78 @@ def group_value(record: Mapping[str, Any], by: str) -> str:
     return str(record.get(by) or "?")
 
 
-def aggregate(records: Iterable[Mapping[str, Any]], by: str) -> list[dict[str, Any]]:
-    """One row per key, model or day: requests, failures and token sums; the most tokens first
-    (by day: in date order)."""
+def record_cost(rec: Mapping[str, Any], prices: Mapping[str, Price]) -> float | None:
+    """USD of one call: what the gateway counted against the key's budget (`cost_usd`, at the
+    price of that day), else the line's tokens at today's price; a failed call costs nothing;
+    None when the model has no price."""
+    counted = rec.get("cost_usd")
+    if isinstance(counted, (int, float)) and not isinstance(counted, bool) and counted >= 0:
+        return float(counted)
+    if rec.get("status") != "success":
+        return 0.0
+    price = prices.get(str(rec.get("model") or "").split("@", 1)[0])
+    if price is None:
+        return None
+    return price.cost(
+        _int(rec.get("prompt_tokens")),
+        _int(rec.get("cached_tokens")),
+        _int(rec.get("completion_tokens")),
+    )
+
+
+def aggregate(
+    records: Iterable[Mapping[str, Any]], by: str, prices: Mapping[str, Price] | None = None
+) -> list[dict[str, Any]]:
+    """One row per key, model or day: requests, failures and token sums, and with `prices`
+    their cost (COST_COLUMNS); the most tokens first (by day: in date order)."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
     groups: dict[str, dict[str, Any]] = {}
+    extra = dict.fromkeys(COST_COLUMNS, 0) if prices is not None else {}
     for rec in records:
         name = group_value(rec, by)
-        row = groups.setdefault(name, {by: name, **dict.fromkeys(COUNTS, 0)})
+        row = groups.setdefault(name, {by: name, **dict.fromkeys(COUNTS, 0), **extra})
         row["requests"] += 1
         row["failures"] += 0 if rec.get("status") == "success" else 1
         for field in ("prompt_tokens", "completion_tokens", "total_tokens"):
             row[field] += _int(rec.get(field))
+        if prices is not None:
+            cost = record_cost(rec, prices)
+            if cost is None:
+                row["unpriced"] += 1
+            else:
+                row["cost_usd"] = round(row["cost_usd"] + cost, 8)
     rows = list(groups.values())
     if by == "day":
         return sorted(rows, key=lambda r: r[by])
     return sorted(rows, key=lambda r: (-r["total_tokens"], r[by]))
 
 
-def totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    out = dict.fromkeys(COUNTS, 0)
+def columns(rows: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The count columns of these rows (the cost ones when aggregate had prices)."""
+    first = next(iter(rows), None)
+    return COUNTS + (COST_COLUMNS if first is not None and "cost_usd" in first else ())
+
+
+def totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    rows = list(rows)
+    out: dict[str, Any] = dict.fromkeys(columns(rows), 0)
     for row in rows:
-        for field in COUNTS:
-            out[field] += int(row[field])
+        for field in out:
+            out[field] += row[field]
+    if "cost_usd" in out:
+        out["cost_usd"] = round(out["cost_usd"], 8)
     return out
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], by: str) -> str:
+    rows = list(rows)
+    names = columns(rows)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([by, *COUNTS])
+    writer.writerow([by, *names])
     for row in rows:
-        writer.writerow([row[by], *(row[c] for c in COUNTS)])
+        writer.writerow([row[by], *(row[c] for c in names)])
     return buf.getvalue()
 
 
