@@ -164,6 +164,22 @@ def serve(
         raise UserError(f"unknown --cloud {cloud!r}", hint="use azure or local")
     gateway_key = serve_mod.gateway_key(cfg, secrets)
     environ = serve_mod.gateway_environ(cfg, secrets)
+    with serve_mod.shared_store(cfg, cloud, ui.info) as store:
+        _serve(ui, env, cfg, secrets, {**environ, **store}, gateway_key, port, check)
+
+
+def _serve(
+    ui: Any,
+    env: str,
+    cfg: Any,
+    secrets: Any,
+    environ: dict[str, str],
+    gateway_key: str,
+    port: int | None,
+    check: bool,
+) -> None:
+    from aigw.gateway import serve as serve_mod
+
     served = serve_mod.start(cfg, environ, gateway_key=gateway_key, port=port, reporter=ui.info)
     try:
         base = {

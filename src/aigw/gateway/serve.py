@@ -10,11 +10,12 @@ process's environment leaks in.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -167,3 +168,41 @@ def run_until_stopped(served: Served, *, poll: float = 0.5) -> int:
         for s, h in previous.items():
             signal.signal(s, h)
     return received[0] if received else 0
+
+
+@contextlib.contextmanager
+def shared_store(config: EnvConfig, cloud: str, reporter: Reporter) -> Iterator[dict[str, str]]:
+    """The variables of `limits.store: redis` for a served gateway: the ones set here (an Azure
+    Managed Redis you reach), else, with --cloud local, a real Redis server of this machine's
+    (aigw_localcloud/cache/redis_server.py) for the run; {} without a store."""
+    import os
+
+    from aigw.config.limits import LimitStore
+    from aigw.gateway.config import REDIS_HOST_VAR, REDIS_PASSWORD_VAR, REDIS_PORT_VAR
+
+    if config.limits.store is not LimitStore.redis:
+        yield {}
+        return
+    names = (REDIS_HOST_VAR, REDIS_PORT_VAR, REDIS_PASSWORD_VAR)
+    given = {n: os.environ[n] for n in names if os.environ.get(n)}
+    if len(given) == len(names):
+        yield given
+        return
+    if cloud != "local":
+        raise UserError(
+            "limits.store is redis: serve needs the store's " + ", ".join(f"${n}" for n in names),
+            hint="set them to your Redis (host, port, password), or serve with --cloud local "
+            "(a Redis server of this machine), or set limits.store: none",
+        )
+    from aigw_localcloud.cache.redis_server import RedisServer, RedisServerError
+
+    try:
+        server = RedisServer(workdir_for(config) / "redis").start()
+    except RedisServerError as err:
+        raise UserError(str(err)) from None
+    reporter(f"limits store: Redis on {server.host}:{server.port} for this run")
+    try:
+        yield {REDIS_HOST_VAR: server.host, REDIS_PORT_VAR: str(server.port),
+               REDIS_PASSWORD_VAR: server.password}  # fmt: skip
+    finally:
+        server.stop()
