@@ -77,3 +77,29 @@ def test_bad_limits_are_one_line_naming_the_field(
     line = info.value.one_line()
     assert "t.yaml" in line and field in line and expect in line, line
     assert "\n" not in line
+
+
+def test_validate_says_plainly_that_limits_without_a_store_are_per_replica(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    _env(tmp_path, PRICED + "gateway: {max_replicas: 3}\nlimits: {rpm: 30, monthly_budget: 5}\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "aigw", "validate", "--env", "t", "--env-dir", str(tmp_path),
+         "-o", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    notes = json.loads(r.stdout)["notes"]
+    assert any("up to 3 replicas counts alone" in n for n in notes), notes
+    assert any("a restart" in n for n in notes), notes
+    (tmp_path / "t.yaml").write_text(
+        "extends: base.yaml\n" + PRICED + "limits: {store: redis, rpm: 30, monthly_budget: 5}\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "aigw", "validate", "--env", "t", "--env-dir", str(tmp_path),
+         "-o", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert json.loads(r.stdout)["notes"] == []

@@ -83,12 +83,14 @@ def _root(
 @app.command()
 def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Check an environment file: types, values, names. Writes nothing."""
+    from aigw.config import limits
     from aigw.config.load import load_env
     from aigw.resources import names_of
 
     ui = shared.ui(output)
     loaded = load_env(env, env_dir)
     cfg = loaded.config
+    notes = limits.notes(cfg.limits, cfg.gateway.max_replicas)
     data = {
         "env": cfg.env,
         "file": str(loaded.path),
@@ -96,11 +98,14 @@ def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputF
         "valid": True,
         "models": [m.alias for m in cfg.models],
         "names": names_of(cfg).as_dict(),
+        "notes": notes,
     }
 
     def text(console: Any) -> None:
         chain = " extends ".join(str(p) for p in loaded.chain)
         console.print(f"[green]ok[/] {chain}: {len(cfg.models)} models, names valid")
+        for note in notes:
+            console.print(f"note: {note}", markup=False)
 
     ui.result(data, text)
 

@@ -82,3 +82,23 @@ class LimitsConfig(_Strict):
     @property
     def any(self) -> bool:
         return any(v is not None for v in (self.tpm, self.rpm, self.monthly_budget))
+
+
+def notes(limits: LimitsConfig, max_replicas: int, key_limits: bool = False) -> list[str]:
+    """What a user must know about where counts live (said by validate; pure). `key_limits`:
+    some developer key has limits of its own (known only after reading Key Vault)."""
+    if limits.store is LimitStore.redis or not (limits.any or key_limits):
+        return []
+    out = []
+    if max_replicas > 1:
+        out.append(
+            f"limits.store is none: each of up to {max_replicas} replicas counts alone, so a "
+            f"key may get up to {max_replicas} times its limits; set limits.store: redis to "
+            "share the counts"
+        )
+    if limits.monthly_budget is not None:
+        out.append(
+            "limits.store is none: the month's spend lives in the gateway process; a restart "
+            "or a new revision starts it again at zero (limits.store: redis keeps it)"
+        )
+    return out
