@@ -222,6 +222,6 @@ def test_unknown_kql_is_a_clear_400(env: Env) -> None:
     assert "unknown table 'Usage'" in str(caught.value)
     with pytest.raises(HttpResponseError) as caught:
         client.query_workspace(
-            customer_id, "ContainerAppConsoleLogs_CL | summarize count()", timespan=None
+            customer_id, "ContainerAppConsoleLogs_CL | mv-expand x", timespan=None
         )
-    assert "unsupported operator 'summarize'" in str(caught.value)
+    assert "unsupported operator 'mv-expand'" in str(caught.value)

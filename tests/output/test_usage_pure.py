@@ -123,7 +123,7 @@ def test_dynamic_json_columns_rows_add_up_like_whole_lines() -> None:
     ("query", "words"),
     [
         ("Usage | take 10", "unknown table 'Usage'"),
-        ("ContainerAppConsoleLogs_CL | summarize count()", "unsupported operator 'summarize'"),
+        ("ContainerAppConsoleLogs_CL | mv-expand x", "unsupported operator 'mv-expand'"),
         ("ContainerAppConsoleLogs_CL | where Log_s matches regex 'x'", "unsupported filter"),
         ("", "empty"),
     ],
