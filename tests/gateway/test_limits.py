@@ -6,6 +6,7 @@ and its monthly spend by aigw (usage logger adds, guard reads) in the same store
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -63,11 +64,11 @@ class Pair:
             trust_env=False,
         )
 
-    def write_keys(self, budget: float) -> None:
+    def write_keys(self, budget: float, bob_tpm: int = 300) -> None:
         now = datetime.now(UTC)
         records = {n: new_record(n, k, now, None, None) for n, k in KEYS.items()}
         records["alice"] = replace(records["alice"], rpm=6)
-        records["bob"] = replace(records["bob"], tpm=300)
+        records["bob"] = replace(records["bob"], tpm=bob_tpm)
         records["dave"] = replace(records["dave"], budget=budget)
         for d in self.config_dirs:
             (d / TEAM_KEYS_FILE_NAME).write_text(dump(records))
@@ -85,9 +86,10 @@ def _config(tmp: Path) -> EnvConfig:
     return load_env("lim", d).config
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    tmp = tmp_path_factory.mktemp("limits")
+@contextlib.contextmanager
+def limits_pair(tmp: Path) -> Iterator[Pair]:
+    """Two gateways (replicas) of one config sharing one real Redis, with KEYS written
+    (bench/limits.py uses it too)."""
     cfg = _config(tmp)
     with RedisServer(tmp / "redis") as redis:
         environ = {
@@ -107,6 +109,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             p = Pair([g0, g1], dirs)
             p.write_keys(budget=1.0)
             yield p
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with limits_pair(tmp_path_factory.mktemp("limits")) as p:
+        yield p
 
 
 def _call(p: Pair, i: int, name: str, text: str = "hi") -> httpx.Response:
