@@ -17,6 +17,8 @@ from typing import Any
 
 from .apps import console_logs
 from .arm import (
+    action_group,
+    alert_rule,
     app_logs,
     cognitive,
     container_app,
@@ -96,6 +98,8 @@ class LocalCloud:
             registries.router,
             usages.router,
             app_logs.router,
+            action_group.router,
+            alert_rule.router,
         ]
         self.engine.data_routers = [app_logs.data_router]
         self.engine.vault_router = kv_secrets.router
