@@ -135,7 +135,7 @@ def test_usage_totals_equal_the_emulators_usage_and_logs_show_the_requests(env: 
         k["total_tokens"] for k in keys.values()
     )
     csv = _usage(env, "--by", "model", "-o", "csv").stdout.splitlines()
-    assert csv[0] == "model,requests,failures,prompt_tokens,completion_tokens,total_tokens"
+    assert csv[0] == "model,requests,failures,refused,prompt_tokens,completion_tokens,total_tokens"
     assert len(csv) == 1 + len(models)
     table = _usage(env, "--by", "key")
     assert table.returncode == 0 and "█" in table.stdout and "total" in table.stdout

@@ -42,7 +42,7 @@ def test_cost_by_key_prefers_the_gateways_count_and_prices_the_rest() -> None:
     total = usage.totals(rows.values())
     assert total["cost_usd"] == pytest.approx(0.5 + at_price) and total["unpriced"] == 1
     assert usage.to_csv(list(rows.values()), "key").splitlines()[0] == (
-        "key,requests,failures,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced"
+        "key,requests,failures,refused,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced"
     )
 
 

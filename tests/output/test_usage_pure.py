@@ -44,11 +44,26 @@ def test_aggregate_sums_by_key_model_and_day() -> None:
     assert by_key[1]["failures"] == 1
     assert [r["day"] for r in usage.aggregate(records, "day")] == ["2026-01-01", "2026-01-02"]
     assert usage.totals(by_key)["total_tokens"] == 22
-    assert usage.to_csv(by_key, "key").splitlines()[1] == "alice,2,0,15,2,17"
+    assert usage.to_csv(by_key, "key").splitlines()[1] == "alice,2,0,0,15,2,17"
     chart = usage.bar_chart(by_key, "key", width=10)
     assert chart[0].count("█") == 10 and chart[1].count("█") == 3
     with pytest.raises(ValueError):
         usage.aggregate(records, "team")
+
+
+def test_requests_the_gateway_refused_are_counted_apart_by_key() -> None:
+    refused = [
+        '{"aigw_refused":1,"time":"2026-01-01T10:00:00Z","status":429,"reason":"budget",'
+        '"route":"/v1/responses","key":"alice"}',
+        '{"aigw_refused":1,"time":"2026-01-02T10:00:00Z","status":401,"reason":"key",'
+        '"route":"/v1/responses","key":null}',
+    ]
+    records = [r for r in map(usage.parse_line, [_line("alice", "m1", 10), *refused]) if r]
+    by_key = {r["key"]: r for r in usage.aggregate(records, "key")}
+    assert (by_key["alice"]["requests"], by_key["alice"]["refused"]) == (1, 1)
+    assert by_key["(no key)"] == {**by_key["(no key)"], "requests": 0, "refused": 1}
+    assert by_key["alice"]["total_tokens"] == 10  # a refused call has no tokens
+    assert usage.totals(by_key.values())["refused"] == 2
 
 
 def _row(app: str, log: str, at: str = "2026-01-01T10:00:00Z") -> dict[str, str]:
@@ -151,3 +166,16 @@ def test_log_lines_are_masked() -> None:
     out = mask_line(line, "tail")
     assert "abcdefghijklmnop" not in out and "sk-0123456789abcdef" not in out
     assert out.endswith("***")
+
+
+def test_the_query_picks_refusal_lines_whole_and_split() -> None:
+    refused = '{"aigw_refused":1,"time":"2026-01-01T10:00:00Z","status":429,"key":"alice"}'
+    rows = [_row("gw", refused), _row("gw", _line("alice", "m1", 10)), _row("gw", "INFO x")]
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    for shape in (rows, [log_analytics.split_json_line(r) for r in rows]):
+        schema = log_analytics.schema_of(shape)  # the columns the table has (split: Log_*_d)
+        answer = kql.run(kql.parse(usage_kql("gw")), shape, now=now, schema=schema)
+        found = rows_of([_Table(answer)])
+        records = [r for r in map(usage.parse_line, found.lines) if r]
+        (row,) = usage.aggregate(records, "key")
+        assert (row["requests"], row["refused"], row["total_tokens"]) == (1, 1, 10), found.lines

@@ -40,6 +40,10 @@ from aigw.resources import names_of
 TABLE = "ContainerAppConsoleLogs_CL"
 MARKER = "aigw_usage"
 MARKER_COLUMN = f"Log_{MARKER}_d"  # the usage line's marker under dynamicJsonColumns
+# The guard's line for a request it refused (gateway/files/aigw_guard.py log_refusal): counted
+# too, so a refused call is not invisible in `aigw usage`.
+REFUSED = "aigw_refused"
+REFUSED_COLUMN = f"Log_{REFUSED}_d"
 _DYNAMIC = re.compile(r"Log_(\w+)_([sdbtg])")
 INGESTION_NOTE = (
     "Log Analytics shows a console line 20 s to 3 min after it is written (on Azure), "
@@ -58,6 +62,8 @@ def usage_kql(app_name: str) -> str:
         + f" | where ContainerAppName_s == {json.dumps(app_name)}"
         + ' | where column_ifexists("Log_s", "") startswith "{\\"aigw_usage\\""'
         + f' or isnotnull(column_ifexists("{MARKER_COLUMN}", real(null)))'
+        + ' or column_ifexists("Log_s", "") startswith "{\\"aigw_refused\\""'
+        + f' or isnotnull(column_ifexists("{REFUSED_COLUMN}", real(null)))'
     )
 
 
@@ -91,7 +97,9 @@ def line_of(row: Mapping[str, Any]) -> str | None:
     text = row.get("Log_s")
     if isinstance(text, str) and text:
         return text
-    if row.get(MARKER_COLUMN) is None:
+    marker = next((m for m, c in ((MARKER, MARKER_COLUMN), (REFUSED, REFUSED_COLUMN))
+                   if row.get(c) is not None), None)  # fmt: skip
+    if marker is None:
         return None
     record: dict[str, Any] = {}
     for name, value in row.items():
@@ -99,7 +107,7 @@ def line_of(row: Mapping[str, Any]) -> str | None:
         if m is None or name == "Log_s" or value is None or value == "":
             continue
         record[m.group(1)] = _plain(value, m.group(2))
-    return json.dumps({MARKER: record.pop(MARKER), **record}, separators=(",", ":"))
+    return json.dumps({marker: record.pop(marker), **record}, separators=(",", ":"))
 
 
 def table_missing(exc: Exception) -> bool:

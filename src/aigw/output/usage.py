@@ -19,22 +19,28 @@ if TYPE_CHECKING:
     from aigw.config.limits import Price
 
 MARKER = "aigw_usage"
+REFUSED = "aigw_refused"  # the guard's line for a request it refused (no model was called)
 GROUPINGS = ("key", "model", "day")
-COUNTS = ("requests", "failures", "prompt_tokens", "completion_tokens", "total_tokens")
+COUNTS = ("requests", "failures", "refused", "prompt_tokens", "completion_tokens", "total_tokens")
 # with --cost: USD, and the calls no price was known for (counted, not guessed)
 COST_COLUMNS = ("cost_usd", "unpriced")
 
 
 def parse_line(text: str) -> dict[str, Any] | None:
-    """One usage record from a console line, or None for any other line."""
-    if not text.startswith('{"' + MARKER + '"'):
+    """One record from a console line: a usage line, or a refusal line (`refused: True`, its
+    key's name and time; no model), or None for any other line."""
+    marker = next((m for m in (MARKER, REFUSED) if text.startswith('{"' + m + '"')), None)
+    if marker is None:
         return None
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get(MARKER), int):
+    if not isinstance(data, dict) or not isinstance(data.get(marker), int):
         return None
+    if marker == REFUSED:
+        key = data.get("key")
+        return {"refused": True, "time": data.get("time"), "key": key if key else "(no key)"}
     return data
 
 
@@ -79,6 +85,9 @@ def aggregate(
     for rec in records:
         name = group_value(rec, by)
         row = groups.setdefault(name, {by: name, **dict.fromkeys(COUNTS, 0), **extra})
+        if rec.get("refused") is True:  # refused by the gateway: no model call, no tokens
+            row["refused"] += 1
+            continue
         row["requests"] += 1
         row["failures"] += 0 if rec.get("status") == "success" else 1
         for field in ("prompt_tokens", "completion_tokens", "total_tokens"):
