@@ -86,6 +86,9 @@ PACKAGES = {
     "auth": "azure.mgmt.authorization",  # 4.0.0: v2022_04_01
     "secrets": "azure.keyvault.secrets._generated",  # 4.12.0: Key Vault secrets 2026-04-01
     "cog": "azure.mgmt.cognitiveservices",  # 14.1.0: Microsoft.CognitiveServices 2025-09-01
+    # 7.0.0: one api-version per operation group (action groups 2023-01-01, scheduled query
+    # rules 2023-12-01), all in one models module
+    "mon": "azure.mgmt.monitor",
 }
 PATHS = {
     "rg": RG,
@@ -116,6 +119,8 @@ PATHS = {
     "cog-deployments": RG + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+/deployments",
     "cog-deployment": RG
     + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+/deployments/[^/]+",
+    "ag": RG + r"/providers/Microsoft\.Insights/actionGroups/[^/]+",
+    "sqr": RG + r"/providers/Microsoft\.Insights/scheduledQueryRules/[^/]+",
     "secret": r"/secrets/[^/]+",
     "secret-version": r"/secrets/[^/]+(/[^/]*)?",
 }
@@ -128,6 +133,7 @@ ERRORS = {  # each package's `default` response model (`_failsafe_deserialize(_m
     "auth": "ErrorResponse",
     "secrets": "KeyVaultError",
     "cog": "ErrorResponse",
+    "mon": "ErrorResponse",  # action groups' flat {code, message}; rules: ErrorContract
 }
 # operationId method path package request-model (- none) status[+status]=model (empty: no body)
 # [!error model when not the package's]; "[X]" is a page {value: [X], nextLink}; a line ending
@@ -174,6 +180,13 @@ RoleAssignments_Create PUT ra auth RoleAssignmentCreateParameters 200+201=RoleAs
 RoleAssignments_Delete DELETE ra auth - 200=RoleAssignment 204=
 RoleAssignments_ListForSubscription GET ra-sub auth - 200=[RoleAssignment]
 RoleDefinitions_GetById GET rd auth - 200=RoleDefinition
+ActionGroups_Get GET ag mon - 200=ActionGroupResource
+ActionGroups_CreateOrUpdate PUT ag mon ActionGroupResource 200+201=ActionGroupResource
+ActionGroups_Delete DELETE ag mon - 200+204=
+ScheduledQueryRules_Get GET sqr mon - 200=ScheduledQueryRuleResource !ErrorContract
+ScheduledQueryRules_CreateOrUpdate PUT sqr mon ScheduledQueryRuleResource \
+    200+201=ScheduledQueryRuleResource !ErrorContract
+ScheduledQueryRules_Delete DELETE sqr mon - 200+204= !ErrorContract
 SetSecret PUT secret secrets SecretSetParameters 200=SecretBundle
 GetSecret GET secret-version secrets - 200=SecretBundle
 DeleteSecret DELETE secret secrets - 200=DeletedSecretBundle
@@ -256,7 +269,7 @@ def models_for(package: str, api_version: str) -> types.ModuleType | None:
     versioned = f"{package}.v{api_version.replace('-', '_').replace('.', '_')}"
     with contextlib.suppress(ModuleNotFoundError):
         return importlib.import_module(versioned + ".models")
-    if sdk_api_version(package) == api_version:
+    if sdk_api_version(package) == api_version or api_version in operation_api_versions(package):
         return importlib.import_module(package + ".models")
     return None
 
@@ -268,6 +281,18 @@ def sdk_api_version(package: str) -> str | None:
     source = Path(module.__file__ or "").read_text()
     found = re.search(r'kwargs\.pop\("api_version", "([^"]+)"\)', source)
     return found.group(1) if found else None
+
+
+@functools.cache
+def operation_api_versions(package: str) -> frozenset[str]:
+    """The api-versions a package's operation groups send, for a package whose client has none
+    of its own (azure-mgmt-monitor: `_params.pop("api-version", "2023-01-01")` per operation)."""
+    module = importlib.import_module(package + ".operations")
+    folder = Path(module.__file__ or "").parent
+    found: set[str] = set()
+    for source in folder.glob("_*_operations.py"):
+        found.update(re.findall(r'_params\.pop\("api-version", "([^"]+)"\)', source.read_text()))
+    return frozenset(found)
 
 
 def _schema_for(models: types.ModuleType, name: str) -> Schema:

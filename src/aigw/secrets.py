@@ -30,6 +30,7 @@ SECRET_ENV_VARS: Final[tuple[str, ...]] = (
     AZURE_OPENAI_KEY_ENV,
     "AIGATEWAY_KEY",
     "AZURE_OPENAI_API_KEY",
+    "AIGW_ALERT_WEBHOOK_URL",  # alerts.webhook_url_env's suggested name: a URL with a token
     *SCAFFOLD_FALLBACK_ENV.values(),
 )
 
@@ -40,6 +41,8 @@ GATEWAY_KEY: Final = "gateway_key"
 AZURE_OPENAI_KEY: Final = "azure_openai_key"
 #: A named upstream's key (auth: key): `azure_openai_key:<upstream name>`.
 UPSTREAM_KEY_PREFIX: Final = "azure_openai_key:"
+#: The alerts' webhook URL (`alerts.webhook_url_env`): it may carry a token, so a secret.
+ALERT_WEBHOOK: Final = "alert_webhook"
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,15 @@ class Secrets:
     azure_openai_key: Secret | None = None
     # the other upstreams' keys (auth: key), by upstream name
     upstream_keys: tuple[tuple[str, Secret], ...] = ()
+    alert_webhook: Secret | None = None  # alerts.webhook_url_env's URL
 
     def named(self, name: str) -> Secret | None:
         """The secret a resource's `source` names ("gateway_key", "azure_openai_key" or
         "azure_openai_key:<upstream>")."""
         if name.startswith(UPSTREAM_KEY_PREFIX):
             return dict(self.upstream_keys).get(name[len(UPSTREAM_KEY_PREFIX) :])
+        if name == ALERT_WEBHOOK:
+            return self.alert_webhook
         if name not in (GATEWAY_KEY, AZURE_OPENAI_KEY):
             raise KeyError(f"no secret named {name!r}")
         value: Secret | None = getattr(self, name)
@@ -111,6 +117,7 @@ def read_secrets(
     required: bool,
     environ: Mapping[str, str] | None = None,
     upstream_key_envs: Mapping[str, str] | None = None,
+    alert_webhook_env: str | None = None,
 ) -> Secrets:
     """Both keys from the environment variables the YAML names (no Azure OpenAI key variable:
     `azure_openai.auth: identity`, none is read); when not required, a missing one is None.
@@ -133,5 +140,8 @@ def read_secrets(
             (name, key)
             for name, var in (upstream_key_envs or {}).items()
             if (key := one(var, f"the Azure OpenAI key of upstream {name}")) is not None
+        ),
+        alert_webhook=(
+            one(alert_webhook_env, "the alerts' webhook URL") if alert_webhook_env else None
         ),
     )

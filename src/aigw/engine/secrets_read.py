@@ -22,6 +22,8 @@ def read_secrets(config: EnvConfig, *, required: bool) -> Secrets:
         config.azure_openai.key_env,
         required=required,
         upstream_key_envs=others,
+        # the alerts' webhook URL (alerts.webhook_url_env): it may carry a token
+        alert_webhook_env=config.alerts.webhook_url_env if config.alerts else None,
     )
     gateway_key = out.gateway_key
     if gateway_key is not None:  # refused before any Azure call (issue 17 S3)
