@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,6 +39,20 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
         mp.setenv(ENV_VAR, str(captured))
         stack = make_stack(root / "stack", with_gateway=True)
     stack.env_dir = copy_envs(root / "environments")
+    session = stack.session()
+    try:  # what each write is made of: the desired managed fields, for the PUT fixtures
+        (root / "desired.json").write_text(
+            json.dumps(
+                {
+                    r.key: {"kind": r.kind.value, "name": r.name, "managed": r.managed}
+                    for r in session.desired.resources
+                },
+                default=repr,
+                sort_keys=True,
+            )
+        )
+    finally:
+        session.close()
     seconds: dict[str, float] = {}
 
     def timed(step: str, t: float) -> None:
@@ -124,6 +139,93 @@ def test_the_real_traffic_has_no_findings(traffic: list[Path]) -> None:
     # Every ARM exchange names an api-version the SDK has models for (checked above), and
     # bodies were there to check.
     assert sum(1 for _, d in _load(traffic) if d["liveRequest"]["body"]) >= 10
+
+
+PUT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "put"
+REFRESH = "AIGW_REFRESH_PUT_FIXTURES"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+_VERSION = re.compile(r"(/secrets/[^/\s]+/)[0-9a-f]{32}")  # a Key Vault secret's version
+# the config's digest (it holds the emulator's port), not an image's pinned digest
+_DIGEST = re.compile(r"(?<!sha256:)\b[0-9a-f]{64}\b")
+_REVISION = re.compile(r"\br\d{12}-[0-9a-f]{6}\b")  # a revision suffix: its time and a nonce
+
+
+def _normal(value: Any, names: dict[str, str]) -> Any:
+    """A captured value without what differs between runs: ids (UUIDs), ports, and the
+    environment's names replaced by the resource key they belong to."""
+    if isinstance(value, dict):
+        return {_normal(k, names): _normal(v, names) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_normal(v, names) for v in value]
+    if not isinstance(value, str):
+        return value
+    text = _VERSION.sub(r"\1<version>", _PORT.sub(r"\1:<port>", _UUID.sub("<uuid>", value)))
+    text = _REVISION.sub("<revision-suffix>", _DIGEST.sub("<sha256>", text))
+    for name, key in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(name, f"<{key}>")
+    return text
+
+
+def fresh_writes(traffic: list[Path]) -> dict[str, Doc]:
+    """The fresh deploy's writes, one fixture per resource kind: the kind's desired managed
+    fields (what aigw decided) and every PUT its resources sent (what the SDK put on the
+    wire), normalised. Later steps (key change, rotate-key) write again: only each URL's first
+    PUT counts, which is the fresh deploy's."""
+    desired = json.loads((traffic[0].parent.parent / "desired.json").read_text())
+    names = {
+        d["name"]: key
+        for key, d in desired.items()
+        if len(d["name"]) > 3 and d["kind"] != "provider"  # a provider is named by its namespace
+    }
+    seen: set[str] = set()
+    out: dict[str, Doc] = {}
+    for _, doc in _load(traffic):
+        req = doc["liveRequest"]
+        path = urlsplit(req["url"]).path
+        if req["method"] != "PUT" or path in seen:
+            continue
+        seen.add(path)
+        owner = next(
+            (d for d in desired.values() if path.rstrip("/").endswith("/" + d["name"])), None
+        )
+        kind = owner["kind"] if owner else "other"
+        entry = out.setdefault(kind, {"kind": kind, "writes": []})
+        entry["writes"].append(
+            {
+                "put": _normal(path, names),
+                "managed": _normal(owner["managed"], names) if owner else None,
+                "body": _normal(req["body"], names),
+            }
+        )
+    for entry in out.values():
+        entry["writes"].sort(key=lambda w: json.dumps(w, sort_keys=True))
+    return out
+
+
+def test_each_kinds_managed_fields_make_the_put_bodies_in_its_fixture(
+    traffic: list[Path],
+) -> None:
+    """pyinfra-style fixtures for writes (issue 25): tests/fixtures/put/<kind>.json holds, per
+    resource of the kind, the managed fields aigw decided and the PUT body the real SDK sent
+    for them. A change to what aigw writes shows up as a fixture diff; a new kind needs its
+    file (AIGW_REFRESH_PUT_FIXTURES=1 writes them all)."""
+    import os
+
+    writes = fresh_writes(traffic)
+    assert {"resource_group", "key_vault", "container_app", "secret"} <= set(writes), sorted(writes)
+    if os.environ.get(REFRESH):
+        PUT_FIXTURES.mkdir(parents=True, exist_ok=True)
+        for old in PUT_FIXTURES.glob("*.json"):
+            old.unlink()
+        for kind, entry in writes.items():
+            (PUT_FIXTURES / f"{kind}.json").write_text(json.dumps(entry, indent=1) + "\n")
+    stored = {f.stem: json.loads(f.read_text()) for f in PUT_FIXTURES.glob("*.json")}
+    assert sorted(stored) == sorted(writes), f"kinds written changed: rerun with {REFRESH}=1"
+    for kind, entry in writes.items():
+        assert entry == stored[kind], f"{kind}: the PUT bodies changed; rerun with {REFRESH}=1"
+    text = json.dumps(stored)
+    assert "sk-" not in text  # no key in a fixture (secret values are masked by the capture)
 
 
 def _pick(traffic: list[Path], operation: str, *, with_body: str) -> Doc:

@@ -48,6 +48,7 @@ GUARD_SECRET = "aigw-guard"  # the guard module beside the config (gateway/confi
 TEAM_KEYS_SECRET = "aigw-dev-keys"
 USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/config.py)
 RESPONSES_SECRET = "aigw-responses"  # the Responses state keeper (gateway/config.py)
+LIMITS_SECRET = "aigw-limits"  # default limits and prices of developer keys (gateway/config.py)
 
 
 class Names(Mapping[str, str]):

@@ -13,6 +13,7 @@ from aigw.config.naming import (
     AZURE_OPENAI_KEY_SECRET,
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
+    LIMITS_SECRET,
     LITELLM_CONFIG_SECRET,
     RESPONSES_SECRET,
     TEAM_KEYS_SECRET,
@@ -28,6 +29,7 @@ from aigw.gateway.config import (
     CONFIG_MOUNT_DIR,
     GATEWAY_KEY_FILE_NAME,
     GUARD_FILE_NAME,
+    LIMITS_FILE_NAME,
     RESPONSES_FILE_NAME,
     TEAM_KEYS_FILE_NAME,
     USAGE_FILE_NAME,
@@ -54,6 +56,7 @@ VOLUME_FILES = {
     GUARD_SECRET: GUARD_FILE_NAME,
     USAGE_SECRET: USAGE_FILE_NAME,
     RESPONSES_SECRET: RESPONSES_FILE_NAME,
+    LIMITS_SECRET: LIMITS_FILE_NAME,
 }
 # Key Vault secrets mounted in the same volume (a Key Vault reference in a secret volume:
 # learn.microsoft.com/azure/container-apps/manage-secrets, "Mounting secrets in a volume"): the
