@@ -163,3 +163,15 @@ def test_the_cli_says_a_bad_alerts_value_in_one_line_and_exits_2(tmp_path: Path)
     lines = [x for x in (r.stdout + r.stderr).splitlines() if x.strip()]
     assert len(lines) == 1 and "alerts.frequency_minutes" in lines[0], lines
     assert "Traceback" not in r.stderr
+
+
+def test_a_rule_is_switched_off_or_moved_without_restating_the_rest(tmp_path: Path) -> None:
+    overlay = (
+        "alerts: {emails: [a@example.com], no_success: {enabled: false}, "
+        "server_errors: {enabled: false}, azure_throttling: {percent: 20}}\n"
+    )
+    a = load_env("t", _env(tmp_path, overlay)).config.alerts
+    assert a is not None
+    assert (a.server_errors.enabled, a.server_errors.percent) == (False, 5)
+    assert (a.azure_throttling.enabled, a.azure_throttling.percent) == (True, 20)
+    assert (a.no_success.enabled, a.no_success.minutes) == (False, 30)

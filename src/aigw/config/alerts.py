@@ -24,11 +24,27 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
+
+
+def _number(value: object) -> object:
+    # YAML numbers only: a quoted "5" or a `yes` is a mistake worth one line
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{value!r} is not a number: write it unquoted, e.g. 5 or 2.5")
+    return float(value)
+
 
 Int = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
-Percent = Annotated[float, Strict()] | Annotated[int, Strict()]
+Percent = Annotated[float, BeforeValidator(_number)]
 
 MAX_FREQUENCY_MINUTES = 24 * 60  # one day
 MAX_WINDOW_MINUTES = 2 * 24 * 60  # two days
@@ -46,25 +62,43 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RateRule(_Strict):
-    """Fires when at least `percent` of the calls in the window ended so (and there were at
-    least `alerts.min_calls` of them)."""
-
+class _Rule(_Strict):
     enabled: Flag = Field(default=True, description="Keep this rule evaluating.")
-    percent: Percent = Field(gt=0, le=100, description="Share of the window's calls, in %.")
 
 
-class BudgetRule(_Strict):
+class ServerErrorsRule(_Rule):
+    """Fires when at least `percent` of the window's calls ended with a 5xx status (and there
+    were at least `alerts.min_calls` of them)."""
+
+    percent: Percent = Field(default=5, gt=0, le=100, description="Share of the calls, in %.")
+
+
+class ThrottlingRule(_Rule):
+    """Fires when at least `percent` of the window's calls Azure refused with 429."""
+
+    percent: Percent = Field(default=10, gt=0, le=100, description="Share of the calls, in %.")
+
+
+class BudgetWarningRule(_Rule):
     """Fires for each developer key whose spend this month reached `percent` of its budget."""
 
-    enabled: Flag = Field(default=True, description="Keep this rule evaluating.")
-    percent: Percent = Field(gt=0, le=100, description="Share of the key's monthly budget, in %.")
+    percent: Percent = Field(
+        default=80, gt=0, le=100, description="Share of the key's monthly budget, in %."
+    )
 
 
-class NoSuccessRule(_Strict):
+class BudgetExhaustedRule(_Rule):
+    """Fires for each developer key whose spend this month reached `percent` of its budget
+    (or that the gateway refused for its budget)."""
+
+    percent: Percent = Field(
+        default=100, gt=0, le=100, description="Share of the key's monthly budget, in %."
+    )
+
+
+class NoSuccessRule(_Rule):
     """Fires when the gateway wrote console lines (a replica runs) but no call succeeded."""
 
-    enabled: Flag = Field(default=True, description="Keep this rule evaluating.")
     minutes: Int = Field(
         default=30,
         ge=1,
@@ -111,21 +145,21 @@ class AlertsConfig(_Strict):
         ge=1,
         description="Calls a window needs before a rate rule may fire.",
     )
-    server_errors: RateRule = Field(
-        default_factory=lambda: RateRule(percent=5),
+    server_errors: ServerErrorsRule = Field(
+        default_factory=ServerErrorsRule,
         description="Calls that ended with a 5xx status, in % of the window's calls.",
     )
-    azure_throttling: RateRule = Field(
-        default_factory=lambda: RateRule(percent=10),
+    azure_throttling: ThrottlingRule = Field(
+        default_factory=ThrottlingRule,
         description="Calls Azure OpenAI refused with 429 (after the gateway's retries and "
         "fallbacks), in % of the calls that reached Azure.",
     )
-    budget_warning: BudgetRule = Field(
-        default_factory=lambda: BudgetRule(percent=80),
+    budget_warning: BudgetWarningRule = Field(
+        default_factory=BudgetWarningRule,
         description="A developer key at this share of its monthly budget.",
     )
-    budget_exhausted: BudgetRule = Field(
-        default_factory=lambda: BudgetRule(percent=100),
+    budget_exhausted: BudgetExhaustedRule = Field(
+        default_factory=BudgetExhaustedRule,
         description="A developer key at its whole monthly budget.",
     )
     no_success: NoSuccessRule = Field(

@@ -23,8 +23,9 @@ aigw_guard.py):
   including the call, and its monthly budget): the budget rules read them, but the gateway does
   not write them yet (issue 26's budget work); until it does, a budget rule fires only once
   a key is refused for its budget.
-- any console line of the app means a replica runs (LiteLLM writes an access line for every
-  request, Container Apps' probes included).
+- any console line of the app means a replica runs: LiteLLM (uvicorn) writes an access line
+  for every request, Container Apps' probes included (seen in the local runner's LiteLLM log:
+  `INFO:     127.0.0.1:33068 - "GET /health/readiness HTTP/1.1" 200 OK`).
 
 The queries keep to what the local Log Analytics answers (aigw_localcloud/arm/kql.py) and read
 `Log_s`: the environment aigw creates sends whole lines (no dynamicJsonColumns).
