@@ -185,6 +185,14 @@ def test_a_monthly_budget_is_spent_across_replicas_then_refused_until_raised(
     usage = [json.loads(x) for x in pair.log().splitlines() if x.startswith('{"aigw_usage"')]
     dave = [u for u in usage if u["key"] == "dave" and u["status"] == "success"]
     assert sum(u["cost_usd"] for u in dave) == pytest.approx(spent)
+    # each line carries the key's month so far (this call included) and its budget: what the
+    # budget alert rules read (resources/alert_rule.py SPEND_FIELD, BUDGET_FIELD)
+    from aigw.resources.alert_rule import BUDGET_FIELD, SPEND_FIELD
+
+    assert [u[BUDGET_FIELD] for u in dave] == [1.0] * len(dave)
+    assert sorted(u[SPEND_FIELD] for u in dave) == pytest.approx(
+        [sum(costs[: i + 1]) for i in range(len(costs))]
+    )
     pair.write_keys(budget=100.0)  # raised: `aigw keys limit` writes the same file
     assert _call(pair, i, "dave").status_code == 200
 

@@ -1018,8 +1018,9 @@ class Gate:
             refusal = key_refusal(caller.entry, model, method, datetime.now(UTC))
             if refusal:
                 refusal = refusal._replace(reason="key_model")
+        spent: float | None = None
         if refusal is None and caller.entry is not None:
-            refusal = await self._over_budget(caller)
+            refusal, spent = await self._over_budget(caller)
         if refusal or not isinstance(body, dict):  # check_request refuses a non-object
             await self._refuse(send, refusal or Refusal(400, "not a JSON object"), route, caller)
             return
@@ -1030,6 +1031,7 @@ class Gate:
         # _safe_get_request_parsed_body) instead of parsing the body again.
         scope["parsed_body"] = (tuple(passed), passed)
         scope["aigw"] = caller
+        scope["aigw_spent"] = spent  # the month's spend before this call (keys with a budget)
         scope["headers"] = [
             (n, v)
             for n, v in scope.get("headers") or []
@@ -1037,7 +1039,9 @@ class Gate:
         ] + [(b"content-length", str(len(raw)).encode())]
         await self.inner(scope, _replay(raw, receive), _filtered(send, caller, route))
 
-    async def _over_budget(self, caller: Caller) -> Refusal | None:
+    async def _over_budget(self, caller: Caller) -> tuple[Refusal | None, float | None]:
+        """Why the key may not call now (its budget spent, or the limits unreadable), and the
+        month's spend when the key has a budget."""
         defaults = self.limits.current()
         if defaults.broken:
             return Refusal(
@@ -1046,10 +1050,10 @@ class Gate:
                 None,
                 "api_error",
                 "limits_file",
-            )
+            ), None
         budget = limits_of(caller.entry, defaults).budget
         if budget is None:
-            return None
+            return None, None
         now = datetime.now(UTC)
         try:
             spent = await spent_this_month(caller.name, now)
@@ -1061,8 +1065,8 @@ class Gate:
                 None,
                 "api_error",
                 "limits_store",
-            )
-        return budget_refusal(caller.name, budget, spent, now)
+            ), None
+        return budget_refusal(caller.name, budget, spent, now), spent
 
     async def _refuse(
         self, send: Any, refusal: Refusal, route: str, caller: Caller | None = None
@@ -1219,6 +1223,11 @@ async def user_api_key_auth(request: Any, api_key: str) -> Any:
         # process); None: no limit (the gateway key has none)
         tpm_limit=limits.tpm,
         rpm_limit=limits.rpm,
+        # carried to the usage line only (LiteLLM's own budget checks need its database and
+        # do not run for a custom auth's answer: proxy/auth/user_api_key_auth.py returns it as
+        # is); the guard enforces the budget itself, before the call
+        max_budget=limits.budget,
+        spend=float(request.scope.get("aigw_spent") or 0.0),
     )
 
 

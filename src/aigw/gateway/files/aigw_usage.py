@@ -173,7 +173,7 @@ def _shared_totals() -> dict[str, float]:
     return totals
 
 
-async def add_spend(key_name: str, usd: float, when: float | None = None) -> None:
+async def add_spend(key_name: str, usd: float, when: float | None = None) -> float:
     """Add one call's cost to the key's month: in Redis when LiteLLM has one (every replica
     sees it), else in this process."""
     month = time.strftime("%Y-%m", time.gmtime(when if when else time.time()))
@@ -184,8 +184,8 @@ async def add_spend(key_name: str, usd: float, when: float | None = None) -> Non
     if redis is None:
         totals = _shared_totals()
         totals[key] = totals.get(key, 0.0) + usd
-        return
-    await redis.async_increment(key, usd, ttl=SPEND_TTL_SECONDS)
+        return totals[key]
+    return float(await redis.async_increment(key, usd, ttl=SPEND_TTL_SECONDS))
 
 
 class UsageLogger(CustomLogger):
@@ -210,11 +210,23 @@ class UsageLogger(CustomLogger):
     async def async_log_success_event(
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
-        record = self._emit(kwargs, ok=True)
-        cost = record.get("cost_usd") if record else None
-        if record and cost and record["key"] != UNKNOWN_KEY:
-            with contextlib.suppress(Exception):  # never fail a call that has been answered
-                await add_spend(str(record["key"]), float(cost))
+        payload = kwargs.get("standard_logging_object")
+        if not isinstance(payload, Mapping):
+            return
+        with contextlib.suppress(Exception):  # a usage line must never fail a request
+            record = usage_record(
+                payload, ok=True, call_id=kwargs.get("litellm_call_id"), prices=self.prices
+            )
+            cost = record.get("cost_usd")
+            if cost is not None and record["key"] != UNKNOWN_KEY:
+                with contextlib.suppress(Exception):  # the store down: the line still goes
+                    # the key's month, this call included, as the store has it now
+                    total = await add_spend(str(record["key"]), float(cost))
+                    record["spend_usd"] = round(float(total), 8)
+            budget = (payload.get("metadata") or {}).get("user_api_key_max_budget")
+            if isinstance(budget, (int, float)) and not isinstance(budget, bool):
+                record["budget_usd"] = float(budget)  # the key's monthly budget (the guard's)
+            write_line(record)
 
     async def async_log_failure_event(
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
