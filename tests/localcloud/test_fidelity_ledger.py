@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER = ROOT / "docs" / "fidelity.md"
 PACKAGE = ROOT / "src" / "aigw_localcloud"
-AREAS = ("arm", "apps", "core", "openai", "vault")
+AREAS = ("arm", "apps", "cache", "core", "openai", "vault")
 COLUMNS = 4  # behaviour | Microsoft source | test that pins it | not emulated
 # `tests/localcloud/test_x.py::test_y`, `...::TestClass::test_y`, `...::test_y[param-id]`
 TEST_REF = re.compile(
