@@ -37,9 +37,9 @@ cat <<MSG
 
 The gateway runs on the local cloud at $url. Use it from any shell in $PWD:
   eval "\$(.venv/bin/aigw localcloud env)"   # trust the local CA in this shell (curl, Python, OpenAI SDK)
-  .venv/bin/aigw key show --env dev --cloud local            # the key's fingerprint (--reveal: the key)
+  .venv/bin/aigw gateway-key show --env dev --cloud local            # the key's fingerprint (--reveal: the key)
   curl --cacert $ca \\
-    -H "Authorization: Bearer \$(.venv/bin/aigw key show --env dev --cloud local --reveal)" \\
+    -H "Authorization: Bearer \$(.venv/bin/aigw gateway-key show --env dev --cloud local --reveal)" \\
     $url/v1/models
   .venv/bin/aigw client-config --env dev --cloud local --client codex   # a client's settings
   .venv/bin/aigw destroy --env dev --cloud local --yes                  # remove it

@@ -202,7 +202,7 @@ def hooks_cpu_us(calls: int = 3000) -> dict[str, float]:
 
         gate = guard.Gate(
             app,
-            keys=guard.KeysFile(str(Path(tmp, "aigw_keys.json"))),
+            keys=guard.DeveloperKeysFile(str(Path(tmp, "aigw_developer_keys.json"))),
             gateway_key=guard.GatewayKeyFile(str(key_path)),
             models=lambda: models,
         )
@@ -246,7 +246,7 @@ def hooks_cpu_us(calls: int = 3000) -> dict[str, float]:
 
         gate_s, app_s = asyncio.run(gate_loop())
         payload = {
-            "metadata": {"user_api_key_alias": guard.ADMIN_NAME},
+            "metadata": {"user_api_key_alias": guard.GATEWAY_KEY_NAME},
             "startTime": 1.0,
             "endTime": 1.2,
             "model": "azure/text-embedding-3-large",

@@ -1,4 +1,4 @@
-"""The gateway (master) key reaches LiteLLM only as a file of the config volume, never in its
+"""The gateway key reaches LiteLLM only as a file of the config volume, never in its
 environment: LiteLLM resolves `os.environ/<NAME>` in settings, so a variable holding the key
 could be named in a request and echoed back. A deploy to the local cloud runs the real LiteLLM
 through the app runner; its /proc/<pid>/environ is read and the key still authenticates."""

@@ -124,7 +124,7 @@ def test_usage_totals_equal_the_emulators_usage_and_logs_show_the_requests(env: 
         time.sleep(0.5)
     assert _delta(keys, keys_before, "requests") == {"aigw-gateway-key": len(ids)} or _delta(
         keys, keys_before, "requests"
-    ) == {"aigw-admin": len(ids)}
+    ) == {"aigw-gateway-key": len(ids)}
     for field, value in sums.items():
         assert sum(_delta(keys, keys_before, field).values()) == value, (field, keys, sums)
     assert _delta(keys, keys_before, "failures") == {}

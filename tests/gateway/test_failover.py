@@ -173,13 +173,13 @@ def test_smoke_reports_each_upstream_and_a_dead_secondary_fails_naming_it(fresh:
 def test_a_developer_key_sees_and_calls_only_the_aliases(fresh: Gateway) -> None:
     from datetime import UTC, datetime
 
-    from aigw.gateway.config import TEAM_KEYS_FILE_NAME
-    from aigw.gateway.team_keys import dump, new_record
+    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
+    from aigw.gateway.developer_keys import dump, new_record
 
     dev_key = "sk-aigw-dev-alice-0123456789abcdef0123"
     config_dir = fresh.config_dir
     record = new_record("alice", dev_key, datetime.now(UTC), None, None)
-    (config_dir / TEAM_KEYS_FILE_NAME).write_text(dump({"alice": record}))
+    (config_dir / DEVELOPER_KEYS_FILE_NAME).write_text(dump({"alice": record}))
     try:
         with fresh.client(dev_key) as c:
             listed = {m["id"] for m in c.get("/v1/models").json()["data"]}
@@ -191,7 +191,7 @@ def test_a_developer_key_sees_and_calls_only_the_aliases(fresh: Gateway) -> None
             )
             assert refused.status_code == 400 and "not served" in refused.text
     finally:
-        (config_dir / TEAM_KEYS_FILE_NAME).unlink()
+        (config_dir / DEVELOPER_KEYS_FILE_NAME).unlink()
 
 
 def _turn(c: object, previous: str | None = None) -> object:

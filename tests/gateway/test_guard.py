@@ -274,9 +274,9 @@ def test_only_the_keys_aliases(model: Any) -> None:
 
 def test_hidden_groups_only_for_the_gateway_key() -> None:
     names = ["gpt-5.3-codex", "gpt-5.3-codex@primary", "text-embedding-3-large"]
-    admin = guard.Caller(guard.ADMIN_NAME, "d", None)
-    dev = guard.Caller("alice", "d", guard.DevKey("alice", None, None))
-    only = guard.Caller("bob", "d", guard.DevKey("bob", None, frozenset({"gpt-5.3-codex"})))
+    admin = guard.Caller(guard.GATEWAY_KEY_NAME, "d", None)
+    dev = guard.Caller("alice", "d", guard.DeveloperKey("alice", None, None))
+    only = guard.Caller("bob", "d", guard.DeveloperKey("bob", None, frozenset({"gpt-5.3-codex"})))
     assert guard.models_for(admin, names) == names
     assert guard.models_for(dev, names) == ["gpt-5.3-codex", "text-embedding-3-large"]
     assert guard.models_for(only, names) == ["gpt-5.3-codex"]
@@ -354,7 +354,7 @@ ALICE = "sk-aigw-alice-key-for-the-gate-test-0123456789"
 def _gate(tmp_path: Path, inner: Any) -> guard.Gate:
     from datetime import UTC, datetime
 
-    from aigw.gateway import team_keys as fmt
+    from aigw.gateway import developer_keys as fmt
 
     (tmp_path / "gw").write_text(GATEWAY_KEY)
     now = datetime.now(UTC)
@@ -363,7 +363,7 @@ def _gate(tmp_path: Path, inner: Any) -> guard.Gate:
     )
     return guard.Gate(
         inner,
-        keys=guard.KeysFile(str(tmp_path / "keys.json")),
+        keys=guard.DeveloperKeysFile(str(tmp_path / "keys.json")),
         gateway_key=guard.GatewayKeyFile(str(tmp_path / "gw")),
         models=lambda: ["gpt-5.3-codex", "gpt-5.3-codex@primary", "text-embedding-3-large"],
     )

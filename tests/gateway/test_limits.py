@@ -20,12 +20,12 @@ import pytest
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.gateway.config import (
+    DEVELOPER_KEYS_FILE_NAME,
     REDIS_HOST_VAR,
     REDIS_PASSWORD_VAR,
     REDIS_PORT_VAR,
-    TEAM_KEYS_FILE_NAME,
 )
-from aigw.gateway.team_keys import dump, new_record
+from aigw.gateway.developer_keys import dump, new_record
 from aigw_localcloud.cache.redis_server import RedisServer
 from gateway_fixtures import RenderedGateway, rendered_gateway
 from helpers import ENV_DIR
@@ -71,7 +71,7 @@ class Pair:
         records["bob"] = replace(records["bob"], tpm=bob_tpm)
         records["dave"] = replace(records["dave"], budget=budget)
         for d in self.config_dirs:
-            (d / TEAM_KEYS_FILE_NAME).write_text(dump(records))
+            (d / DEVELOPER_KEYS_FILE_NAME).write_text(dump(records))
 
     def log(self) -> str:
         return "".join(g.process.log_path.read_text() for g in self.gateways)

@@ -22,8 +22,8 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
-from aigw.gateway import team_keys as fmt
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, CONFIG_MOUNT_DIR, TEAM_KEYS_FILE_NAME
+from aigw.gateway import developer_keys as fmt
+from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, CONFIG_MOUNT_DIR, DEVELOPER_KEYS_FILE_NAME
 from aigw.gateway.process import GatewayProcess
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from aigw_localcloud.openai.faults import Fault
@@ -82,7 +82,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probe]:
             "bob": fmt.new_record("bob", BOB, now, None, None),
         }
         volume = workdir / "files" / Path(CONFIG_MOUNT_DIR).relative_to("/")
-        (volume / TEAM_KEYS_FILE_NAME).write_text(fmt.dump(keys))
+        (volume / DEVELOPER_KEYS_FILE_NAME).write_text(fmt.dump(keys))
         yield Probe(gw.config, gw.process, gw.aoai, codex, embed)
 
 

@@ -1,5 +1,6 @@
-"""`aigw key show` and `aigw status` through the CLI against a local cloud (the container app
-is an HTTPS stand-in that checks the key, not LiteLLM, to stay fast): the key is read-only and
+"""`aigw gateway-key show` (and its former name `aigw key show`) and `aigw status` through the
+CLI against a local cloud (the container app is an HTTPS stand-in that checks the key, not
+LiteLLM, to stay fast): the key is read-only and
 shown only when asked; quickstart's last lines run as printed; status after destroy says
 "not deployed"."""
 
@@ -111,7 +112,7 @@ def writes(cloud: LocalCloud) -> int:
 
 
 def test_key_show_before_deploy_says_not_deployed(cloud: LocalCloud) -> None:
-    r = aigw(cloud, "key", "show", "--env", "dev", keys=False)
+    r = aigw(cloud, "gateway-key", "show", "--env", "dev", keys=False)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "not deployed" in r.stderr and "aigw deploy --env dev" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
@@ -124,22 +125,33 @@ def test_key_show_prints_a_fingerprint_and_the_key_only_with_reveal(cloud: Local
     digest = hashlib.sha256(GATEWAY_KEY_CANARY.encode()).hexdigest()
 
     # No key in this shell: the key is read from Key Vault, never written.
-    shown = aigw(cloud, "key", "show", "--env", "dev", keys=False)
+    shown = aigw(cloud, "gateway-key", "show", "--env", "dev", keys=False)
     assert shown.returncode == 0, shown.stderr
     assert GATEWAY_KEY_CANARY not in shown.stdout + shown.stderr
     assert f"sha256:{digest[:12]}" in shown.stdout and GATEWAY_KEY_CANARY[-4:] in shown.stdout
     assert "--reveal" in shown.stdout
 
-    data = json.loads(aigw(cloud, "key", "show", "--env", "dev", "-o", "json", keys=False).stdout)
+    data = json.loads(
+        aigw(cloud, "gateway-key", "show", "--env", "dev", "-o", "json", keys=False).stdout
+    )
     assert data["fingerprint"].startswith(f"sha256:{digest[:12]}")
     assert data["secret"] == "gateway-key" and data["version"]
     assert "key" not in data and GATEWAY_KEY_CANARY not in json.dumps(data)
 
-    revealed = aigw(cloud, "key", "show", "--env", "dev", "--reveal", keys=False)
+    revealed = aigw(cloud, "gateway-key", "show", "--env", "dev", "--reveal", keys=False)
     assert revealed.returncode == 0, revealed.stderr
-    assert revealed.stdout == GATEWAY_KEY_CANARY + "\n"  # nothing else: $(aigw key show ...)
-    as_json = aigw(cloud, "key", "show", "--env", "dev", "--reveal", "-o", "json", keys=False)
+    assert (
+        revealed.stdout == GATEWAY_KEY_CANARY + "\n"
+    )  # nothing else: $(aigw gateway-key show ...)
+    as_json = aigw(
+        cloud, "gateway-key", "show", "--env", "dev", "--reveal", "-o", "json", keys=False
+    )
     assert json.loads(as_json.stdout)["key"] == GATEWAY_KEY_CANARY
+    # the former name, as a script may still call it: the same answers
+    for args in ((), ("--reveal",), ("-o", "json")):
+        former = aigw(cloud, "key", "show", "--env", "dev", *args, keys=False)
+        now = aigw(cloud, "gateway-key", "show", "--env", "dev", *args, keys=False)
+        assert former.returncode == 0 and former.stdout == now.stdout, former.stderr
     assert writes(cloud) == before  # read-only
 
 

@@ -45,7 +45,7 @@ def _usage_line(key: str, model: str, total: int) -> str:
 @pytest.fixture
 def azure(monkeypatch: pytest.MonkeyPatch) -> None:
     from aigw.cli import options
-    from aigw.engine import app_logs, team_keys, usage_query
+    from aigw.engine import app_logs, developer_keys, usage_query
 
     lines = [_usage_line(CANARY, MODEL, 12), _usage_line("alice", "m1", 5)]
     monkeypatch.setattr(options, "open_session", lambda *a, **k: _Session())
@@ -59,7 +59,7 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     key = {"name": CANARY, "last4": "\x1b[5m", "created": "2026-01-01", "expires": None,
            "expired": False, "models": [MODEL]}  # fmt: skip
-    monkeypatch.setattr(team_keys, "list_keys", lambda session: [key])
+    monkeypatch.setattr(developer_keys, "list_keys", lambda session: [key])
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 

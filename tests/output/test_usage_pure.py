@@ -66,6 +66,22 @@ def test_requests_the_gateway_refused_are_counted_apart_by_key() -> None:
     assert usage.totals(by_key.values())["refused"] == 2
 
 
+def test_the_gateway_keys_former_log_name_adds_up_under_its_name() -> None:
+    """Lines the gateway logged before issue 25 name the gateway key `aigw-admin`: `aigw usage`
+    counts them as `aigw-gateway-key`, one row across the upgrade."""
+    lines = [
+        _line("aigw-admin", "m1", 10),
+        _line("aigw-gateway-key", "m1", 5),
+        _line("bob", "m1", 1),
+    ]
+    records = [r for r in map(usage.parse_line, lines) if r]
+    by_key = usage.aggregate(records, "key")
+    assert [(r["key"], r["total_tokens"], r["requests"]) for r in by_key] == [
+        ("aigw-gateway-key", 15, 2),
+        ("bob", 1, 1),
+    ]
+
+
 def _row(app: str, log: str, at: str = "2026-01-01T10:00:00Z") -> dict[str, str]:
     return {"TimeGenerated": at, "ContainerAppName_s": app, "Log_s": log}
 

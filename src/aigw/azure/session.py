@@ -218,7 +218,7 @@ def principal_type(claims: dict[str, Any]) -> str | None:
     return None
 
 
-def whoami_kind(target: Target) -> tuple[str, str, str | None]:
+def whoami_principal_type(target: Target) -> tuple[str, str, str | None]:
     """(object id, tenant id, principalType or None) of the deployer, from its token."""
     from azure.core.exceptions import ClientAuthenticationError
 

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     pass
 from aigw.cli import doctor as cli_doctor
 from aigw.cli import gateway as cli_gateway
+from aigw.cli import gateway_key as cli_gateway_key
 from aigw.cli import infra as cli_infra
 from aigw.cli import init as cli_init
-from aigw.cli import key as cli_key
 from aigw.cli import keys as cli_keys
 from aigw.cli import options as shared
 from aigw.cli import rollout as cli_rollout
@@ -183,7 +183,7 @@ def litellm_ensure(
 
 cli_infra.register(app)
 cli_gateway.register(app)
-cli_key.register(app)
+cli_gateway_key.register(app)
 cli_keys.register(app)
 cli_rollout.register(app)
 cli_init.register(app)

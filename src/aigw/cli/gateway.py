@@ -59,8 +59,8 @@ def client_config(
         str | None,
         typer.Option(
             "--key-env",
-            help="Variable holding the developer's own key (aigw keys add), e.g. AIGW_DEV_KEY "
-            "[default: gateway.key_env].",
+            help="Variable holding the developer's own key (aigw keys add), e.g. "
+            "AIGW_DEVELOPER_KEY [default: gateway.key_env].",
         ),
     ] = None,
 ) -> None:
@@ -74,7 +74,7 @@ def client_config(
     if key_env is not None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", key_env):
             raise UserError(
-                f"--key-env {key_env!r} is not a variable name", hint="e.g. AIGW_DEV_KEY"
+                f"--key-env {key_env!r} is not a variable name", hint="e.g. AIGW_DEVELOPER_KEY"
             )
         gateway = cfg.gateway.model_copy(update={"key_env": key_env})
         cfg = cfg.model_copy(update={"gateway": gateway})

@@ -1,6 +1,6 @@
 """`aigw keys add|list|revoke|rotate`: a key per developer, hashes in Key Vault (issue 14).
 
-The key itself is printed once, by add and rotate, and never again (engine/team_keys.py).
+The key itself is printed once, by add and rotate, and never again (engine/developer_keys.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from aigw.errors import AigwError
 from aigw.output.formats import OutputFormat
 from aigw.output.help_format import WholeSummaryGroup
 
-DEV_KEY_ENV = "AIGW_DEV_KEY"
+DEVELOPER_KEY_ENV = "AIGW_DEVELOPER_KEY"
 
 keys_app = typer.Typer(
     help="Developer keys: one per person, revocable alone (hashes in Key Vault, no database).",
@@ -59,8 +59,8 @@ def _change(
     expires: str | None = None,
     models: str | None = None,
 ) -> None:
-    from aigw.engine import team_keys
-    from aigw.gateway.team_keys import check_name, parse_duration
+    from aigw.engine import developer_keys
+    from aigw.gateway.developer_keys import check_name, parse_duration
     from aigw.output import report
 
     ui = shared.ui(output)
@@ -75,7 +75,7 @@ def _change(
         }[action]
         shared.confirm(ui, question, yes)
         with shared.locked(ui, session):
-            result = team_keys.change_keys(
+            result = developer_keys.change_keys(
                 session,
                 action,
                 name,
@@ -124,8 +124,8 @@ def _print_key_once(value: str, name: str, env: str, data: dict[str, Any], as_js
         sys.stdout.write(
             f"key {name} of {env} (shown once, never again; give it to {name} privately):\n"
             f"{value}\n"
-            f"{name} sets it as ${DEV_KEY_ENV}, then: aigw client-config --env {env} "
-            f"--client codex --key-env {DEV_KEY_ENV}\n"
+            f"{name} sets it as ${DEVELOPER_KEY_ENV}, then: aigw client-config --env {env} "
+            f"--client codex --key-env {DEVELOPER_KEY_ENV}\n"
         )
     sys.stdout.flush()
 
@@ -190,7 +190,7 @@ def list_(
     subscription: SubscriptionOpt = None,
 ) -> None:
     """Name, created, expires, models and last 4 characters of each key. Writes nothing."""
-    from aigw.engine.team_keys import list_keys
+    from aigw.engine.developer_keys import list_keys
     from aigw.output.plain import plain
 
     ui = shared.ui(output)

@@ -44,10 +44,10 @@ def _grants(permissions: list[Any], action: str) -> bool:
 
 
 def signed_in(session: Session) -> tuple[Finding, str, str]:
-    from aigw.azure.session import whoami_kind
+    from aigw.azure.session import whoami_principal_type
 
-    oid, tid, kind = whoami_kind(session.target)
-    what = kind or "a principal of unknown kind (the token has no idtyp)"
+    oid, tid, principal_type = whoami_principal_type(session.target)
+    what = principal_type or "a principal of unknown type (the token has no idtyp)"
     return Finding("signed in", True, f"{what} {oid} in tenant {tid}"), oid, tid
 
 

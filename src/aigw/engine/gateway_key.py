@@ -1,4 +1,4 @@
-"""`aigw key show`: the gateway key as stored in Key Vault, read-only.
+"""`aigw gateway-key show`: the gateway key as stored in Key Vault, read-only.
 
 By default only a fingerprint leaves this module's caller (the sha256 prefix and the last four
 characters: enough to tell which key a client holds, useless to call the gateway with).

@@ -2,7 +2,7 @@
 by the engine's apply (its dependency order, retries, role-propagation waits, Ctrl-C handling):
 the secret updated (unless the caller wrote it), then the app pointed at the new version, which
 restarts every active revision (resources/container_app.restart_active). Shared by
-`rotate-key` (engine.rotate) and `aigw keys` (engine.team_keys)."""
+`rotate-key` (engine.rotate) and `aigw keys` (engine.developer_keys)."""
 
 from __future__ import annotations
 

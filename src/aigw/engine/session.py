@@ -39,15 +39,15 @@ def open_session(
     role_wait_timeout: float = 600.0,
 ) -> Session:
     from aigw.azure.context import Ctx
-    from aigw.azure.session import Clients, whoami_kind
+    from aigw.azure.session import Clients, whoami_principal_type
 
-    principal, tenant, kind = whoami_kind(target)
+    principal, tenant, principal_type = whoami_principal_type(target)
     desired = build_desired(
         config,
         subscription_id=target.subscription_id,
         tenant_id=tenant,
         deployer_principal_id=principal,
-        deployer_principal_type=kind,
+        deployer_principal_type=principal_type,
     )
     ctx = Ctx(
         clients=Clients(target),

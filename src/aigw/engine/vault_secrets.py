@@ -1,4 +1,4 @@
-"""Reading Key Vault secrets: the one reader behind `aigw key show`, rotate-key, `aigw keys`
+"""Reading Key Vault secrets: the one reader behind `aigw gateway-key show`, rotate-key, `aigw keys`
 (the developer keys) and the smoke tests of rollout / status (the gateway key). Values read are
 registered with `aigw.redact` at once."""
 

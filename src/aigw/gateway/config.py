@@ -2,9 +2,10 @@
 
 The LiteLLM facts behind it, each checked by tests/gateway/test_render.py against LiteLLM
 1.81.15 (the real proxy runs this config in the local cloud): a bare `api_base`, quoted
-api-versions, `mode: responses` for codex models, `base_model` for embeddings, no master key
-(the guard authenticates; the gateway key is a mounted file), and `--api_version` on the
-command line for embeddings.
+api-versions, `mode: responses` for codex models, `base_model` for embeddings, no
+`general_settings.master_key` (LiteLLM's own name for a key it checks itself; the guard
+authenticates, with the gateway key from a mounted file), and `--api_version` on the command
+line for embeddings.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ CONFIG_PATH = f"{CONFIG_MOUNT_DIR}/{CONFIG_FILE_NAME}"
 # aigw's guard, shipped next to config.yaml (see src/aigw/gateway/files/aigw_guard.py).
 GUARD_FILE_NAME = "aigw_guard.py"
 GUARD_HOOK = "aigw_guard.user_api_key_auth"
-# The developer keys' hashes (a Key Vault reference mounted beside the guard; gateway/team_keys.py).
-TEAM_KEYS_FILE_NAME = "aigw_keys.json"
-# The gateway (master) key, a Key Vault reference mounted beside the guard (GATEWAY_KEY_FILE in
+# The developer keys' hashes (a Key Vault reference mounted beside the guard;
+# gateway/developer_keys.py).
+DEVELOPER_KEYS_FILE_NAME = "aigw_developer_keys.json"
+# The gateway key, a Key Vault reference mounted beside the guard (GATEWAY_KEY_FILE in
 # aigw_guard.py). Never in LiteLLM's environment: LiteLLM resolves `os.environ/<NAME>` in
 # settings it reads, so a variable holding the key could be named in a request and echoed back.
 GATEWAY_KEY_FILE_NAME = "aigw_gateway_key"

@@ -1,4 +1,4 @@
-"""How strong a gateway key must be (it is LiteLLM's master key: whoever holds it uses the models).
+"""How strong a gateway key must be (whoever holds it uses every model, every upstream).
 
 Documented rule (README "Configuration"): at least 32 characters, no whitespace, at least 10
 different characters and about 80 bits by character frequency (so `sk-aaaa...` or a repeated

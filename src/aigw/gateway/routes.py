@@ -16,7 +16,7 @@ A model served by one upstream (the default: the primary) renders as it always d
   (`Router._time_to_sleep_before_retry` returns 0 while the group has healthy deployments).
 
 Each (alias, upstream) pair is also its own hidden group `<alias>@<upstream>`, which only the
-master key may call (the guard) and nothing lists: the smoke test reaches every upstream
+gateway key may call (the guard) and nothing lists: the smoke test reaches every upstream
 through the gateway with it, with the gateway's own credentials (keys or identity).
 
 Retries: a 429 of an ordered model's first group is not retried there

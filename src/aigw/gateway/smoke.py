@@ -1,6 +1,6 @@
 """The smoke test: prove a live gateway works, and that it refuses callers without the key.
 
-The scaffold's failure mode was a proxy serving with no authentication (config or master key
+The scaffold's failure mode was a proxy serving with no authentication (config or gateway key
 missing). So the first thing proven after liveliness is that a call without a key is refused.
 """
 

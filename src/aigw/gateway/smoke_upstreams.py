@@ -1,7 +1,7 @@
 """The smoke test's per-upstream checks (several upstreams per model, issue 16): every
 (model, upstream) pair is called through the gateway on its hidden group `<alias>@<upstream>`
 (gateway/routes.py), which has no fallback, so a dead secondary fails here, before it is
-needed, in one line naming the upstream. Only the master key may call those groups (the
+needed, in one line naming the upstream. Only the gateway key may call those groups (the
 guard); the smoke test runs with it."""
 
 from __future__ import annotations

@@ -48,10 +48,16 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+# Key names the gateway logged before a rename -> their name now: the gateway key was
+# `aigw-admin` before issue 25 (gateway/developer_keys.py GATEWAY_KEY_NAME; the guard's literal).
+FORMER_KEY_NAMES = {"aigw-admin": "aigw-gateway-key"}
+
+
 def group_value(record: Mapping[str, Any], by: str) -> str:
     if by == "day":
         return str(record.get("time") or "")[:10] or "?"
-    return str(record.get(by) or "?")
+    value = str(record.get(by) or "?")
+    return FORMER_KEY_NAMES.get(value, value) if by == "key" else value
 
 
 def record_cost(rec: Mapping[str, Any], prices: Mapping[str, Price]) -> float | None:

@@ -11,12 +11,13 @@ from aigw.azure.errors import ACR_PULL_WAIT, role_wait
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.config.naming import (
     AZURE_OPENAI_KEY_SECRET,
+    DEVELOPER_KEYS_SECRET,
+    FORMER_DEVELOPER_KEYS_SECRET,
     GATEWAY_KEY_SECRET,
     GUARD_SECRET,
     LIMITS_SECRET,
     LITELLM_CONFIG_SECRET,
     RESPONSES_SECRET,
-    TEAM_KEYS_SECRET,
     USAGE_SECRET,
     NameRule,
 )
@@ -27,11 +28,11 @@ from aigw.gateway.config import (
     CONFIG_FILE_NAME,
     CONFIG_HASH_VAR,
     CONFIG_MOUNT_DIR,
+    DEVELOPER_KEYS_FILE_NAME,
     GATEWAY_KEY_FILE_NAME,
     GUARD_FILE_NAME,
     LIMITS_FILE_NAME,
     RESPONSES_FILE_NAME,
-    TEAM_KEYS_FILE_NAME,
     USAGE_FILE_NAME,
 )
 from aigw.gateway.url import LIVENESS_PATH, READINESS_PATH
@@ -64,8 +65,14 @@ VOLUME_FILES = {
 # GATEWAY_KEY_FILE_NAME), and the developer keys' hashes (issue 14, written by `aigw keys`).
 VAULT_VOLUME_FILES = {
     GATEWAY_KEY_SECRET: GATEWAY_KEY_FILE_NAME,
-    TEAM_KEYS_SECRET: TEAM_KEYS_FILE_NAME,
+    DEVELOPER_KEYS_SECRET: DEVELOPER_KEYS_FILE_NAME,
 }
+# Container-app secrets kept under a former name, each referencing the Key Vault secret of the
+# name it has now: a revision the previous aigw made (the `previous` one after the upgrade,
+# active, on its label URL, the one `aigw rollback` returns to) mounts the developer keys from
+# `aigw-dev-keys`; with that app secret gone it could not restart, and pointing it at the old
+# Key Vault secret would serve keys revoked since. Not mounted by the revisions aigw makes now.
+FORMER_SECRETS = {FORMER_DEVELOPER_KEYS_SECRET: DEVELOPER_KEYS_SECRET}
 PROBES = [
     {"type": "Startup", "path": LIVENESS_PATH, "period": 2, "failureThreshold": 30},
     {"type": "Liveness", "path": LIVENESS_PATH, "period": 30, "failureThreshold": 3},
@@ -416,6 +423,14 @@ class ContainerAppAdapter(Base):
                     for name in dict.fromkeys(
                         (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES)
                     )
+                },
+                **{
+                    former: {
+                        "keyVaultSecret": now,
+                        "vaultUri": kv_url,
+                        "version": Ref(f"secret:{now}", "version"),
+                    }
+                    for former, now in FORMER_SECRETS.items()
                 },
                 **{name: {"sha256": rendered.sha256} for name in VOLUME_FILES},
             },

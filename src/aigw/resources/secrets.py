@@ -12,9 +12,14 @@ from typing import Any
 
 from aigw import interrupt
 from aigw.azure.context import Ctx
-from aigw.config.naming import AZURE_OPENAI_KEY_SECRET, GATEWAY_KEY_SECRET, TEAM_KEYS_SECRET
+from aigw.config.naming import (
+    AZURE_OPENAI_KEY_SECRET,
+    DEVELOPER_KEYS_SECRET,
+    FORMER_DEVELOPER_KEYS_SECRET,
+    GATEWAY_KEY_SECRET,
+)
 from aigw.errors import AzureError
-from aigw.gateway.team_keys import EMPTY as EMPTY_TEAM_KEYS
+from aigw.gateway.developer_keys import EMPTY as EMPTY_DEVELOPER_KEYS
 from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import registered, upstreams
@@ -113,6 +118,14 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         "create_only" in res.managed or hmac.compare_digest(current or "", wanted)
     ):
         return {"changed": False, "version": version}
+    if status == 404 and res.managed.get("copy_of"):
+        # Created from the secret it had before a rename (the developer keys' former name,
+        # config/naming.py FORMER_DEVELOPER_KEYS_SECRET), read now, the moment before the
+        # write: every key the gateway accepts stays accepted, every revoked key refused.
+        former_status, former, _ = _read(ctx, vault_uri, str(res.managed["copy_of"]))
+        if former_status == 200 and former is not None:
+            ctx.report(res.key, f"created from Key Vault secret {res.managed['copy_of']}")
+            wanted = former
     if status == 200 and current:
         # Kept in memory only: deploy proves the gateway refuses it once the new one is served.
         ctx.remember_replaced(res.managed["source"], Secret(f"previous {res.name}", current))
@@ -154,7 +167,7 @@ class SecretAdapter(Base):
     _EXAMPLE_VERSIONS = {
         f"secret:{GATEWAY_KEY_SECRET}": "0123456789abcdef0123456789abcdef",
         f"secret:{AZURE_OPENAI_KEY_SECRET}": "fedcba9876543210fedcba9876543210",
-        f"secret:{TEAM_KEYS_SECRET}": "00112233445566778899aabbccddeeff",
+        f"secret:{DEVELOPER_KEYS_SECRET}": "00112233445566778899aabbccddeeff",
     }
 
     def probe(self, ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
@@ -170,14 +183,19 @@ class SecretAdapter(Base):
         return Observed(exists=True, value_matches=True, outputs=self.example_outputs(res))
 
     def desired(self, inp: Inputs) -> Sequence[Resource]:
-        # The developer keys' hashes: created empty when missing, never overwritten by deploy
-        # (`aigw keys` owns the value).
-        team_keys = Resource(
-            f"secret:{TEAM_KEYS_SECRET}",
+        # The developer keys' hashes: created when missing (a copy of the secret of their
+        # former name if the vault has one, else empty), never overwritten by deploy (`aigw
+        # keys` owns the value).
+        developer_keys = Resource(
+            f"secret:{DEVELOPER_KEYS_SECRET}",
             self.kind,
-            TEAM_KEYS_SECRET,
+            DEVELOPER_KEYS_SECRET,
             depends_on=(Key.key_vault, "role:deployer-secrets-officer"),
-            managed={"value": SECRET_VALUE, "create_only": EMPTY_TEAM_KEYS},
+            managed={
+                "value": SECRET_VALUE,
+                "create_only": EMPTY_DEVELOPER_KEYS,
+                "copy_of": FORMER_DEVELOPER_KEYS_SECRET,
+            },
             owned=False,
         )
         return (
@@ -212,7 +230,7 @@ class SecretAdapter(Base):
                 )
                 for name, source, _ in upstreams.keyed(inp)
             ]
-            + [team_keys]
+            + [developer_keys]
         )
 
     needs_role_wait = True  # the deployer's Key Vault role may still be propagating

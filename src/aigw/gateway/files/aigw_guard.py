@@ -17,7 +17,7 @@ refuses the rest, before LiteLLM reads a byte of the body:
 2. no query parameters (LiteLLM merges them into the request, `?model=` beating the body's);
 3. the key (Authorization: Bearer, or `api-key` / `x-api-key` as LiteLLM reads them): the
    gateway key's SHA-256 (GATEWAY_KEY_FILE, mounted; never in the environment) or a developer
-   key's (KEYS_FILE); wrong, revoked, expired or missing is 401, before the body is read;
+   key's (DEVELOPER_KEYS_FILE); wrong, revoked, expired or missing is 401, before the body is read;
 4. the body: JSON only, at most MAX_BODY_BYTES (413, checked on Content-Length before reading
    and while reading), sent within BODY_IDLE_SECONDS per chunk and BODY_TOTAL_SECONDS in all
    (408; held connections are dropped);
@@ -260,13 +260,28 @@ RESPONSE_HEADERS: frozenset[str] = frozenset(
 RESPONSE_HEADER_PREFIXES: tuple[str, ...] = ("x-ratelimit-",)
 MAX_ERROR_BODY = 64 * 1024  # an error body larger than this is replaced whole
 
-ADMIN_NAME = "aigw-admin"
-KEYS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_keys.json")
+GATEWAY_KEY_NAME = "aigw-gateway-key"
+# The developer keys' file beside this one (gateway/config.py DEVELOPER_KEYS_FILE_NAME), or
+# its name before issue 25 in a revision the previous aigw made: on a restart that revision
+# runs the guard the app holds now (these files are app-scoped secrets) with its own mounts.
+DEVELOPER_KEYS_FILE_NAME = "aigw_developer_keys.json"
+FORMER_DEVELOPER_KEYS_FILE_NAME = "aigw_keys.json"
+
+
+def developer_keys_path(directory: str) -> str:
+    """The developer keys' file in `directory`: the former name only where the new is absent."""
+    new = os.path.join(directory, DEVELOPER_KEYS_FILE_NAME)
+    former = os.path.join(directory, FORMER_DEVELOPER_KEYS_FILE_NAME)
+    return former if not os.path.exists(new) and os.path.exists(former) else new
+
+
+DEVELOPER_KEYS_FILE = developer_keys_path(os.path.dirname(os.path.abspath(__file__)))
 # The gateway key, mounted as a file beside this one (never in the environment, where an
 # `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
 GATEWAY_KEY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_gateway_key")
 # The gateway's default limits of a developer key and where counts live (aigw renders it from
-# the YAML's `limits:`; gateway/config.py LIMITS_FILE_NAME). A key's own limits are in KEYS_FILE.
+# the YAML's `limits:`; gateway/config.py LIMITS_FILE_NAME). A key's own limits are in
+# DEVELOPER_KEYS_FILE.
 LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_limits.json")
 # A developer key's spend this month, in USD: aigw_usage.py adds each call's cost, the gate reads
 # it before a call (the same key format there: SPEND_PREFIX).
@@ -440,7 +455,7 @@ def for_litellm(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in CLIENT_DATA}
 
 
-class DevKey(NamedTuple):
+class DeveloperKey(NamedTuple):
     name: str
     expires: datetime | None
     models: frozenset[str] | None  # None: every model
@@ -461,10 +476,10 @@ def _limit(value: Any, kind: type) -> Any:
     return kind(value)
 
 
-def parse_keys(text: str) -> dict[str, DevKey]:
-    """sha256 hex -> DevKey from the keys file's text. Unreadable entries are skipped (their
+def parse_keys(text: str) -> dict[str, DeveloperKey]:
+    """sha256 hex -> DeveloperKey from the keys file's text. Unreadable entries are skipped (their
     key then gets 401: fail closed)."""
-    out: dict[str, DevKey] = {}
+    out: dict[str, DeveloperKey] = {}
     try:
         data = json.loads(text) if text.strip() else {}
     except ValueError:
@@ -478,7 +493,7 @@ def parse_keys(text: str) -> dict[str, DevKey]:
                 when = when.replace(tzinfo=UTC)
             models = rec.get("models")
             allowed = frozenset(str(m) for m in models) if models is not None else None
-            out[str(rec["sha256"]).lower()] = DevKey(
+            out[str(rec["sha256"]).lower()] = DeveloperKey(
                 str(name),
                 when,
                 allowed,
@@ -524,8 +539,8 @@ def _sha256_of(text: str | None) -> str | None:
     return hashlib.sha256(value.encode()).hexdigest() if value else None
 
 
-class KeysFile(WatchedFile):
-    """The mounted developer keys: sha256 -> DevKey; a missing file means none."""
+class DeveloperKeysFile(WatchedFile):
+    """The mounted developer keys: sha256 -> DeveloperKey; a missing file means none."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path, lambda text: parse_keys(text or ""))
@@ -576,7 +591,7 @@ class KeyLimits(NamedTuple):
     budget: float | None
 
 
-def limits_of(entry: DevKey | None, defaults: Limits) -> KeyLimits:
+def limits_of(entry: DeveloperKey | None, defaults: Limits) -> KeyLimits:
     """A caller's limits: the key's own, else the gateway's defaults; the gateway key none."""
     if entry is None:
         return KeyLimits(None, None, None)
@@ -660,7 +675,9 @@ def is_gateway_key(api_key: str | None, digest: str | None) -> bool:
     return hmac.compare_digest(given.encode(), digest.encode())
 
 
-def find_key(api_key: str | None, keys: Mapping[str, DevKey]) -> tuple[str, DevKey] | None:
+def find_key(
+    api_key: str | None, keys: Mapping[str, DeveloperKey]
+) -> tuple[str, DeveloperKey] | None:
     """(digest, entry) of a developer key, or None: every stored digest compared in constant
     time (no early exit; a team has tens of keys)."""
     if not api_key:
@@ -673,7 +690,9 @@ def find_key(api_key: str | None, keys: Mapping[str, DevKey]) -> tuple[str, DevK
     return found
 
 
-def key_refusal(entry: DevKey | None, model: Any, method: str, now: datetime) -> Refusal | None:
+def key_refusal(
+    entry: DeveloperKey | None, model: Any, method: str, now: datetime
+) -> Refusal | None:
     """Why a developer key may not make this request (None: it may)."""
     if entry is None:
         return Refusal(401, INVALID_KEY, type="authentication_error")
@@ -695,7 +714,7 @@ def key_refusal(entry: DevKey | None, model: Any, method: str, now: datetime) ->
 
 
 INVALID_KEY = "missing or invalid gateway key (send it as 'Authorization: Bearer <key>')"
-_KEYS = KeysFile(KEYS_FILE)
+_KEYS = DeveloperKeysFile(DEVELOPER_KEYS_FILE)
 _GATEWAY_KEY = GatewayKeyFile(GATEWAY_KEY_FILE)
 _LIMITS = LimitsFile(LIMITS_FILE)
 
@@ -712,7 +731,7 @@ class Caller(NamedTuple):
 
     name: str
     digest: str
-    entry: DevKey | None  # None: the gateway key
+    entry: DeveloperKey | None  # None: the gateway key
 
 
 def api_key_from(headers: Mapping[str, str]) -> str | None:
@@ -727,13 +746,13 @@ def api_key_from(headers: Mapping[str, str]) -> str | None:
 def authenticate(
     api_key: str | None,
     gateway_digest: str | None,
-    keys: Mapping[str, DevKey],
+    keys: Mapping[str, DeveloperKey],
     now: datetime,
 ) -> Caller | Refusal:
     """The caller of a key, or why it is refused (401)."""
     if is_gateway_key(api_key, gateway_digest):
         assert api_key is not None
-        return Caller(ADMIN_NAME, hashlib.sha256(api_key.encode()).hexdigest(), None)
+        return Caller(GATEWAY_KEY_NAME, hashlib.sha256(api_key.encode()).hexdigest(), None)
     found = find_key(api_key, keys)
     if found is None:
         return Refusal(401, INVALID_KEY, None, "authentication_error", "key")
@@ -926,7 +945,7 @@ class Gate:
         self,
         inner: Any,
         *,
-        keys: KeysFile | None = None,
+        keys: DeveloperKeysFile | None = None,
         gateway_key: GatewayKeyFile | None = None,
         models: Any = None,
         limits: LimitsFile | None = None,

@@ -1,5 +1,5 @@
 """The developer keys file (issue 14), as data: what `aigw keys` writes to the Key Vault secret
-TEAM_KEYS_SECRET and the guard reads from the mounted file TEAM_KEYS_FILE_NAME (pure).
+DEVELOPER_KEYS_SECRET and the guard reads from the mounted file DEVELOPER_KEYS_FILE_NAME (pure).
 
 ```json
 {"version": 1, "keys": {"alice": {"sha256": "<64 hex>", "created": "2025-01-01T00:00:00+00:00",
@@ -27,8 +27,8 @@ from aigw.errors import UserError
 
 FORMAT_VERSION = 1
 EMPTY = json.dumps({"version": FORMAT_VERSION, "keys": {}}, sort_keys=True)
-# The master key's name in logs and usage (the guard uses the same literal).
-ADMIN_NAME = "aigw-admin"
+# The gateway key's name in logs and usage (the guard uses the same literal).
+GATEWAY_KEY_NAME = "aigw-gateway-key"
 # A developer key: recognisable in a leak scanner, never containing the developer's name.
 KEY_PREFIX = "sk-aigw-"
 NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?")

@@ -78,7 +78,7 @@ def _embeddings(cli: Cli, key: str) -> int:
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     from aigw.engine import localcloud as daemon
 
-    root = tmp_path_factory.mktemp("teamkeys")
+    root = tmp_path_factory.mktemp("developerkeys")
     c = Cli(root)
     try:
         yield c
@@ -94,9 +94,18 @@ def test_1_deploy_creates_the_keys_secret_and_a_second_plan_is_empty(cli: Cli) -
     r = cli("keys", "list", *LOCAL, "-o", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["keys"] == []
-    r = cli("client-config", *LOCAL, "--client", "codex", "-o", "json", "--key-env", "AIGW_DEV_KEY")
+    r = cli(
+        "client-config",
+        *LOCAL,
+        "--client",
+        "codex",
+        "-o",
+        "json",
+        "--key-env",
+        "AIGW_DEVELOPER_KEY",
+    )
     data = json.loads(r.stdout)
-    assert 'env_key = "AIGW_DEV_KEY"' in data["text"]
+    assert 'env_key = "AIGW_DEVELOPER_KEY"' in data["text"]
     cli.url = data["gateway_url"]
     cli.verify = ssl.create_default_context(cafile=data["ca_bundle"])
 

@@ -1,6 +1,6 @@
-"""Developer keys on plain data (issue 14): the file aigw writes (aigw.gateway.team_keys) read by
-the guard (aigw_guard.parse_keys, KeysFile, find_key, key_refusal). The guard inside the real
-LiteLLM is tested in tests/engine/test_team_keys_e2e.py."""
+"""Developer keys on plain data (issue 14): the file aigw writes (aigw.gateway.developer_keys)
+read by the guard (aigw_guard.parse_keys, DeveloperKeysFile, find_key, key_refusal). The guard
+inside the real LiteLLM is tested in tests/engine/test_developer_keys_e2e.py."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from aigw.engine.team_keys import new_key
+from aigw.engine.developer_keys import new_key
 from aigw.errors import UserError
-from aigw.gateway import team_keys as fmt
+from aigw.gateway import developer_keys as fmt
 from aigw.gateway.files import aigw_guard as guard
 from aigw.gateway.key_strength import weakness
+from aigw.output import usage
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -65,11 +66,13 @@ def test_a_keys_own_limits_round_trip_and_a_bad_one_names_the_secret() -> None:
 
 
 def test_a_broken_file_is_one_clear_error_naming_the_secret() -> None:
-    with pytest.raises(UserError, match="secret kv/aigw-dev-keys is not an aigw keys file"):
-        fmt.parse("{not json", "secret kv/aigw-dev-keys")
+    with pytest.raises(UserError, match="secret kv/aigw-developer-keys is not an aigw keys file"):
+        fmt.parse("{not json", "secret kv/aigw-developer-keys")
 
 
-@pytest.mark.parametrize("name", ["", "Alice", "a b", "-x", "x-", "aigw-admin", "aigw-probe", "é"])
+@pytest.mark.parametrize(
+    "name", ["", "Alice", "a b", "-x", "x-", "aigw-gateway-key", "aigw-probe", "é"]
+)
 def test_bad_names_are_refused(name: str) -> None:
     with pytest.raises(UserError, match="is invalid"):
         fmt.check_name(name)
@@ -142,8 +145,8 @@ def test_guard_skips_broken_entries_and_files() -> None:
 
 
 def test_keys_file_is_read_again_only_when_it_changes(tmp_path: Path) -> None:
-    path = tmp_path / "aigw_keys.json"
-    kf = guard.KeysFile(str(path))
+    path = tmp_path / "aigw_developer_keys.json"
+    kf = guard.DeveloperKeysFile(str(path))
     assert kf.current() == {}  # no file: no developer keys
     alice = new_key()
     path.write_text(_file(alice=fmt.new_record("alice", alice, NOW, None, None)))
@@ -156,8 +159,26 @@ def test_keys_file_is_read_again_only_when_it_changes(tmp_path: Path) -> None:
 
 
 def test_guard_default_keys_file_sits_beside_it() -> None:
-    from aigw.gateway.config import TEAM_KEYS_FILE_NAME
+    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
 
-    assert Path(guard.KEYS_FILE).name == TEAM_KEYS_FILE_NAME
-    assert Path(guard.KEYS_FILE).parent == Path(guard.__file__).resolve().parent
-    assert guard.ADMIN_NAME == fmt.ADMIN_NAME
+    assert Path(guard.DEVELOPER_KEYS_FILE).name == DEVELOPER_KEYS_FILE_NAME
+    assert guard.DEVELOPER_KEYS_FILE_NAME == DEVELOPER_KEYS_FILE_NAME
+    assert Path(guard.DEVELOPER_KEYS_FILE).parent == Path(guard.__file__).resolve().parent
+    assert guard.GATEWAY_KEY_NAME == fmt.GATEWAY_KEY_NAME
+    assert usage.FORMER_KEY_NAMES["aigw-admin"] == fmt.GATEWAY_KEY_NAME  # aigw usage folds it
+
+
+def test_the_guard_reads_the_former_file_name_only_where_the_new_one_is_absent(
+    tmp_path: Path,
+) -> None:
+    """A revision the previous aigw made mounts the developer keys as `aigw_keys.json`, but runs
+    the guard the app holds now once it restarts (the config volume's files are app-scoped
+    secrets): that guard reads the file the revision has. Both there: the new name wins."""
+    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
+
+    new, former = tmp_path / DEVELOPER_KEYS_FILE_NAME, tmp_path / "aigw_keys.json"
+    assert guard.developer_keys_path(str(tmp_path)) == str(new)  # none: the new name (no keys)
+    former.write_text(fmt.EMPTY)
+    assert guard.developer_keys_path(str(tmp_path)) == str(former)
+    new.write_text(fmt.EMPTY)
+    assert guard.developer_keys_path(str(tmp_path)) == str(new)

@@ -1,4 +1,7 @@
-"""`aigw key show`: read the gateway key from Key Vault (a fingerprint unless --reveal)."""
+"""`aigw gateway-key show`: read the gateway key from Key Vault (a fingerprint unless --reveal).
+
+`aigw key` is its former name, kept as a hidden alias (a user may have scripted it); `aigw keys`
+is the developer keys (cli/keys.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,14 @@ from aigw.output.formats import OutputFormat
 from aigw.output.help_format import WholeSummaryGroup
 from aigw.output.plain import plain
 
-key_app = typer.Typer(
+gateway_key_app = typer.Typer(
     help="The gateway key in Key Vault: read it (rotate-key replaces it).",
     no_args_is_help=True,
     cls=WholeSummaryGroup,
 )
 
 
-@key_app.command("show")
+@gateway_key_app.command("show")
 def show(
     env: EnvOpt,
     env_dir: EnvDirOpt = None,
@@ -55,7 +58,7 @@ def show(
             )
         )
         c.print(
-            f"the key itself: aigw key show --env {env}"
+            f"the key itself: aigw gateway-key show --env {env}"
             f"{' --cloud local' if cloud == 'local' else ''} --reveal",
             markup=False,
         )
@@ -64,7 +67,7 @@ def show(
 
 
 def _reveal(value: str, data: dict[str, Any], as_json: bool) -> None:
-    """The key on stdout, alone (for `$(aigw key show ... --reveal)`), or in the JSON."""
+    """The key on stdout, alone (for `$(aigw gateway-key show ... --reveal)`), or in the JSON."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
         sys.stdout.write(f"::add-mask::{value}\n")
     if as_json:
@@ -74,5 +77,16 @@ def _reveal(value: str, data: dict[str, Any], as_json: bool) -> None:
     sys.stdout.flush()
 
 
+# The group's name; FORMER_NAME still works, hidden from --help (tests/cli/test_cli_aliases.py).
+NAME = "gateway-key"
+FORMER_NAME = "key"
+
+
 def register(app: typer.Typer) -> None:
-    app.add_typer(key_app, name="key")
+    app.add_typer(gateway_key_app, name=NAME)
+    # its own group object: typer keeps one name per Typer instance
+    former = typer.Typer(
+        help=gateway_key_app.info.help, no_args_is_help=True, cls=WholeSummaryGroup
+    )
+    former.command("show")(show)
+    app.add_typer(former, name=FORMER_NAME, hidden=True)

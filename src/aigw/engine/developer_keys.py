@@ -1,7 +1,8 @@
 """`aigw keys`: a key per developer (issue 14), without a database.
 
-The hashes live in one Key Vault secret (TEAM_KEYS_SECRET, format in gateway/team_keys.py),
-which the container app mounts beside the guard as a versioned Key Vault reference. A change
+The hashes live in one Key Vault secret (DEVELOPER_KEYS_SECRET, format in
+gateway/developer_keys.py), which the container app mounts beside the guard as a versioned Key
+Vault reference. A change
 writes a new version, points the app at it and restarts every active revision: on Azure an
 updated secret does not reach running replicas without a new revision or a restart
 (learn.microsoft.com/azure/container-apps/manage-secrets: secrets are app-scoped, a changed
@@ -19,7 +20,7 @@ the gateway's main URL and every label URL (engine/serving_urls.py) before the c
   revoked hash, so the revoked key gets 401. The probe key is then dropped from memory, and the
   next change removes the expired entry.
 
-Every change also proves the master key still answers 200 on each URL. The new key leaves this
+Every change also proves the gateway key still answers 200 on each URL. The new key leaves this
 module only wrapped in a `Secret`, for the CLI to print once.
 """
 
@@ -35,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aigw import redact
-from aigw.config.naming import TEAM_KEYS_SECRET
+from aigw.config.naming import DEVELOPER_KEYS_SECRET, FORMER_DEVELOPER_KEYS_SECRET
 from aigw.engine.secret_version import pin_other_versions, roll_out
 from aigw.engine.serving_urls import serving_urls
 from aigw.errors import AigwError, UserError
-from aigw.gateway import team_keys as fmt
+from aigw.gateway import developer_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
 from aigw.model import Key
@@ -71,7 +72,7 @@ class KeysChange:
     name: str
     key_vault: str
     container_app: str
-    secret: str = TEAM_KEYS_SECRET
+    secret: str = DEVELOPER_KEYS_SECRET
     record: dict[str, Any] | None = None
     new_key: Secret | None = None
     gateway_url: str | None = None
@@ -113,15 +114,28 @@ def _vault_uri(session: Session) -> str:
 
 
 def _read(session: Session, vault_uri: str) -> tuple[dict[str, fmt.KeyRecord], str | None]:
-    from aigw.engine.vault_secrets import read_required
+    from aigw.engine.vault_secrets import read_required, read_secret
 
     names = names_of(session.config)
-    where = f"Key Vault secret {names.key_vault}/{TEAM_KEYS_SECRET}"
+    where = f"Key Vault secret {names.key_vault}/{DEVELOPER_KEYS_SECRET}"
     missing = AigwError(
         f"{where} does not exist (deployed before developer keys)",
         hint=f"aigw deploy --env {session.config.env} creates it",
     )
-    stored = read_required(session, vault_uri, TEAM_KEYS_SECRET, missing=missing, secret=False)
+    try:
+        stored = read_required(
+            session, vault_uri, DEVELOPER_KEYS_SECRET, missing=missing, secret=False
+        )
+    except AigwError as err:
+        if err is missing and read_secret(
+            session.ctx, vault_uri, FORMER_DEVELOPER_KEYS_SECRET, secret=False
+        ):
+            raise AigwError(  # deployed by an aigw before issue 25's renames
+                f"{where} does not exist yet: the gateway serves its developer keys from "
+                f"{FORMER_DEVELOPER_KEYS_SECRET}, their name before this version of aigw",
+                hint=f"aigw deploy --env {session.config.env} moves them (every key kept)",
+            ) from None
+        raise
     return fmt.parse(stored.value, where), stored.version
 
 
@@ -154,7 +168,7 @@ def _status(client: httpx.Client, key: str) -> int:
 def wait_until_served(
     urls: str | Mapping[str, str | None],
     proof_key: str,
-    master_key: str | None,
+    gateway_key: str | None,
     *,
     verify: Any,
     timeout: float,
@@ -163,7 +177,7 @@ def wait_until_served(
 ) -> Check:
     """Poll until the proof key answers 200 PROOF_STREAK rounds in a row on every URL (the main
     one and each revision label's: a revision behind a label serves too, and `aigw rollback`
-    returns to it), and the master key 200: every revision's replicas serve the new keys file.
+    returns to it), and the gateway key 200: every revision's replicas serve the new keys file.
     A failure names each URL that still serves the previous file (for a revoke: it may still
     accept the revoked key)."""
     targets = {"main": urls} if isinstance(urls, str) else dict(urls)
@@ -187,7 +201,7 @@ def wait_until_served(
         while True:
             for name, client in clients.items():
                 proof = _status(client, proof_key)
-                state[name] = (proof, _status(client, master_key) if master_key else 200)
+                state[name] = (proof, _status(client, gateway_key) if gateway_key else 200)
             pending = [n for n, (p, m) in state.items() if p != 200 or m != 200]
             streak = 0 if pending else streak + 1
             secs = time.perf_counter() - start
@@ -210,9 +224,9 @@ def wait_until_served(
 def _detail(targets: Mapping[str, str | None], state: dict[str, tuple[int, int]]) -> str:
     parts = [
         f"{name} {targets[name]} still serves the previous keys (proof key HTTP "
-        f"{proof or 'no answer'}, master key HTTP {master or 'no answer'})"
-        for name, (proof, master) in state.items()
-        if proof != 200 or master != 200
+        f"{proof or 'no answer'}, gateway key HTTP {gateway or 'no answer'})"
+        for name, (proof, gateway) in state.items()
+        if proof != 200 or gateway != 200
     ]
     return "; ".join(parts) or "every URL serves the new keys"
 
@@ -283,27 +297,27 @@ def change_keys(
     change.seconds["read"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    say(f"writing a new version of Key Vault secret {TEAM_KEYS_SECRET} in {names.key_vault}")
+    say(f"writing a new version of Key Vault secret {DEVELOPER_KEYS_SECRET} in {names.key_vault}")
     try:
         written = ctx.clients.secrets(vault_uri).set_secret(
-            TEAM_KEYS_SECRET,
+            DEVELOPER_KEYS_SECRET,
             fmt.dump(records),
             content_type="application/json",
             tags={MANAGED_BY: MANAGER},
             retry_total=0,  # a lost answer is not sent again blindly (see resources/secrets)
         )
     except Exception as err:
-        raise _write_error(err, f"writing {TEAM_KEYS_SECRET} to Key Vault") from None
+        raise _write_error(err, f"writing {DEVELOPER_KEYS_SECRET} to Key Vault") from None
     change.new_version = written.properties.version
     change.seconds["write"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     say(f"pointing {names.container_app} at the new version and restarting its active revisions")
-    ctx.set_outputs(f"secret:{TEAM_KEYS_SECRET}", {"version": change.new_version})
-    pin_other_versions(session, vault_uri, TEAM_KEYS_SECRET)
+    ctx.set_outputs(f"secret:{DEVELOPER_KEYS_SECRET}", {"version": change.new_version})
+    pin_other_versions(session, vault_uri, DEVELOPER_KEYS_SECRET)
     roll_out(  # the engine's apply: its retries, role waits and Ctrl-C handling
         session,
-        TEAM_KEYS_SECRET,
+        DEVELOPER_KEYS_SECRET,
         change.old_version,
         write=False,
         written=f"the change IS in Key Vault, version {change.new_version}; the gateway still "
@@ -317,7 +331,7 @@ def change_keys(
     if not url:
         change.checks.append(Check("gateway URL", False, 0, "the container app has no FQDN"))
         return change
-    master = read_gateway_key(session).key.reveal()
+    gateway_key = read_gateway_key(session).key.reveal()
     change.urls = serving_urls(session)  # main and every label: each revision that answers
     what = {
         "add": f"the new key of {name} is accepted",
@@ -327,7 +341,7 @@ def change_keys(
     switched = wait_until_served(
         change.urls,
         proof,
-        master,
+        gateway_key,
         verify=smoke.verify_for(session.target),
         timeout=wait_timeout,
         what=what,
@@ -340,13 +354,13 @@ def change_keys(
     for where, each in change.urls.items():
         if each:
             with httpx.Client(base_url=each, verify=verify, timeout=10, trust_env=False) as c:
-                statuses[where] = _status(c, master)
+                statuses[where] = _status(c, gateway_key)
     ms = (time.perf_counter() - t3) * 1000
     bad = {w: st for w, st in statuses.items() if st != 200}
     detail = "; ".join(f"{w}: HTTP {st or 'no answer'}" for w, st in bad.items())
     change.checks.append(
         Check(
-            "the master key still works",
+            "the gateway key still works",
             bool(statuses) and not bad,
             ms,
             detail or f"HTTP 200 on {len(statuses)} URL(s)",
@@ -364,6 +378,6 @@ def _write_error(err: Exception, what: str, hint: str | None = None) -> AigwErro
     from aigw.errors import AzureError
 
     if hasattr(err, "status_code") or type(err).__module__.startswith("azure"):
-        t = translate(err, kind="keys", name=TEAM_KEYS_SECRET)
+        t = translate(err, kind="keys", name=DEVELOPER_KEYS_SECRET)
         return AzureError(f"{what}: {t.one_line()}", hint=hint)
     raise err
