@@ -15,14 +15,13 @@ aigw_guard.py):
 - usage lines `{"aigw_usage": 1, "key", "model", "status", "http_status", ...}`: `model` is
   LiteLLM's model group, empty when LiteLLM's router never ran; the rates count only calls the
   router handled, because a call LiteLLM's own rate limiter refuses also leaves a usage line
-  (429, `model` ""; measured on LiteLLM 1.81.15 with aigw's limits: tests/engine/
-  test_alert_rules_e2e.py);
+  (429, `model` ""; measured on LiteLLM 1.81.15 with aigw's limits: tests/gateway/
+  test_alert_rules_real_lines.py);
 - refusal lines `{"aigw_refused": 1, "key", "reason", ...}`: `reason` "budget" when the guard
   refused a key for its monthly budget;
-- `spend_usd` and `budget_usd` on a usage line (the key's spend this calendar month, UTC,
-  including the call, and its monthly budget): the budget rules read them, but the gateway does
-  not write them yet (issue 26's budget work); until it does, a budget rule fires only once
-  a key is refused for its budget.
+- `spend_usd` and `budget_usd` on a successful call's usage line of a key with a budget (the
+  key's spend this calendar month, UTC, this call included, and its monthly budget: the usage
+  logger writes them); a refusal for the budget fires the rules too (a key past it).
 - any console line of the app means a replica runs: LiteLLM (uvicorn) writes an access line
   for every request, Container Apps' probes included (seen in the local runner's LiteLLM log:
   `INFO:     127.0.0.1:33068 - "GET /health/readiness HTTP/1.1" 200 OK`).
