@@ -89,6 +89,7 @@ PACKAGES = {
     # 7.0.0: one api-version per operation group (action groups 2023-01-01, scheduled query
     # rules 2023-12-01), all in one models module
     "mon": "azure.mgmt.monitor",
+    "redis": "azure.mgmt.redisenterprise",  # 3.1.0: Microsoft.Cache redisEnterprise 2025-07-01
 }
 PATHS = {
     "rg": RG,
@@ -121,6 +122,10 @@ PATHS = {
     + r"/providers/Microsoft\.CognitiveServices/accounts/[^/]+/deployments/[^/]+",
     "ag": RG + r"/providers/Microsoft\.Insights/actionGroups/[^/]+",
     "sqr": RG + r"/providers/Microsoft\.Insights/scheduledQueryRules/[^/]+",
+    "amr": RG + r"/providers/Microsoft\.Cache/redisEnterprise/[^/]+",
+    "amr-db": RG + r"/providers/Microsoft\.Cache/redisEnterprise/[^/]+/databases/[^/]+",
+    "amr-keys": RG + r"/providers/Microsoft\.Cache/redisEnterprise/[^/]+/databases/[^/]+/listKeys",
+    "amr-status": SUB + r"/providers/Microsoft\.Cache/locations/[^/]+/operationsStatus/[^/]+",
     "secret": r"/secrets/[^/]+",
     "secret-version": r"/secrets/[^/]+(/[^/]*)?",
 }
@@ -134,6 +139,7 @@ ERRORS = {  # each package's `default` response model (`_failsafe_deserialize(_m
     "secrets": "KeyVaultError",
     "cog": "ErrorResponse",
     "mon": "ErrorResponse",  # action groups' flat {code, message}; rules: ErrorContract
+    "redis": "ErrorResponse",
 }
 # operationId method path package request-model (- none) status[+status]=model (empty: no body)
 # [!error model when not the package's]; "[X]" is a page {value: [X], nextLink}; a line ending
@@ -187,6 +193,15 @@ ScheduledQueryRules_Get GET sqr mon - 200=ScheduledQueryRuleResource !ErrorContr
 ScheduledQueryRules_CreateOrUpdate PUT sqr mon ScheduledQueryRuleResource \
     200+201=ScheduledQueryRuleResource !ErrorContract
 ScheduledQueryRules_Delete DELETE sqr mon - 200+204= !ErrorContract
+RedisEnterprise_Get GET amr redis - 200=Cluster
+RedisEnterprise_Create PUT amr redis Cluster 200+201=Cluster
+RedisEnterprise_Update PATCH amr redis ClusterUpdate 200=Cluster 202=
+RedisEnterprise_Delete DELETE amr redis - 200+202+204=
+Databases_Get GET amr-db redis - 200=Database
+Databases_Create PUT amr-db redis Database 200+201=Database
+Databases_Update PATCH amr-db redis DatabaseUpdate 200=Database 202=
+Databases_ListKeys POST amr-keys redis - 200=AccessKeys
+OperationsStatus_Get GET amr-status redis - 200=OperationStatus
 SetSecret PUT secret secrets SecretSetParameters 200=SecretBundle
 GetSecret GET secret-version secrets - 200=SecretBundle
 DeleteSecret DELETE secret secrets - 200=DeletedSecretBundle

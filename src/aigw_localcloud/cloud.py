@@ -27,6 +27,7 @@ from .arm import (
     ingress_rules,
     key_vault,
     log_analytics,
+    redis_enterprise,
     registries,
     resources,
     revisions,
@@ -100,6 +101,7 @@ class LocalCloud:
             app_logs.router,
             action_group.router,
             alert_rule.router,
+            redis_enterprise.router,
         ]
         self.engine.data_routers = [app_logs.data_router]
         self.engine.vault_router = kv_secrets.router
@@ -165,6 +167,7 @@ class LocalCloud:
         self._ticker = threading.Thread(target=self._tick, daemon=True, name="localcloud-lro")
         self._ticker.start()
         console_logs.start_ingest(self.engine, self._stop)
+        redis_enterprise.resume(self.engine)  # its caches' servers, before the apps
         restart_active_apps(self.engine)  # their processes died with the previous cloud
         write_endpoint(self.state_dir, self.endpoint())
         return self
@@ -181,6 +184,7 @@ class LocalCloud:
             except Exception:  # stopping must go on even if a runner misbehaves  # noqa: S110
                 pass
         close_fronts(self.engine)  # multiple-revision apps' ingress (arm/traffic.py)
+        redis_enterprise.stop_all(self.engine)  # the caches' redis-servers
         with self._vault_lock:
             vaults = list(self._vaults.values())
             self._vaults.clear()

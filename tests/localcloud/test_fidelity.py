@@ -233,6 +233,18 @@ OPS: dict[str, tuple[str, str, str | None, str | None]] = {
         None,
         "azure.mgmt.monitor.models.ScheduledQueryRuleResource",
     ),
+    "RedisEnterprise_Create": (
+        "PUT",
+        "{rg}/providers/Microsoft.Cache/redisEnterprise/{clusterName}",
+        "parameters",
+        "azure.mgmt.redisenterprise.models.Cluster",
+    ),
+    "Databases_Get": (
+        "GET",
+        "{rg}/providers/Microsoft.Cache/redisEnterprise/{clusterName}/databases/{databaseName}",
+        None,
+        "azure.mgmt.redisenterprise.models.Database",
+    ),
     "SetSecret": (
         "PUT",
         "/secrets/{secret-name}",
@@ -279,6 +291,8 @@ ORDER = [
     "ContainerAppsRevisions_RestartRevision",
     "ActionGroups_Get",
     "ScheduledQueryRules_Get",
+    "RedisEnterprise_Create",
+    "Databases_Get",
     "ContainerApps_Delete",
     "ManagedEnvironments_Delete",
     "RoleAssignments_Delete",
@@ -392,6 +406,8 @@ def replay(
                 c.resource.resource_groups.create_or_update("testrg", {"location": "eastus"})
             if op_id in ("ActionGroups_Get", "ScheduledQueryRules_Get"):
                 _alert_preconditions(session, cloud.arm_url, sub, rg_name, params)
+            if op_id == "Databases_Get":
+                _database_precondition(session, cloud.arm_url, sub, rg_name, params, examples)
             values = {k: str(v) for k, v in params.items() if isinstance(v, str | int)}
             values["sub"] = sub
             values["rg"] = f"/subscriptions/{sub}/resourceGroups/{rg_name}"
@@ -452,6 +468,33 @@ def replay(
 
                 time.sleep(0.2)  # instant LROs complete on the next settle
     return results
+
+
+def _database_precondition(
+    session: requests.Session,
+    arm: str,
+    sub: str,
+    rg: str,
+    params: dict[str, Any],
+    examples: dict[str, tuple[Path, dict[str, Any]]],
+) -> None:
+    """The database the GET example reads, PUT with that example's own settings (a real
+    redis-server starts; Databases_Create's example is not kept here)."""
+    shown = examples["Databases_Get"][1]["responses"]["200"]["body"]["properties"]
+    wanted = ("clientProtocol", "clusteringPolicy", "evictionPolicy", "persistence", "port")
+    props = {k: shown[k] for k in wanted} | {"accessKeysAuthentication": "Enabled"}
+    props["modules"] = [{"name": m["name"], "args": m["args"]} for m in shown["modules"]]
+    path = f"/providers/Microsoft.Cache/redisEnterprise/{params['clusterName']}/databases/default"
+    url = f"{arm}/subscriptions/{sub}/resourceGroups/{rg}{path}?api-version=2025-07-01"
+    resp = session.put(url, json={"properties": props}, timeout=30, verify=session.verify)
+    assert resp.status_code in (200, 201), resp.text
+    import time
+
+    for _ in range(100):  # Creating until its server answers
+        got = session.get(url, timeout=30, verify=session.verify).json()
+        if got["properties"]["provisioningState"] != "Creating":
+            break
+        time.sleep(0.05)
 
 
 def _alert_preconditions(

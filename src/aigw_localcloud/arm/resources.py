@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..core import lro
@@ -184,6 +185,16 @@ def delete_scope_contents(eng: Engine, st: State, scope: str) -> list[str]:
     return apps
 
 
+# What other route modules do once a group's contents are gone (e.g. end the processes of the
+# resources it held): registered with `after_group_delete` where they are defined.
+_AFTER_GROUP_DELETE: list[Callable[[Engine], None]] = []
+
+
+def after_group_delete(fn: Callable[[Engine], None]) -> Callable[[Engine], None]:
+    _AFTER_GROUP_DELETE.append(fn)
+    return fn
+
+
 @finisher("resourcegroup.delete")
 def _finish_group_delete(eng: Engine, op: dict[str, Any]) -> None:
     with eng.store.write() as st:
@@ -193,6 +204,8 @@ def _finish_group_delete(eng: Engine, op: dict[str, Any]) -> None:
     if eng.runner is not None:
         for app_key in apps:
             eng.runner.stop(app_key)
+    for hook in _AFTER_GROUP_DELETE:
+        hook(eng)
 
 
 @router.route("GET", SUB)

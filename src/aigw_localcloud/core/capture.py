@@ -21,7 +21,7 @@ from typing import Any
 # here anyway; these field masks are what hid them.
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _SECRET_FIELDS = re.compile(
-    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|password|secret|key)"'
+    r'(?i)("(?:value|primarySharedKey|secondarySharedKey|sharedKey|primaryKey|secondaryKey|password|secret|key)"'
     r'\s*:\s*)"(?:[^"\\]|\\.)*"'
 )
 _AUTH_HEADER = re.compile(r"(?i)('authorization'\s*:\s*)'[^']*'")
