@@ -25,8 +25,17 @@ def observe_targets(session: Session) -> tuple[Any, Any]:
     ctx = session.ctx
     by_key = session.desired.by_key()
     found = {}
+    # What else the app's fields name (an endpoint another resource reports, e.g. a cache's
+    # host and port): read it too, so the app resolves as a deploy resolves it.
+    fixed = (Key.key_vault, Key.identity, Key.container_app)
+    for key in sorted(_refs(by_key[Key.container_app].managed) - set(fixed)):
+        res = by_key.get(key)
+        if res is not None and not adapter(res.kind).inside_vault:
+            obs = observe_one(ctx, res)
+            if obs.exists:
+                ctx.set_outputs(key, obs.outputs)
     # The identity too: the app references its client id (azure_openai.auth: identity).
-    for key in (Key.key_vault, Key.identity, Key.container_app):
+    for key in fixed:
         res = by_key[key]
         obs = observe_one(ctx, res)
         if not obs.exists or obs.soft_deleted:
@@ -39,6 +48,17 @@ def observe_targets(session: Session) -> tuple[Any, Any]:
         if key == Key.container_app:
             refuse_drift(session, res, obs)
     return found[Key.key_vault], found[Key.container_app]
+
+
+def _refs(value: Any) -> set[str]:
+    """The resource keys the Refs in `value` name."""
+    if isinstance(value, Ref):
+        return {value.key}
+    if isinstance(value, dict):
+        return {k for v in value.values() for k in _refs(v)}
+    if isinstance(value, list | tuple):
+        return {k for v in value for k in _refs(v)}
+    return set()
 
 
 def refuse_drift(session: Session, res: Any, obs: Any) -> None:

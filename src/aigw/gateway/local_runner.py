@@ -27,6 +27,7 @@ from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
 from aigw_localcloud.apps import app_pids
 from aigw_localcloud.core.app_runner import AppStartError, ContainerSpec
+from aigw_localcloud.core.ca_bundle import write_bundle
 from aigw_localcloud.core.endpoint import predicted_app_port, subscription_of
 
 Reporter = Callable[[str], None]
@@ -143,6 +144,12 @@ class LiteLLMAppRunner:
                     strict=True,
                 )
             )
+            if self.tls is not None:
+                # The image's trust store: the system's CAs and the local cloud's, whose
+                # certificate its TLS endpoints (an Azure Managed Redis database's) present, as
+                # Azure's endpoints present publicly trusted ones. Python's ssl (redis-py's
+                # SSLConnection) reads SSL_CERT_FILE.
+                environ.setdefault("SSL_CERT_FILE", str(write_bundle(Path(self.tls[0]).parent)))
             if self.reporter:
                 self.reporter(f"starting LiteLLM {version} for {spec.app_key} ({spec.revision})")
             secrets = [  # the gateway key comes as a file of the volume, not in the environment

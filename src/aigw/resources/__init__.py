@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from aigw.azure.context import Ctx
     from aigw.config.model import EnvConfig
     from aigw.config.naming import NameRule, Names
-    from aigw.resources.base import Base, Finding, Inputs
+    from aigw.resources.base import AppWiring, Base, Finding, Inputs
 
 
 class Adapter(Protocol):
@@ -135,6 +135,14 @@ class Adapter(Protocol):
 
     def volume_files(self, inp: Inputs) -> dict[str, str]:
         """Secret name -> rendered gateway file it mounts in the config volume."""
+        ...
+
+    def app_wiring(self, inp: Inputs) -> AppWiring | None:
+        """What it hands the gateway's container app: env, Key Vault references, waits."""
+        ...
+
+    def secret_value(self, ctx: Ctx, res: Resource) -> str | None:
+        """A secret it issues, read from Azure (None while `res` does not exist)."""
         ...
 
     def example_outputs(self, res: Resource) -> dict[str, Any]:

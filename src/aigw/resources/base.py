@@ -26,6 +26,18 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AppWiring:
+    """What a kind hands the gateway's container app (container_app.py asks every kind):
+    plain environment values (strings or Refs to its outputs), the Key Vault secrets it reads
+    (secret name -> the variable that gets it as a Key Vault reference), and the resource keys
+    the app then waits for."""
+
+    env: dict[str, Any]
+    vault_secrets: dict[str, str]
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What a kind's `desired` is built from (pure data: no I/O)."""
 
@@ -113,6 +125,15 @@ class Base:
     def volume_files(self, inp: Inputs) -> dict[str, str]:
         """Secret name -> file of the rendered gateway it mounts in the config volume."""
         return {}
+
+    def app_wiring(self, inp: Inputs) -> AppWiring | None:
+        """What it hands the gateway's container app (None: nothing)."""
+        return None
+
+    def secret_value(self, ctx: Ctx, res: Resource) -> str | None:
+        """A secret it issues (e.g. a cache's access key), read from Azure for the Key Vault
+        secret that names it (`managed["read_from"]`); None while `res` does not exist."""
+        raise self._unsupported("secret_value")
 
     def example_outputs(self, res: Resource) -> dict[str, Any]:
         """The outputs a deployed `res` has in the test fixtures (tests/plan_support.py,

@@ -47,7 +47,7 @@ from aigw.model import (
     Resource,
     resolve,
 )
-from aigw.resources import adapter, registered, upstreams
+from aigw.resources import adapter, adapters, registered, upstreams
 from aigw.resources import revision_traffic as rt
 from aigw.resources.base import Base, Inputs
 
@@ -391,6 +391,9 @@ class ContainerAppAdapter(Base):
         env_id = adapter(Kind.container_env).arm_id(inp, names.container_env)
         kv_url = Ref(Key.key_vault, "vault_uri")
         keyed = inp.config.azure_openai.auth == "key"
+        # What other kinds hand the app (e.g. a cache's endpoint and its key's Key Vault secret)
+        wiring = [w for a in adapters() if (w := a.app_wiring(inp)) is not None]
+        wired_secrets = {name: var for w in wiring for name, var in w.vault_secrets.items()}
         upstream_key: tuple[str, ...] = (AZURE_OPENAI_KEY_SECRET,) if keyed else ()
         upstream_key += tuple(name for name, _, _ in upstreams.keyed(inp))  # other upstreams
         registry_fields: dict[str, Any] = (
@@ -421,7 +424,7 @@ class ContainerAppAdapter(Base):
                         "version": Ref(f"secret:{name}", "version"),
                     }
                     for name in dict.fromkeys(
-                        (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES)
+                        (GATEWAY_KEY_SECRET, *upstream_key, *VAULT_VOLUME_FILES, *wired_secrets)
                     )
                 },
                 **{
@@ -452,6 +455,8 @@ class ContainerAppAdapter(Base):
                     if keyed and upstreams.any_identity(inp)
                     else {}
                 ),
+                **{k: v for w in wiring for k, v in w.env.items()},
+                **{var: {"secretRef": name} for name, var in wired_secrets.items()},
             },
             "cpu": gw.cpu,
             "memory": gw.memory,
@@ -465,7 +470,8 @@ class ContainerAppAdapter(Base):
             r.key for r in adapter(Kind.role_assignment).desired(inp) if "identity" in r.depends_on
         ]
         secrets = [s.key for s in adapter(Kind.secret).desired(inp)]
-        depends = (Key.container_env, Key.identity, *roles, *secrets)
+        waits = tuple(k for w in wiring for k in w.depends_on if k not in secrets)
+        depends = (Key.container_env, Key.identity, *roles, *secrets, *waits)
         return [Resource(Key.container_app, self.kind, names.container_app, depends, managed)]
 
     namespace = "Microsoft.App"

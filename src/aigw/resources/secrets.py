@@ -22,12 +22,15 @@ from aigw.errors import AzureError
 from aigw.gateway.developer_keys import EMPTY as EMPTY_DEVELOPER_KEYS
 from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
-from aigw.resources import registered, upstreams
+from aigw.resources import adapter, registered, upstreams
 from aigw.resources.base import Base, Inputs
 from aigw.secrets import AZURE_OPENAI_KEY, GATEWAY_KEY, Secret
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:
+    if "read_from" in res.managed:  # a secret another resource issues (a cache's access key),
+        source = ctx.desired.by_key()[res.managed["read_from"]]  # read from Azure by its kind
+        return adapter(source.kind).secret_value(ctx, source)
     if "create_only" in res.managed:  # its initial value (the developer keys: written by
         return str(res.managed["create_only"])  # `aigw keys`, created empty, never overwritten)
     secret = ctx.secrets.named(res.managed["source"])
@@ -61,6 +64,8 @@ def observe(
     wanted = _value(ctx, res)
     if not vault_uri:
         return Observed(exists=False)
+    if wanted is None and "read_from" in res.managed:
+        return Observed(exists=False)  # what issues it does not exist yet: written after it
     if wanted is None:
         return Observed(exists=True, value_matches=None)  # nothing to compare with (plan in PR)
     status, current, version = _read(ctx, vault_uri, res.name, probe=probe)
@@ -126,7 +131,7 @@ def ensure(ctx: Ctx, res: Resource) -> dict[str, Any]:
         if former_status == 200 and former is not None:
             ctx.report(res.key, f"created from Key Vault secret {res.managed['copy_of']}")
             wanted = former
-    if status == 200 and current:
+    if status == 200 and current and "source" in res.managed:
         # Kept in memory only: deploy proves the gateway refuses it once the new one is served.
         ctx.remember_replaced(res.managed["source"], Secret(f"previous {res.name}", current))
     client = ctx.clients.secrets(vault_uri)
@@ -150,8 +155,8 @@ def current_version(ctx: Ctx, vault_uri: str, name: str) -> str:
 def probe(ctx: Ctx, res: Resource, vault_uri: str) -> Observed | None:
     """observe() at a predicted vault URI before the vault's GET has answered; None if that
     URI does not answer like a vault we may read (then the caller reads after the GET)."""
-    if _value(ctx, res) is None:
-        return None
+    if "read_from" in res.managed or _value(ctx, res) is None:
+        return None  # read from what issues it: once that is observed (after the GET)
     try:
         return observe(ctx, res, vault_uri, probe=True)
     except Exception:  # a guess that did not answer: nothing learnt, nothing to report
