@@ -238,3 +238,67 @@ def test_8_keys_appear_nowhere_but_as_hashes(cli: Cli) -> None:
         for name, key in cli.keys.items():
             printed[name] += out.count(key)
     assert printed == {"alice": 1, "bob": 1, "bob-2": 1}, printed
+
+
+PRICES = {CODEX: (10.0, 1.0, 80.0), EMBED: (0.13, 0.13, 0.0)}  # input, cached, output per 1M
+
+
+def test_9_a_budget_crossed_mid_stream_is_refused_and_list_and_cost_agree(cli: Cli) -> None:
+    """Issue 26 on a deployed gateway: the YAML prices the models, `keys add --budget` gives
+    dave a budget a few calls long; the call after the one that crossed it is refused with
+    OpenAI's insufficient_quota; `keys list` and `usage --cost` show the same spend, which is
+    the emulator's token counts at the price table; `keys limit --budget` lets dave call
+    again (store none: the spend lives in the gateway process, docs/guard-rails.md)."""
+    env_file = cli.root / "environments" / "dev.yaml"
+    priced = "".join(
+        f"  - {{alias: {alias}, price: {{input: {i}, cached_input: {c}, output: {o}}}}}\n"
+        for alias, (i, c, o) in PRICES.items()
+    )
+    env_file.write_text(env_file.read_text() + "models:\n" + priced)
+    r = cli("deploy", *LOCAL, "--yes", "-o", "json", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("keys", "add", "dave", *LOCAL, "--yes", "--budget", "0.015", "-o", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    dave = json.loads(r.stdout)["new_key"]
+    assert json.loads(r.stdout)["key"]["budget"] == 0.015
+    expected, calls = 0.0, 0
+    while calls < 50:
+        resp = cli.call(dave, "/v1/responses", {"model": CODEX, "input": f"turn {calls}"})
+        if resp.status_code != 200:
+            break
+        calls += 1
+        u = resp.json()["usage"]
+        cached = u.get("input_tokens_details", {}).get("cached_tokens", 0)
+        i, c, o = PRICES[CODEX]
+        expected += ((u["input_tokens"] - cached) * i + cached * c + u["output_tokens"] * o) / 1e6
+    assert resp.status_code == 429, resp.text
+    err = resp.json()["error"]
+    assert err["code"] == "insufficient_quota" and "this key (dave)" in err["message"]
+    assert calls >= 2 and expected >= 0.015  # crossed by the last call that was let through
+
+    def listed() -> float:
+        out = cli("keys", "list", *LOCAL, "-o", "json")
+        assert out.returncode == 0, out.stderr
+        row = next(k for k in json.loads(out.stdout)["keys"] if k["name"] == "dave")
+        assert row["budget"] == 0.015
+        return float(row["spend_usd"] or 0)
+
+    def costed() -> tuple[float, int]:
+        out = cli("usage", *LOCAL, "--by", "key", "--cost", "--since", "1h", "-o", "json")
+        assert out.returncode == 0, out.stderr
+        row = next((k for k in json.loads(out.stdout)["rows"] if k["key"] == "dave"), None)
+        return (float(row["cost_usd"]), int(row["refused"])) if row else (0.0, 0)
+
+    deadline = time.monotonic() + 30  # the local workspace shows a line 1 s after it is written
+    while (abs(listed() - expected) > 1e-4 or costed()[1] < 1) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert listed() == pytest.approx(expected, abs=1e-4)
+    cost, refused = costed()
+    assert cost == pytest.approx(expected, abs=1e-6) and refused >= 1
+    text = cli("keys", "list", *LOCAL).stdout
+    assert "budget $0.01" in text and "% of budget" in text, text
+    r = cli("keys", "limit", "dave", *LOCAL, "--budget", "5", "--yes", "-o", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert cli.call(dave, "/v1/responses", {"model": CODEX, "input": "again"}).status_code == 200
+    bad = cli("keys", "limit", "dave", *LOCAL, "--budget", "lots", "--yes")
+    assert bad.returncode == 2 and "--budget 'lots' is not a positive number" in bad.stderr

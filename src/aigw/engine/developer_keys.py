@@ -27,6 +27,7 @@ module only wrapped in a `Secret`, for the CLI to print once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -158,6 +159,36 @@ def _check_models(session: Session, models: tuple[str, ...] | None) -> None:
         )
 
 
+def _with_limits(record: fmt.KeyRecord, limits: Mapping[str, int | float | None]) -> fmt.KeyRecord:
+    """The record with the given limits (a name left out keeps its value)."""
+
+    def whole(name: str, current: int | None) -> int | None:
+        value = limits.get(name, current)
+        return int(value) if value is not None else None
+
+    budget = limits.get("budget", record.budget)
+    return dataclasses.replace(
+        record,
+        tpm=whole("tpm", record.tpm),
+        rpm=whole("rpm", record.rpm),
+        budget=float(budget) if budget is not None else None,
+    )
+
+
+def _check_limits(session: Session, limits: Mapping[str, int | float | None]) -> None:
+    """A budget is counted in money: every model needs a price (before any Azure call)."""
+    if limits.get("budget") is None:
+        return
+    unpriced = [m.alias for m in session.config.models if m.price is None]
+    if unpriced:
+        raise UserError(
+            f"--budget needs a price on every model of {session.config.env}; "
+            f"{unpriced[0]} has none",
+            hint="add models[].price (USD per million tokens: input, output) to the "
+            "environment file and deploy",
+        )
+
+
 def _status(client: httpx.Client, key: str) -> int:
     try:
         return client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code
@@ -238,11 +269,13 @@ def change_keys(
     *,
     expires: timedelta | None = None,
     models: tuple[str, ...] | None = None,
+    limits: Mapping[str, int | float | None] | None = None,
     wait_timeout: float = 300.0,
     on_step: Reporter | None = None,
 ) -> KeysChange:
-    """add / rotate / revoke one developer key: write, roll the app, prove. Raises AigwError if
-    a write fails; failed proofs are in `checks`."""
+    """add / rotate / revoke / limit one developer key: write, roll the app, prove. `limits`:
+    the key's own tpm, rpm or budget to set (None: back to the YAML's default; a name left
+    out: unchanged). Raises AigwError if a write fails; failed proofs are in `checks`."""
     from aigw.engine.gateway_key import read_gateway_key
     from aigw.engine.secret_version import observe_targets
     from aigw.gateway import smoke
@@ -250,6 +283,7 @@ def change_keys(
     say = on_step or (lambda message: None)
     fmt.check_name(name)
     _check_models(session, models)
+    _check_limits(session, limits or {})
     cfg = session.config
     names = names_of(cfg)
     change = KeysChange(
@@ -278,20 +312,28 @@ def change_keys(
             f"a key named {name} exists in {cfg.env}",
             hint=f"aigw keys rotate {name} --env {cfg.env} replaces it; or choose another name",
         )
-    if action in ("rotate", "revoke") and name not in records:
+    if action in ("rotate", "revoke", "limit") and name not in records:
         raise UserError(f"no key named {name} in {cfg.env}", hint=f"aigw keys list --env {cfg.env}")
     proof = new_key()
     redact.register(proof)
-    if action == "revoke":
-        del records[name]
+    if action in ("revoke", "limit"):
+        # no new key to prove the switch with: a short-lived probe key in the same file
+        if action == "revoke":
+            del records[name]
+        else:
+            records[name] = _with_limits(records[name], limits or {})
+            change.record = records[name].public(now)
         records[PROBE_NAME] = fmt.new_record(PROBE_NAME, proof, now, PROBE_TTL, ())
     else:
         old = records.get(name)
-        if old is not None:  # rotate keeps the expiry span and the models unless given
+        own: dict[str, int | float | None] = {}
+        if old is not None:  # rotate keeps the expiry span, the models and limits unless given
             if expires is None and old.expires:
                 expires = datetime.fromisoformat(old.expires) - datetime.fromisoformat(old.created)
             models = models if models is not None else old.models
-        records[name] = fmt.new_record(name, proof, now, expires, models)
+            own = {"tpm": old.tpm, "rpm": old.rpm, "budget": old.budget}
+        own.update(limits or {})
+        records[name] = _with_limits(fmt.new_record(name, proof, now, expires, models), own)
         change.new_key = Secret(f"new key {name}", proof)
         change.record = records[name].public(now)
     change.seconds["read"] = time.perf_counter() - t0
@@ -337,6 +379,7 @@ def change_keys(
         "add": f"the new key of {name} is accepted",
         "rotate": f"the new key of {name} is accepted (the old one is gone)",
         "revoke": f"the gateway serves the keys without {name} (its key gets 401)",
+        "limit": f"the gateway serves the new limits of {name}",
     }[action]
     switched = wait_until_served(
         change.urls,
