@@ -118,7 +118,7 @@ def test_right_after_a_first_deploy_there_is_no_usage_yet(env: Env) -> None:
     assert data["newest_row_time"] is None
     csv = _usage(env, "-o", "csv")
     assert csv.returncode == 0 and csv.stdout.splitlines() == [
-        "key,requests,failures,prompt_tokens,completion_tokens,total_tokens"
+        "key,requests,failures,refused,prompt_tokens,completion_tokens,total_tokens"
     ]
     assert "no usage yet" in csv.stderr
 
