@@ -282,9 +282,10 @@ def _finish_delete(eng: Engine, op: dict[str, Any]) -> None:
         gone = [k for k in st["resources"] if k == rid or k.startswith(rid + "/databases/")]
         for k in gone:
             del st["resources"][k]
-        lro.finish(st["operations"][op["id"]])
-    for k in gone:
+    for k in gone:  # ended before the operation says Succeeded
         _stop(eng, k)
+    with eng.store.write() as st:
+        lro.finish(st["operations"][op["id"]])
 
 
 @router.route("GET", RG + r"/providers/Microsoft.Cache/redisEnterprise")
