@@ -17,3 +17,18 @@ from helpers import ENV_DIR
 def test_every_rendered_file_is_mounted(env: str) -> None:
     rendered = render_gateway(load_env(env, ENV_DIR).config)
     assert set(rendered.files) == set(VOLUME_FILES.values())
+
+
+def test_only_the_developer_keys_move_restarts_nothing() -> None:
+    """resources/container_app.py only_moved: the references of the upgrade that renamed the
+    developer keys' secret (issue 25), and nothing else, spare the running revisions."""
+    from aigw.resources.container_app import only_moved
+
+    kv = "https://kv.vault.azure.net/secrets"
+    before = [f"{kv}/aigw-dev-keys/1", f"{kv}/gateway-key/7"]
+    moved = [f"{kv}/aigw-developer-keys/2", f"{kv}/aigw-developer-keys/2", f"{kv}/gateway-key/7"]
+    assert only_moved(before, moved)
+    rotated = [*moved[:2], f"{kv}/gateway-key/8"]  # and a rotated gateway key: restart
+    assert not only_moved(before, rotated)
+    assert not only_moved([*moved], [f"{kv}/aigw-developer-keys/3", f"{kv}/gateway-key/7"])
+    assert not only_moved(before, [*before, f"{kv}/aigw-developer-keys/2"])  # former kept
