@@ -48,7 +48,19 @@ PROBES = 3  # requests spread over the replicas behind each URL
 
 
 def _export_previous(into: Path) -> Path:
-    """PREVIOUS's src/ under `into` (from this clone's history)."""
+    """PREVIOUS's src/ under `into` (from this clone's history; a shallow clone fetches that
+    one commit from its origin first)."""
+    have = subprocess.run(
+        ["git", "-C", str(REPO), "cat-file", "-e", f"{PREVIOUS}^{{commit}}"],
+        capture_output=True,
+        timeout=60,
+    )
+    if have.returncode != 0:
+        subprocess.run(
+            ["git", "-C", str(REPO), "fetch", "--quiet", "--depth=1", "origin", PREVIOUS],
+            capture_output=True,
+            timeout=300,
+        )
     r = subprocess.run(
         ["git", "-C", str(REPO), "archive", "--format=tar", PREVIOUS, "src"],
         capture_output=True,
