@@ -17,7 +17,8 @@ from aigw import clients
 from aigw.clients import render_client
 from aigw.clients.base import api_base
 from aigw.config.load import load_env
-from aigw.config.model import EnvConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelKind
 from helpers import ENV_DIR, GATEWAY_KEY_CANARY, REPO
 
 URL = "https://pvc-dev-aigateway-ca-san.example.southafricanorth.azurecontainerapps.io"
@@ -38,7 +39,7 @@ def cfg() -> EnvConfig:
 
 
 def _with_chat_model(cfg: EnvConfig) -> EnvConfig:
-    from aigw.config.model import ModelConfig
+    from aigw.config.upstreams import ModelConfig
 
     extra = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")
     return cfg.model_copy(update={"models": [*cfg.models, extra]})

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from aigw.config.load import load_env, merge
-from aigw.config.model import EnvConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelKind
 from aigw.errors import ConfigError, MissingSecretError, UserError
 from aigw.secrets import read_secret
 from helpers import ENV_DIR, FIXTURES

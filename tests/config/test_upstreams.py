@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aigw.config.load import load_env
-from aigw.config.model import PRIMARY
+from aigw.config.upstreams import PRIMARY
 from aigw.errors import ConfigError
 from helpers import ENV_DIR
 

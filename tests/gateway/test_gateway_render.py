@@ -149,7 +149,7 @@ def test_openai_sdk_stream_helper_works_through_the_gateway(running: Running) ->
 def test_chat_model_is_identified_no_errors_in_the_log(tmp_path: Path) -> None:
     """Issue 12 item 9: a chat model gets base_model; LiteLLM then logs no 'Could not identify
     azure model' and no error for a chat call."""
-    from aigw.config.model import ModelConfig, ModelKind
+    from aigw.config.upstreams import ModelConfig, ModelKind
 
     base = load_env("dev", ENV_DIR).config
     chat = ModelConfig(alias="gpt-4.1-mini", kind=ModelKind.chat, api_version="2024-10-21")

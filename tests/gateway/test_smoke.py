@@ -8,7 +8,7 @@ from helpers import ENV_DIR
 
 def test_smoke_test_calls_a_bounded_number_of_models() -> None:
     """Issue 17 R13: 1000 models must not mean 1000+ billable calls; every kind stays covered."""
-    from aigw.config.model import ModelConfig, ModelKind
+    from aigw.config.upstreams import ModelConfig, ModelKind
     from aigw.gateway.smoke import DEFAULT_MAX_MODELS, models_to_call
 
     base = load_env("dev", ENV_DIR).config

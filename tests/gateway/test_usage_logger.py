@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from aigw.config.load import load_env
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelConfig, ModelKind
 from aigw.gateway.files.aigw_usage import MARKER, usage_record
 from gateway_fixtures import RenderedGateway, rendered_gateway
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY

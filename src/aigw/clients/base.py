@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aigw.config.model import EnvConfig, ModelConfig
+    from aigw.config.model import EnvConfig
+    from aigw.config.upstreams import ModelConfig
 
 
 def api_base(url: str) -> str:
@@ -18,7 +19,7 @@ def api_base(url: str) -> str:
 
 def chat_models(config: EnvConfig) -> list[ModelConfig]:
     """Models a client can talk to (responses first: the codex models are the point)."""
-    from aigw.config.model import ModelKind
+    from aigw.config.upstreams import ModelKind
 
     order = {ModelKind.responses: 0, ModelKind.chat: 1}
     return sorted(
@@ -28,7 +29,7 @@ def chat_models(config: EnvConfig) -> list[ModelConfig]:
 
 
 def embedding_models(config: EnvConfig) -> list[ModelConfig]:
-    from aigw.config.model import ModelKind
+    from aigw.config.upstreams import ModelKind
 
     return [m for m in config.models if m.kind is ModelKind.embeddings]
 
@@ -42,7 +43,7 @@ def key_notes(config: EnvConfig) -> tuple[str, ...]:
 
 
 def responses_note(config: EnvConfig) -> tuple[str, ...]:
-    from aigw.config.model import ModelKind
+    from aigw.config.upstreams import ModelKind
 
     responses = [m.alias for m in config.models if m.kind is ModelKind.responses]
     if not responses:

@@ -19,7 +19,7 @@ def _toml_str(value: str) -> str:
 
 @registered("codex", title="Codex CLI", format="toml")
 def render(config: EnvConfig, url: str) -> Settings:
-    from aigw.config.model import ModelKind
+    from aigw.config.upstreams import ModelKind
 
     chat = chat_models(config)
     responses = [m for m in chat if m.kind is ModelKind.responses]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @registered("qoder", title="Qoder", format="json")
 def render(config: EnvConfig, url: str) -> Settings:
-    from aigw.config.model import ModelKind
+    from aigw.config.upstreams import ModelKind
 
     base = api_base(url)
     embed = ", ".join(m.alias for m in embedding_models(config)) or "no embeddings model"

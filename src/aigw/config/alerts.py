@@ -22,29 +22,16 @@ one is not a 5xx rate worth waking anyone for).
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    Strict,
     field_validator,
     model_validator,
 )
 
+from aigw.config.fields import Flag, Int, Number, StrictModel
 
-def _number(value: object) -> object:
-    # YAML numbers only: a quoted "5" or a `yes` is a mistake worth one line
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{value!r} is not a number: write it unquoted, e.g. 5 or 2.5")
-    return float(value)
-
-
-Int = Annotated[int, Strict()]
-Flag = Annotated[bool, Strict()]
-Percent = Annotated[float, BeforeValidator(_number)]
+Percent = Number
 
 MAX_FREQUENCY_MINUTES = 24 * 60  # one day
 MAX_WINDOW_MINUTES = 2 * 24 * 60  # two days
@@ -58,11 +45,7 @@ _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_WEBHOOK_ENV = "AIGW_ALERT_WEBHOOK_URL"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Rule(_Strict):
+class _Rule(StrictModel):
     enabled: Flag = Field(default=True, description="Keep this rule evaluating.")
 
 
@@ -107,7 +90,7 @@ class NoSuccessRule(_Rule):
     )
 
 
-class AlertsConfig(_Strict):
+class AlertsConfig(StrictModel):
     """Azure Monitor alerts on the gateway's usage lines, sent to an action group."""
 
     emails: list[str] = Field(

@@ -6,28 +6,15 @@ gets unless `aigw keys` sets its own. Field types only; the gateway's guard enfo
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import Field
 
-Int = Annotated[int, Strict()]
+from aigw.config.fields import Int, Number, StrictModel
 
-
-def _number(value: object) -> object:
-    # YAML numbers only: a quoted "1.5" or a `yes` is a mistake worth one line, not a price
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{value!r} is not a number: write it unquoted, e.g. 1.25")
-    return float(value)
+Usd = Number  # US dollars
 
 
-Usd = Annotated[float, BeforeValidator(_number)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Price(_Strict):
+class Price(StrictModel):
     """What Azure charges for a model, in USD per million tokens (the price sheet of your
     agreement; learn.microsoft.com/azure/ai-services/openai/how-to/quota lists none)."""
 
@@ -58,7 +45,7 @@ class LimitStore(StrEnum):
     redis = "redis"  # counts every replica sees
 
 
-class LimitsConfig(_Strict):
+class LimitsConfig(StrictModel):
     """Defaults for every developer key (a key's own values, set with `aigw keys`, win). The
     gateway key has no limits."""
 

@@ -40,7 +40,7 @@ def use_local_openai(config: EnvConfig) -> EnvConfig:
     and every named upstream) at the local emulator serving that account of the local cloud's
     world, found by the endpoint's first label (as DNS finds it on Azure). Nothing of the YAML
     is given to the cloud: an account or deployment its world lacks fails as on Azure."""
-    from aigw.config.model import PRIMARY
+    from aigw.config.upstreams import PRIMARY
     from aigw.engine.localcloud import openai_account_url
 
     state_dir = localcloud_dir()

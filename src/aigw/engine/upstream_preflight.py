@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aigw.azure.context import Ctx
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelConfig, ModelKind
 from aigw.errors import EXIT_BAD_INPUT, EXIT_FAILURE, AigwError
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import PRIMARY, ModelConfig, ModelKind
 from aigw.gateway import routes as _routes
 
 # Environment variable names inside the container; values come from Key Vault references.

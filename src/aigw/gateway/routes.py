@@ -47,7 +47,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aigw.config.model import PRIMARY, EnvConfig, ModelConfig, ModelKind, UpstreamConfig
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import PRIMARY, ModelConfig, ModelKind, UpstreamConfig
 
 PIN = "@"  # <alias>@<upstream>: a hidden group of one upstream (the guard knows the same)
 # The Azure OpenAI key of an upstream inside the container (auth: key).

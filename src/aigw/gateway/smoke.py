@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelConfig, ModelKind
 from aigw.gateway import surface
 from aigw.gateway.checks import Check, Timer
 from aigw.gateway.smoke_upstreams import upstream_checks

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelConfig, ModelKind
 from aigw.gateway.checks import Check, Timer
 from aigw.gateway.routes import pinned
 

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import httpx
 
-from aigw.config.model import EnvConfig, ModelConfig, ModelKind
+from aigw.config.model import EnvConfig
+from aigw.config.upstreams import ModelConfig, ModelKind
 from aigw.gateway.checks import Check
 
 # What Azure OpenAI (and the local cloud's emulator) answers a principal whose role has not

@@ -13,7 +13,7 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
-from aigw.config.model import UpstreamConfig
+from aigw.config.upstreams import UpstreamConfig
 from aigw.errors import AigwError
 from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
 from aigw.resources import adapter, registered, upstreams

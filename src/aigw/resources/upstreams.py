@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aigw.config.model import UpstreamConfig
 from aigw.config.naming import AZURE_OPENAI_KEY_SECRET
+from aigw.config.upstreams import UpstreamConfig
 from aigw.gateway.routes import key_var
 from aigw.resources.base import Inputs
 from aigw.secrets import UPSTREAM_KEY_PREFIX
