@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
+from aigw.gateway.render import AZURE_OPENAI_KEY_VAR
 
 AOAI_ENV = f"os.environ/{AZURE_OPENAI_KEY_VAR}"
 # The variable that once held the gateway key (now a file beside the guard): still tried.

@@ -14,8 +14,8 @@ import httpx
 
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import render_gateway, write_files
 from aigw.gateway.process import GatewayProcess, start_gateway
+from aigw.gateway.render import render_gateway, write_files
 from aigw.gateway.routes import key_var
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 from gateway_fixtures import litellm_env_for_tests
@@ -59,7 +59,7 @@ models:
 def without_responses_keeper(config_yaml: str) -> str:
     """A `mutate` for multi_gateway: the rendered config without aigw's Responses state keeper
     (gateway/files/aigw_responses.py), the control of the tests that show what it fixes."""
-    from aigw.gateway.config import RESPONSES_CALLBACK
+    from aigw.gateway.render import RESPONSES_CALLBACK
 
     assert RESPONSES_CALLBACK in config_yaml
     kept = config_yaml.replace(f"- {RESPONSES_CALLBACK}\n", "")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess, start_gateway
+from aigw.gateway.render import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.venv import LiteLLMEnv, ensure
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 

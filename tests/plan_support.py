@@ -8,8 +8,8 @@ from typing import Any
 
 from aigw.config.load import load_env, merge
 from aigw.engine.desired import build_desired
-from aigw.model import Desired, Observed, resolve
 from aigw.resources import adapter
+from aigw.state import Desired, Observed, resolve
 from helpers import ENV_DIR
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1a1"

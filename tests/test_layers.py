@@ -1,4 +1,4 @@
-"""Issue 13: no branch on a resource Kind outside aigw/resources/ (model.py defines Kind).
+"""Issue 13: no branch on a resource Kind outside aigw/resources/ (state.py defines Kind).
 
 A kind's quirks live in its module under resources/ as data or hooks on the Adapter protocol;
 the engine asks the adapter instead of comparing kinds.
@@ -22,7 +22,7 @@ def kind_branches() -> list[str]:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel.startswith("resources/") or rel == "model.py":
+        if rel.startswith("resources/") or rel == "state.py":
             continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]

@@ -13,7 +13,7 @@ from aigw.engine import rotate, workflow
 from aigw.engine.plan import Action
 from aigw.engine.serving_urls import serving_urls
 from aigw.gateway import smoke
-from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
+from aigw.gateway.render import GATEWAY_KEY_FILE_NAME
 from aigw.resources import names_of
 from helpers import AOAI_KEY_CANARY, GATEWAY_KEY_CANARY
 

@@ -19,8 +19,8 @@ from aigw.azure.errors import KV_REFERENCE_WAIT, error_code, retry_budget, role_
 from aigw.engine import workflow
 from aigw.engine.apply import Step
 from aigw.engine.plan import Action, Plan
-from aigw.model import resolve
 from aigw.resources import container_app
+from aigw.state import resolve
 
 from .harness import Stack, close_stack, make_stack
 

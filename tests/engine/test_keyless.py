@@ -15,7 +15,7 @@ from azure.keyvault.secrets import SecretClient
 from aigw.engine import workflow
 from aigw.engine.upstream_preflight import PreflightError
 from aigw.gateway import smoke
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
+from aigw.gateway.render import AZURE_OPENAI_KEY_VAR
 from aigw.resources import names_of
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.core.msi_endpoint import issue

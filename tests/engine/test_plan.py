@@ -19,7 +19,7 @@ from aigw.config.model import EnvConfig
 from aigw.engine.desired import build_desired
 from aigw.engine.plan import Plan, plan_deploy, plan_destroy
 from aigw.errors import UnsafePlanError
-from aigw.model import Desired, Observed
+from aigw.state import Desired, Observed
 from helpers import FIXTURES
 from plan_support import DEPLOYER, SUBSCRIPTION, TENANT
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from aigw.model import Kind
 from aigw.resources import adapter
 from aigw.resources.revision_traffic import for_put, new_suffix
+from aigw.state import Kind
 from aigw_localcloud.arm.container_app import MAX_REVISION_NAME, check_revision_suffix
 from aigw_localcloud.core.errors import CloudError
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aigw.config.load import load_env
 from aigw.engine.desired import build_desired
-from aigw.model import Kind
 from aigw.secrets import read_secrets
+from aigw.state import Kind
 from helpers import ENV_DIR
 
 TEXT = """extends: base.yaml

@@ -159,7 +159,7 @@ def test_keys_file_is_read_again_only_when_it_changes(tmp_path: Path) -> None:
 
 
 def test_guard_default_keys_file_sits_beside_it() -> None:
-    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
+    from aigw.gateway.render import DEVELOPER_KEYS_FILE_NAME
 
     assert Path(guard.DEVELOPER_KEYS_FILE).name == DEVELOPER_KEYS_FILE_NAME
     assert guard.DEVELOPER_KEYS_FILE_NAME == DEVELOPER_KEYS_FILE_NAME
@@ -174,7 +174,7 @@ def test_the_guard_reads_the_former_file_name_only_where_the_new_one_is_absent(
     """A revision the previous aigw made mounts the developer keys as `aigw_keys.json`, but runs
     the guard the app holds now once it restarts (the config volume's files are app-scoped
     secrets): that guard reads the file the revision has. Both there: the new name wins."""
-    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
+    from aigw.gateway.render import DEVELOPER_KEYS_FILE_NAME
 
     new, former = tmp_path / DEVELOPER_KEYS_FILE_NAME, tmp_path / "aigw_keys.json"
     assert guard.developer_keys_path(str(tmp_path)) == str(new)  # none: the new name (no keys)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from aigw.config.load import load_env
-from aigw.gateway.config import render_gateway
+from aigw.gateway.render import render_gateway
 from aigw.gateway.smoke import run_smoke
 from failover_fixtures import CODEX, GATEWAY_KEY, Gateway, failover_config, multi_gateway
 from helpers import ENV_DIR
@@ -173,8 +173,8 @@ def test_smoke_reports_each_upstream_and_a_dead_secondary_fails_naming_it(fresh:
 def test_a_developer_key_sees_and_calls_only_the_aliases(fresh: Gateway) -> None:
     from datetime import UTC, datetime
 
-    from aigw.gateway.config import DEVELOPER_KEYS_FILE_NAME
     from aigw.gateway.developer_keys import dump, new_record
+    from aigw.gateway.render import DEVELOPER_KEYS_FILE_NAME
 
     dev_key = "sk-aigw-dev-alice-0123456789abcdef0123"
     config_dir = fresh.config_dir

@@ -15,8 +15,8 @@ import pytest
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.gateway import smoke
-from aigw.gateway.config import render_gateway
 from aigw.gateway.process import GatewayProcess
+from aigw.gateway.render import render_gateway
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from gateway_fixtures import ConnectionWatcher, ProxyTrap, litellm_env_for_tests, rendered_gateway
 from helpers import AOAI_KEY_CANARY, ENV_DIR, GATEWAY_KEY_CANARY

@@ -19,13 +19,13 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import (
+from aigw.gateway.developer_keys import dump, new_record
+from aigw.gateway.render import (
     DEVELOPER_KEYS_FILE_NAME,
     REDIS_HOST_VAR,
     REDIS_PASSWORD_VAR,
     REDIS_PORT_VAR,
 )
-from aigw.gateway.developer_keys import dump, new_record
 from aigw_localcloud.cache.redis_server import RedisServer
 from gateway_fixtures import RenderedGateway, rendered_gateway
 from helpers import ENV_DIR

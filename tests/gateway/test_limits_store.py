@@ -12,7 +12,7 @@ from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.errors import UserError
 from aigw.gateway import serve
-from aigw.gateway.config import REDIS_HOST_VAR, REDIS_PASSWORD_VAR, REDIS_PORT_VAR
+from aigw.gateway.render import REDIS_HOST_VAR, REDIS_PASSWORD_VAR, REDIS_PORT_VAR
 from aigw_localcloud.cache.redis_server import _ping
 from helpers import ENV_DIR
 

@@ -1,4 +1,4 @@
-"""The rendered LiteLLM config: LiteLLM's facts (gateway/config.py), deterministic bytes, no
+"""The rendered LiteLLM config: LiteLLM's facts (gateway/render.py), deterministic bytes, no
 secret values."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from aigw.config.load import load_env
-from aigw.gateway.config import (
+from aigw.gateway.render import (
     GATEWAY_KEY_FILE_NAME,
     container_args,
     render_gateway,
@@ -99,8 +99,8 @@ def test_write_files_puts_the_gateway_key_beside_the_guard_owner_only(tmp_path: 
 
 def test_the_body_limit_reaches_the_guard_from_the_yaml() -> None:
     """gateway.max_request_mb -> AIGW_MAX_BODY_BYTES, which the guard reads at load."""
-    from aigw.gateway.config import BODY_LIMIT_VAR
     from aigw.gateway.files import aigw_guard
+    from aigw.gateway.render import BODY_LIMIT_VAR
 
     cfg = load_env("dev", ENV_DIR).config
     assert render_gateway(cfg).env[BODY_LIMIT_VAR] == str(8 * 1024 * 1024)

@@ -23,8 +23,8 @@ import pytest
 from aigw.config.load import load_env
 from aigw.config.model import EnvConfig
 from aigw.gateway import developer_keys as fmt
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, CONFIG_MOUNT_DIR, DEVELOPER_KEYS_FILE_NAME
 from aigw.gateway.process import GatewayProcess
+from aigw.gateway.render import AZURE_OPENAI_KEY_VAR, CONFIG_MOUNT_DIR, DEVELOPER_KEYS_FILE_NAME
 from aigw_localcloud.openai.aoai import AzureOpenAIEmulator
 from aigw_localcloud.openai.faults import Fault
 from gateway_fixtures import rendered_gateway

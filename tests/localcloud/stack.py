@@ -10,7 +10,7 @@ from .conftest import SECRETS_OFFICER, SECRETS_USER, Clients
 RG = "rg-test"
 LOC = "eastus"
 CONFIG_YAML = "model_list: []\n"
-GATEWAY_KEY_FILE = "aigw_gateway_key"  # aigw.gateway.config.GATEWAY_KEY_FILE_NAME
+GATEWAY_KEY_FILE = "aigw_gateway_key"  # aigw.gateway.render.GATEWAY_KEY_FILE_NAME
 # where the runner's spec holds the mounted gateway key
 GATEWAY_KEY_PATH = f"/app/config/{GATEWAY_KEY_FILE}"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aigw.gateway.config import CONFIG_MOUNT_DIR, GATEWAY_KEY_FILE_NAME
+from aigw.gateway.render import CONFIG_MOUNT_DIR, GATEWAY_KEY_FILE_NAME
 from aigw_localcloud.arm.openai_account import link
 from aigw_localcloud.cloud import LocalCloud
 from aigw_localcloud.core.app_runner import ContainerSpec

@@ -23,6 +23,12 @@ MODEL_SHOWN = "gpt[bold]\\r\\u202eevil\\x9b31m"
 
 
 class _Session:
+    def __init__(self) -> None:
+        from aigw.config.load import load_env
+        from helpers import ENV_DIR
+
+        self.config = load_env("dev", ENV_DIR).config  # prices and limits for `keys list`
+
     def close(self) -> None:
         pass
 
@@ -103,7 +109,8 @@ def test_keys_list_and_logs_show_names_as_plain_text(
     out, err = _aigw(capsys, "keys", "list", "--env", "dev")
     _assert_plain(out + err)
     assert SHOWN in out and MODEL_SHOWN in out and "…\\x1b[5m" in out
-    assert len(out.strip().splitlines()) == 1
+    key_line, note = out.strip().splitlines()  # the key, then where its spend comes from
+    assert SHOWN in key_line and "spent $0.00 this month" in key_line and note.startswith("spend:")
     data = json.loads(_aigw(capsys, "keys", "list", "--env", "dev", "-o", "json")[0])
     assert data["keys"][0]["name"] == CANARY
     out, err = _aigw(capsys, "logs", "--env", "dev")

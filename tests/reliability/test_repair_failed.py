@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from aigw.engine import workflow
-from aigw.model import resolve
 from aigw.output import report
 from aigw.resources import container_app, names_of
+from aigw.state import resolve
 from aigw_localcloud.core.lro import Timing
 
 from .scenarios import FastStack, fresh_stack

@@ -11,7 +11,7 @@ import pytest
 
 from aigw.engine import workflow
 from aigw.engine.plan import Action
-from aigw.model import Kind
+from aigw.state import Kind
 
 from .scenarios import FastStack, fresh_stack
 

@@ -15,8 +15,8 @@ from aigw.config.alerts import AlertsConfig
 from aigw.engine.plan import plan_deploy
 from aigw.engine.secrets_read import read_secrets
 from aigw.errors import MissingSecretError
-from aigw.model import SECRET_VALUE, Desired
 from aigw.resources import action_group, alert_rule, names_of
+from aigw.state import SECRET_VALUE, Desired
 from aigw_localcloud.arm import kql
 from helpers import ALERT_WEBHOOK_CANARY, GATEWAY_KEY_CANARY
 from plan_support import deployed, desired_for

@@ -15,9 +15,9 @@ import pytest
 
 from aigw.config.naming import NameRule, compose
 from aigw.engine.plan import Action, plan_deploy, plan_destroy
-from aigw.model import Kind, Observed, Resource
 from aigw.resources import adapter, adapters, names_of, registered, unregister
 from aigw.resources.base import Base, Inputs
+from aigw.state import Kind, Observed, Resource
 from plan_support import deployed, desired_for
 
 APP_CONFIG = Kind("app_config")
@@ -79,7 +79,7 @@ def test_registered_kind_is_in_desired_with_its_provider(app_config_kind: None) 
 
 def _inputs_rg(subscription_id: str) -> Inputs:
     from aigw.config.load import load_env
-    from aigw.gateway.config import render_gateway
+    from aigw.gateway.render import render_gateway
     from helpers import ENV_DIR
 
     cfg = load_env("dev", ENV_DIR).config

@@ -11,8 +11,8 @@ import pytest
 
 from aigw.config.load import load_env
 from aigw.engine.desired import build_desired
-from aigw.gateway.config import REDIS_HOST_VAR, REDIS_PORT_VAR
-from aigw.model import Desired, Ref
+from aigw.gateway.render import REDIS_HOST_VAR, REDIS_PORT_VAR
+from aigw.state import Desired, Ref
 from helpers import ENV_DIR
 
 
@@ -57,8 +57,8 @@ def test_store_redis_makes_the_cache_its_secret_and_the_apps_wiring(tmp_path: Pa
     [("a", True), ("a-b-1", True), ("-a", False), ("a--b", False), ("A", False), ("a" * 61, False)],
 )
 def test_its_name_rule_is_the_specs_pattern_and_lowercase(name: str, ok: bool) -> None:
-    from aigw.model import Kind
     from aigw.resources import adapter
+    from aigw.state import Kind
 
     rule = adapter(Kind("redis")).name_rule
     assert rule is not None

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from aigw.model import Kind, Observed
 from aigw.resources import adapter, adapters
+from aigw.state import Kind, Observed
 from helpers import FIXTURES, REPO
 
 OBSERVE = FIXTURES / "observe"

@@ -1,4 +1,4 @@
-"""Every file the gateway's config volume holds (gateway/config.py render_gateway) reaches the
+"""Every file the gateway's config volume holds (gateway/render.py render_gateway) reaches the
 container: the container app mounts each as a secret (resources/container_app.py
 VOLUME_FILES). A rendered file without its secret is a file the deployed gateway never sees
 (found: the limits file, which `aigw serve` had and a deployed gateway would not)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from aigw.config.load import load_env
-from aigw.gateway.config import render_gateway
+from aigw.gateway.render import render_gateway
 from aigw.resources.container_app import VOLUME_FILES
 from helpers import ENV_DIR
 

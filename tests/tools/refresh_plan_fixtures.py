@@ -29,8 +29,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from aigw.engine.plan import field_diffs, plan_deploy, plan_destroy  # noqa: E402
-from aigw.model import Desired, Observed, Resource, resolve  # noqa: E402
 from aigw.resources import adapter  # noqa: E402
+from aigw.state import Desired, Observed, Resource, resolve  # noqa: E402
 from engine import test_plan as tp  # noqa: E402
 from plan_support import example_outputs  # noqa: E402
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aigw.azure.session import Clients
-from aigw.model import Desired, Resource
 from aigw.secrets import Secret, Secrets
+from aigw.state import Desired, Resource
 
 T = TypeVar("T")
 

@@ -121,7 +121,7 @@ def render(
 ) -> None:
     """Print the LiteLLM config the gateway will run (or --json: everything aigw derives)."""
     from aigw.config.load import load_env
-    from aigw.gateway.config import render_gateway
+    from aigw.gateway.render import render_gateway
     from aigw.resources import names_of
 
     ui = shared.ui(OutputFormat.json if json_ else output)

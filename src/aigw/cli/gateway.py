@@ -17,9 +17,9 @@ from aigw import clients
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, GatewayError, UserError
-from aigw.model import Key
 from aigw.output.formats import OutputFormat
 from aigw.output.plain import plain
+from aigw.state import Key
 
 
 def _open(env: str, env_dir: Path | None, cloud: str, subscription: str | None) -> Any:

@@ -9,10 +9,10 @@ import typer
 from aigw.cli import options as shared
 from aigw.cli.options import CloudOpt, EnvDirOpt, EnvOpt, OutputOpt, SubscriptionOpt
 from aigw.errors import AigwError, UserError
-from aigw.model import Key
 from aigw.output.formats import OutputFormat
 from aigw.output.plain import plain
 from aigw.secrets import GATEWAY_KEY
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.output.ui import UI

@@ -17,7 +17,7 @@ EMBED_ROLES = ("embed",)
 
 @registered("continue", title="Continue", format="yaml")
 def render(config: EnvConfig, url: str) -> Settings:
-    from aigw.gateway.config import dump_yaml
+    from aigw.gateway.render import dump_yaml
 
     base = api_base(url)
     key_ref = "${{ secrets." + config.gateway.key_env + " }}"

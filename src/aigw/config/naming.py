@@ -43,7 +43,7 @@ class NameRule:
 GATEWAY_KEY_SECRET = "gateway-key"
 AZURE_OPENAI_KEY_SECRET = "azure-openai-api-key"
 LITELLM_CONFIG_SECRET = "litellm-config"
-GUARD_SECRET = "aigw-guard"  # the guard module beside the config (gateway/config.py)
+GUARD_SECRET = "aigw-guard"  # the guard module beside the config (gateway/render.py)
 # The developer keys (issue 14): their hashes, written by `aigw keys`, never by deploy.
 DEVELOPER_KEYS_SECRET = "aigw-developer-keys"
 # Their name before issue 25 (aigw up to 05b4759). A deploy over such a gateway copies it into
@@ -51,9 +51,9 @@ DEVELOPER_KEYS_SECRET = "aigw-developer-keys"
 # pointing at the new one for the revisions the previous aigw made (resources/container_app.py
 # FORMER_SECRETS); Key Vault keeps the old secret, unread. A later version may drop both.
 FORMER_DEVELOPER_KEYS_SECRET = "aigw-dev-keys"
-USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/config.py)
-RESPONSES_SECRET = "aigw-responses"  # the Responses state keeper (gateway/config.py)
-LIMITS_SECRET = "aigw-limits"  # default limits and prices of developer keys (gateway/config.py)
+USAGE_SECRET = "aigw-usage"  # the usage logger beside it (gateway/render.py)
+RESPONSES_SECRET = "aigw-responses"  # the Responses state keeper (gateway/render.py)
+LIMITS_SECRET = "aigw-limits"  # default limits and prices of developer keys (gateway/render.py)
 
 
 class Names(Mapping[str, str]):

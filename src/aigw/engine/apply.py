@@ -19,8 +19,8 @@ from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.engine.plan import Action, Change, Plan
 from aigw.errors import AigwError, AzureError
-from aigw.model import Resource
 from aigw.resources import adapter
+from aigw.state import Resource
 
 
 class StepState(StrEnum):

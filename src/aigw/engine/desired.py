@@ -11,10 +11,10 @@ at apply time from earlier results.
 from __future__ import annotations
 
 from aigw.config.model import EnvConfig
-from aigw.gateway.config import render_gateway
-from aigw.model import Desired
+from aigw.gateway.render import render_gateway
 from aigw.resources import adapters, names_of
 from aigw.resources.base import Inputs
+from aigw.state import Desired
 
 
 def build_desired(

@@ -44,10 +44,10 @@ from aigw.errors import AigwError, UserError
 from aigw.gateway import developer_keys as fmt
 from aigw.gateway.checks import Check
 from aigw.gateway.url import gateway_url
-from aigw.model import Key
 from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import names_of
 from aigw.secrets import Secret
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session

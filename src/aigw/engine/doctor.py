@@ -14,11 +14,11 @@ import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from aigw.engine.findings import Finding
-from aigw.model import Key
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session
-    from aigw.model import Observed
+    from aigw.state import Observed
 
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
 SUBSCRIPTION_API = "2022-12-01"  # Microsoft.Resources/stable/2022-12-01/subscriptions.json

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError
-from aigw.model import Key
 from aigw.secrets import Secret
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session

@@ -10,9 +10,9 @@ from azure.core.exceptions import AzureError as AzureSDKError
 from aigw.azure.context import Ctx
 from aigw.azure.errors import translate
 from aigw.errors import AzureError
-from aigw.model import Key, Observed, Resource
 from aigw.owned import other_tags
 from aigw.resources import adapter
+from aigw.state import Key, Observed, Resource
 
 
 def _observe_once(ctx: Ctx, res: Resource, destroy: bool) -> Observed:

@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import Any
 
 from aigw.errors import UnsafePlanError
-from aigw.model import (
+from aigw.owned import ENV_TAG, MANAGED_BY, MANAGER, PROJECT_TAG, removed_tags
+from aigw.resources import adapter
+from aigw.state import (
     ABSENT,
     SECRET_VALUE,
     Desired,
@@ -23,8 +25,6 @@ from aigw.model import (
     Resource,
     resolve,
 )
-from aigw.owned import ENV_TAG, MANAGED_BY, MANAGER, PROJECT_TAG, removed_tags
-from aigw.resources import adapter
 
 REMOVED = "(removed)"  # the "after" of a tag the plan removes
 # Terminal provisioning states other than Succeeded: the resource needs another PUT

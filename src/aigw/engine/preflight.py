@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aigw.errors import ConfigError
-from aigw.model import Desired, Observed
 from aigw.resources import adapter, located_types
+from aigw.state import Desired, Observed
 
 
 def location_problem(file: str, location: str, namespace: str, obs: Observed) -> ConfigError | None:

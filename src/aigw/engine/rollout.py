@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from aigw.errors import AigwError, ConfigError, UserError
 from aigw.gateway.checks import Check
-from aigw.model import Key
 from aigw.resources import names_of
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -24,9 +24,9 @@ from aigw.engine.vault_secrets import current_gateway_key
 from aigw.errors import UserError
 from aigw.gateway.smoke import Check
 from aigw.gateway.url import gateway_url
-from aigw.model import Key
 from aigw.resources import names_of
 from aigw.secrets import Secret
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session

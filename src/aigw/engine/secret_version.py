@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aigw.errors import AigwError, AzureError
-from aigw.model import Key, Ref
 from aigw.resources import adapter
+from aigw.state import Key, Ref
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session
@@ -65,7 +65,7 @@ def refuse_drift(session: Session, res: Any, obs: Any) -> None:
     """rotate-key PUTs the container app (its gateway key reference names the new version):
     refuse when that would also roll out other changes the YAML has and Azure has not."""
     from aigw.engine.plan import field_diffs
-    from aigw.model import resolve
+    from aigw.state import resolve
 
     have = {**obs.fields, "tags": obs.tags or {}}
     diffs = field_diffs(resolve(res.managed, session.ctx.outputs), have)

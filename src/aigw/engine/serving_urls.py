@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aigw.model import Key
 from aigw.resources import names_of
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session

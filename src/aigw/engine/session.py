@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from aigw.config.model import EnvConfig
 from aigw.engine.desired import build_desired
 from aigw.engine.plan import Plan, plan_deploy, plan_destroy
-from aigw.model import Desired, Key, Observed
 from aigw.resources import names_of
 from aigw.secrets import Secrets
+from aigw.state import Desired, Key, Observed
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx

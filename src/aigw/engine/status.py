@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aigw.model import Kind, Observed
 from aigw.resources import adapter
+from aigw.state import Kind, Observed
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from aigw import redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
 from aigw.errors import AigwError
-from aigw.model import Key, Kind
 from aigw.resources import adapter
 from aigw.secrets import Secret
+from aigw.state import Key, Kind
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx

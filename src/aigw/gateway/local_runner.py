@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 import httpx
 
 from aigw.errors import GatewayError, LiteLLMEnvError
-from aigw.gateway.config import GATEWAY_KEY_FILE_NAME
 from aigw.gateway.process import GatewayProcess, PortTakenError, start_gateway
+from aigw.gateway.render import GATEWAY_KEY_FILE_NAME
 from aigw.gateway.url import LIVENESS_PATH
 from aigw.gateway.venv import ensure, is_litellm_image, litellm_version_from_image
 from aigw_localcloud.apps import app_pids

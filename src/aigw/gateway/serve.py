@@ -23,8 +23,8 @@ from typing import Any
 
 from aigw.config.model import EnvConfig
 from aigw.errors import GatewayError, UserError
-from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.process import GatewayProcess
+from aigw.gateway.render import AZURE_OPENAI_KEY_VAR, render_gateway, write_files
 from aigw.gateway.routes import key_var
 from aigw.secrets import Secrets
 
@@ -178,7 +178,7 @@ def shared_store(config: EnvConfig, cloud: str, reporter: Reporter) -> Iterator[
     import os
 
     from aigw.config.limits import LimitStore
-    from aigw.gateway.config import REDIS_HOST_VAR, REDIS_PASSWORD_VAR, REDIS_PORT_VAR
+    from aigw.gateway.render import REDIS_HOST_VAR, REDIS_PASSWORD_VAR, REDIS_PORT_VAR
 
     if config.limits.store is not LimitStore.redis:
         yield {}

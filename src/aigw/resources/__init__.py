@@ -12,7 +12,7 @@ import pkgutil
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from aigw.model import Kind, Observed, Resource
+from aigw.state import Kind, Observed, Resource
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx

@@ -22,10 +22,10 @@ from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule
 from aigw.errors import AzureError
-from aigw.model import ABSENT, SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
 from aigw.secrets import ALERT_WEBHOOK
+from aigw.state import ABSENT, SECRET_VALUE, Key, Kind, Observed, Resource
 
 KIND = Kind("action_group")
 KEY = KIND.value  # one per environment

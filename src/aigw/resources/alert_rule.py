@@ -46,9 +46,9 @@ from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, lower_id, norm_location, to_rest
 from aigw.config.alerts import AlertsConfig
 from aigw.config.naming import NameRule, compose
-from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import action_group, adapter, registered
 from aigw.resources.base import Base, Inputs
+from aigw.state import ABSENT, Key, Kind, Observed, Resource
 
 KIND = Kind("alert_rule")
 TABLE = "ContainerAppConsoleLogs_CL"

@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aigw.model import Kind, Observed, Resource
+from aigw.state import Kind, Observed, Resource
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx
     from aigw.config.model import EnvConfig
     from aigw.config.naming import NameRule, Names
-    from aigw.gateway.config import RenderedGateway
+    from aigw.gateway.render import RenderedGateway
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from aigw.config.naming import (
     NameRule,
 )
 from aigw.errors import AigwError
-from aigw.gateway.config import (
+from aigw.gateway.render import (
     AZURE_OPENAI_KEY_VAR,
     CLIENT_ID_VAR,
     CONFIG_FILE_NAME,
@@ -36,7 +36,10 @@ from aigw.gateway.config import (
     USAGE_FILE_NAME,
 )
 from aigw.gateway.url import LIVENESS_PATH, READINESS_PATH
-from aigw.model import (
+from aigw.resources import adapter, adapters, registered, upstreams
+from aigw.resources import revision_traffic as rt
+from aigw.resources.base import Base, Inputs
+from aigw.state import (
     ABSENT,
     CONFIG_VOLUME,
     CONTAINER_NAME,
@@ -47,9 +50,6 @@ from aigw.model import (
     Resource,
     resolve,
 )
-from aigw.resources import adapter, adapters, registered, upstreams
-from aigw.resources import revision_traffic as rt
-from aigw.resources.base import Base, Inputs
 
 # The config volume: secret name -> file name below CONFIG_MOUNT_DIR.
 VOLUME_FILES = {
@@ -61,7 +61,7 @@ VOLUME_FILES = {
 }
 # Key Vault secrets mounted in the same volume (a Key Vault reference in a secret volume:
 # learn.microsoft.com/azure/container-apps/manage-secrets, "Mounting secrets in a volume"): the
-# gateway key, read by the guard and never in the container's environment (gateway/config.py
+# gateway key, read by the guard and never in the container's environment (gateway/render.py
 # GATEWAY_KEY_FILE_NAME), and the developer keys' hashes (issue 14, written by `aigw keys`).
 VAULT_VOLUME_FILES = {
     GATEWAY_KEY_SECRET: GATEWAY_KEY_FILE_NAME,

@@ -8,9 +8,9 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule
-from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource
 from aigw.resources import log_analytics, registered
 from aigw.resources.base import Base, Finding, Inputs
+from aigw.state import ABSENT, Key, Kind, Observed, Ref, Resource
 
 NAMESPACE = "Microsoft.App"
 

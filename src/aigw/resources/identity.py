@@ -8,9 +8,9 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule
-from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
+from aigw.state import ABSENT, Key, Kind, Observed, Resource
 
 
 def _outputs(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule, compose, vault_suffix
-from aigw.model import Key, Kind, Observed, Resource
 from aigw.resources import registered
 from aigw.resources.base import Base, Finding, Inputs
+from aigw.state import Key, Kind, Observed, Resource
 
 if TYPE_CHECKING:
     from aigw.config.model import EnvConfig

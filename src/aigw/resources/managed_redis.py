@@ -46,10 +46,10 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule
-from aigw.gateway.config import REDIS_HOST_VAR, REDIS_PORT_VAR
-from aigw.model import ABSENT, SECRET_VALUE, Key, Kind, Observed, Ref, Resource
+from aigw.gateway.render import REDIS_HOST_VAR, REDIS_PORT_VAR
 from aigw.resources import registered
 from aigw.resources.base import AppWiring, Base, Inputs
+from aigw.state import ABSENT, SECRET_VALUE, Key, Kind, Observed, Ref, Resource
 
 KEY = "redis"  # its resource key (one per environment)
 DATABASE = "default"  # Azure Managed Redis has one database, named default

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.errors import AigwError
-from aigw.model import Resource
+from aigw.state import Resource
 
 # The host suffixes of an account's endpoints: <customSubDomainName>.<suffix>.
 _SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")

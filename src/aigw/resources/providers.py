@@ -10,9 +10,9 @@ from aigw import interrupt
 from aigw.azure.context import Ctx
 from aigw.azure.rest import norm_location, to_rest
 from aigw.errors import AzureError
-from aigw.model import Kind, Observed, Resource
 from aigw.resources import adapters, registered
 from aigw.resources.base import Base, Inputs
+from aigw.state import Kind, Observed, Resource
 
 
 def resource_type_locations(body: dict[str, Any]) -> dict[str, list[str]]:

@@ -8,10 +8,10 @@ from typing import Any
 from aigw.azure.context import Ctx
 from aigw.azure.rest import get_or_none, norm_location, to_rest
 from aigw.config.naming import NameRule
-from aigw.model import ABSENT, Key, Kind, Observed, Resource
 from aigw.owned import foreign_names
 from aigw.resources import registered
 from aigw.resources.base import Base, Inputs
+from aigw.state import ABSENT, Key, Kind, Observed, Resource
 
 
 def _foreign(ctx: Ctx, name: str) -> tuple[str, ...]:

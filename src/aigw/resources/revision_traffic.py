@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aigw.errors import AigwError
-from aigw.model import Key
+from aigw.state import Key
 
 if TYPE_CHECKING:
     from aigw.azure.context import Ctx

@@ -15,9 +15,9 @@ from aigw.azure.errors import error_code
 from aigw.azure.rest import get_or_none, to_rest
 from aigw.config.upstreams import UpstreamConfig
 from aigw.errors import AigwError
-from aigw.model import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
 from aigw.resources import adapter, registered, upstreams
 from aigw.resources.base import Base, Inputs
+from aigw.state import ABSENT, Key, Kind, Observed, Ref, Resource, resolve
 
 
 def _role_definition_id(ctx: Ctx, guid: str) -> str:

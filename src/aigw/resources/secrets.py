@@ -20,11 +20,11 @@ from aigw.config.naming import (
 )
 from aigw.errors import AzureError
 from aigw.gateway.developer_keys import EMPTY as EMPTY_DEVELOPER_KEYS
-from aigw.model import SECRET_VALUE, Key, Kind, Observed, Resource
 from aigw.owned import MANAGED_BY, MANAGER
 from aigw.resources import adapter, registered, upstreams
 from aigw.resources.base import Base, Inputs
 from aigw.secrets import AZURE_OPENAI_KEY, GATEWAY_KEY, Secret
+from aigw.state import SECRET_VALUE, Key, Kind, Observed, Resource
 
 
 def _value(ctx: Ctx, res: Resource) -> str | None:

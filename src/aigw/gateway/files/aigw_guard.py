@@ -261,7 +261,7 @@ RESPONSE_HEADER_PREFIXES: tuple[str, ...] = ("x-ratelimit-",)
 MAX_ERROR_BODY = 64 * 1024  # an error body larger than this is replaced whole
 
 GATEWAY_KEY_NAME = "aigw-gateway-key"
-# The developer keys' file beside this one (gateway/config.py DEVELOPER_KEYS_FILE_NAME), or
+# The developer keys' file beside this one (gateway/render.py DEVELOPER_KEYS_FILE_NAME), or
 # its name before issue 25 in a revision the previous aigw made: on a restart that revision
 # runs the guard the app holds now (these files are app-scoped secrets) with its own mounts.
 DEVELOPER_KEYS_FILE_NAME = "aigw_developer_keys.json"
@@ -280,7 +280,7 @@ DEVELOPER_KEYS_FILE = developer_keys_path(os.path.dirname(os.path.abspath(__file
 # `os.environ/` reference could name it). Only its SHA-256 is kept in memory.
 GATEWAY_KEY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_gateway_key")
 # The gateway's default limits of a developer key and where counts live (aigw renders it from
-# the YAML's `limits:`; gateway/config.py LIMITS_FILE_NAME). A key's own limits are in
+# the YAML's `limits:`; gateway/render.py LIMITS_FILE_NAME). A key's own limits are in
 # DEVELOPER_KEYS_FILE.
 LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aigw_limits.json")
 # A developer key's spend this month, in USD: aigw_usage.py adds each call's cost, the gate reads
