@@ -147,7 +147,7 @@ def bare_config(cfg: Any, *, key: bool = True) -> str:
     `master_key` (the bench's gateway key) so that a key is still checked (`key` False: none,
     LiteLLM then checks no key at all). Everything else (models, router and LiteLLM settings)
     is the shipped config's."""
-    from aigw.gateway.config import (
+    from aigw.gateway.render import (
         GUARD_HOOK,
         RESPONSES_CALLBACK,
         USAGE_CALLBACK,
@@ -329,13 +329,13 @@ def measure(workers: int, n: int, tmp: Path, rounds: int = 0) -> dict[str, Any]:
 
     from aigw.config.load import load_env
     from aigw.gateway import venv as litellm_env
-    from aigw.gateway.config import (
+    from aigw.gateway.process import start_gateway
+    from aigw.gateway.render import (
         AZURE_OPENAI_KEY_VAR,
         CONFIG_FILE_NAME,
         render_gateway,
         write_files,
     )
-    from aigw.gateway.process import start_gateway
     from aigw_localcloud.openai.aoai import AzureOpenAIEmulator, Deployment
 
     cfg = common.key_mode(load_env("prod", common.ENV_DIR).config)

@@ -55,7 +55,7 @@ def warm_imports() -> float:
 def single_reads(stack: common.Stack, reps: int) -> dict[str, float]:
     """Median seconds of each resource's read on its own, in a fresh session."""
     from aigw.engine.observe import observe_one
-    from aigw.model import Kind
+    from aigw.state import Kind
 
     out: dict[str, list[float]] = collections.defaultdict(list)
     for _ in range(reps):

@@ -78,7 +78,7 @@ def _work(r: dict[str, Any]) -> tuple[int, int, int]:
 
 def measure(root: Path, n: int, reps: int) -> dict[str, Any]:
     from aigw.engine import workflow
-    from aigw.gateway.config import render_gateway
+    from aigw.gateway.render import render_gateway
 
     with common.local_stack(root / f"cloud-{n}") as stack:
         stack.env_dir = env_dir(root, n)

@@ -60,8 +60,8 @@ def _gateway(workdir: Path, aoai_url: str, *, guard: bool) -> Any:
     comparison gateway checks LiteLLM's own master key."""
     from aigw.config.load import load_env
     from aigw.gateway import venv as litellm_env
-    from aigw.gateway.config import AZURE_OPENAI_KEY_VAR, GUARD_HOOK, render_gateway, write_files
     from aigw.gateway.process import start_gateway
+    from aigw.gateway.render import AZURE_OPENAI_KEY_VAR, GUARD_HOOK, render_gateway, write_files
 
     cfg = common.key_mode(load_env("dev", common.ENV_DIR).config).with_endpoint(aoai_url)
     rendered = render_gateway(cfg)
@@ -507,7 +507,7 @@ def _abuse_env_leak(url: str, codex: str) -> dict[str, Any]:
     gateway key: does the answer, or the request upstream, hold the key's value?"""
     import httpx
 
-    from aigw.gateway.config import AZURE_OPENAI_KEY_VAR
+    from aigw.gateway.render import AZURE_OPENAI_KEY_VAR
 
     gw_env, aoai_env = f"os.environ/{PLANTED_GATEWAY_KEY_VAR}", f"os.environ/{AZURE_OPENAI_KEY_VAR}"
     variants = {
