@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,24 @@ def copy_envs(dest: Path) -> Path:
     for p in ENV_DIR.glob("*.yaml"):
         shutil.copy(p, dest / p.name)
     return dest
+
+
+def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`python -m aigw ARGS` with `env` (cli_environ), from the checkout; neither canary key
+    may appear in what it printed."""
+    r = subprocess.run(
+        [sys.executable, "-m", "aigw", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+    )
+    for text in (r.stdout, r.stderr):
+        assert GATEWAY_KEY_CANARY not in text and AOAI_KEY_CANARY not in text, (args, text)
+    return r
 
 
 def cli_environ(root: Path) -> dict[str, str]:
