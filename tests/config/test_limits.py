@@ -92,7 +92,7 @@ def test_validate_says_plainly_that_limits_without_a_store_are_per_replica(tmp_p
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     notes = json.loads(r.stdout)["notes"]
-    assert any("up to 3 replicas counts alone" in n for n in notes), notes
+    assert any("each of up to 3 gateway processes" in n for n in notes), notes
     assert any("a restart" in n for n in notes), notes
     (tmp_path / "t.yaml").write_text(
         "extends: base.yaml\n" + PRICED + "limits: {store: redis, rpm: 30, monthly_budget: 5}\n"

@@ -90,7 +90,7 @@ def validate(env: EnvOpt, env_dir: EnvDirOpt = None, output: OutputOpt = OutputF
     ui = shared.ui(output)
     loaded = load_env(env, env_dir)
     cfg = loaded.config
-    notes = limits.notes(cfg.limits, cfg.gateway.max_replicas)
+    notes = limits.notes(cfg.limits, cfg.gateway.max_replicas * cfg.gateway.workers)
     data = {
         "env": cfg.env,
         "file": str(loaded.path),

@@ -72,16 +72,17 @@ class LimitsConfig(StrictModel):
 
 
 def notes(limits: LimitsConfig, max_replicas: int, key_limits: bool = False) -> list[str]:
-    """What a user must know about where counts live (said by validate; pure). `key_limits`:
-    some developer key has limits of its own (known only after reading Key Vault)."""
+    """What a user must know about where counts live (said by validate; pure). `max_replicas`:
+    the most gateway processes that count apart (replicas times LiteLLM workers, each its own
+    process); `key_limits`: some developer key has limits of its own."""
     if limits.store is LimitStore.redis or not (limits.any or key_limits):
         return []
     out = []
     if max_replicas > 1:
         out.append(
-            f"limits.store is none: each of up to {max_replicas} replicas counts alone, so a "
-            f"key may get up to {max_replicas} times its limits; set limits.store: redis to "
-            "share the counts"
+            f"limits.store is none: each of up to {max_replicas} gateway processes (replicas "
+            f"times gateway.workers) counts alone, so a key may get up to {max_replicas} times "
+            "its limits; set limits.store: redis to share the counts"
         )
     if limits.monthly_budget is not None:
         out.append(
