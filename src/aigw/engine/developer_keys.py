@@ -30,7 +30,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ import httpx
 
 from aigw import redact
 from aigw.config.naming import DEVELOPER_KEYS_SECRET, FORMER_DEVELOPER_KEYS_SECRET
-from aigw.engine.secret_version import pin_other_versions, roll_out
+from aigw.engine.secret_version import SecretRollout, pin_other_versions, roll_out
 from aigw.engine.serving_urls import serving_urls
 from aigw.errors import AigwError, UserError
 from aigw.gateway import developer_keys as fmt
@@ -66,46 +66,16 @@ def new_key() -> str:
     return fmt.KEY_PREFIX + generate_key().removeprefix("sk-")
 
 
-@dataclass
-class KeysChange:
-    env: str
+@dataclass(kw_only=True)
+class KeysChange(SecretRollout):
     action: str
     name: str
-    key_vault: str
-    container_app: str
     secret: str = DEVELOPER_KEYS_SECRET
     record: dict[str, Any] | None = None
     new_key: Secret | None = None
-    gateway_url: str | None = None
-    old_version: str | None = None
-    new_version: str | None = None
-    restarted_revisions: list[str] = field(default_factory=list)
-    urls: dict[str, str | None] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "env": self.env,
-            "action": self.action,
-            "name": self.name,
-            "key": self.record,
-            "key_vault": self.key_vault,
-            "secret": self.secret,
-            "old_version": self.old_version,
-            "new_version": self.new_version,
-            "container_app": self.container_app,
-            "restarted_revisions": self.restarted_revisions,
-            "gateway_url": self.gateway_url,
-            "urls": self.urls,
-            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            "checks": [c.to_json() for c in self.checks],
-            "ok": self.ok,
-        }
+        return {"action": self.action, "name": self.name, "key": self.record, **self.rollout_json()}
 
 
 def _vault_uri(session: Session) -> str:

@@ -11,14 +11,19 @@ import contextlib
 import secrets as _secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from aigw import clients, redact
 from aigw.config.naming import GATEWAY_KEY_SECRET
-from aigw.engine.secret_version import observe_targets, pin_other_versions, roll_out
+from aigw.engine.secret_version import (
+    SecretRollout,
+    observe_targets,
+    pin_other_versions,
+    roll_out,
+)
 from aigw.engine.serving_urls import serving_urls
 from aigw.engine.vault_secrets import current_gateway_key
 from aigw.errors import UserError
@@ -52,41 +57,15 @@ def check_new_key(value: str) -> str:
     return value
 
 
-@dataclass
-class Rotation:
-    env: str
-    key_vault: str
-    secret: str
-    container_app: str
+@dataclass(kw_only=True)
+class Rotation(SecretRollout):
     key_env: str
     new_key: Secret
-    gateway_url: str | None = None
-    old_version: str | None = None
-    new_version: str | None = None
-    restarted_revisions: list[str] = field(default_factory=list)
-    urls: dict[str, str | None] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "env": self.env,
-            "key_vault": self.key_vault,
-            "secret": self.secret,
-            "old_version": self.old_version,
-            "new_version": self.new_version,
-            "container_app": self.container_app,
-            "restarted_revisions": self.restarted_revisions,
-            "gateway_url": self.gateway_url,
-            "urls": self.urls,
+            **self.rollout_json(),
             "key_env": self.key_env,
-            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            "checks": [c.to_json() for c in self.checks],
-            "ok": self.ok,
             "update": where_to_update(self.env, self.key_env),
         }
 

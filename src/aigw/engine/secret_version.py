@@ -6,14 +6,54 @@ restarts every active revision (resources/container_app.restart_active). Shared 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aigw.errors import AigwError, AzureError
+from aigw.gateway.checks import Check
 from aigw.resources import adapter
 from aigw.state import Key, Ref
 
 if TYPE_CHECKING:
     from aigw.engine.session import Session
+
+
+@dataclass(kw_only=True)
+class SecretRollout:
+    """What a secret's rollout did (`rotate-key`, `aigw keys`): the versions, the revisions it
+    restarted, the URLs it proved on, timings and checks."""
+
+    env: str
+    key_vault: str
+    secret: str
+    container_app: str
+    gateway_url: str | None = None
+    old_version: str | None = None
+    new_version: str | None = None
+    restarted_revisions: list[str] = field(default_factory=list)
+    urls: dict[str, str | None] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def rollout_json(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "key_vault": self.key_vault,
+            "secret": self.secret,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "container_app": self.container_app,
+            "restarted_revisions": self.restarted_revisions,
+            "gateway_url": self.gateway_url,
+            "urls": self.urls,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "checks": [c.to_json() for c in self.checks],
+            "ok": self.ok,
+        }
 
 
 def observe_targets(session: Session) -> tuple[Any, Any]:
