@@ -23,7 +23,7 @@ def test_a_keys_own_limits_win_over_the_defaults_and_the_gateway_key_has_none() 
             bob={"sha256": "b" * 64},
         )
     )
-    defaults = guard.parse_limits(json.dumps({"store": "redis", "tpm": 1000, "rpm": 60}))
+    defaults = guard.parse_limits(json.dumps({"tpm": 1000, "rpm": 60}))
     assert guard.limits_of(keys["a" * 64], defaults) == guard.KeyLimits(300, 60, 2.5)
     assert guard.limits_of(keys["b" * 64], defaults) == guard.KeyLimits(1000, 60, None)
     assert guard.limits_of(None, defaults) == guard.KeyLimits(None, None, None)

@@ -346,7 +346,7 @@ def _month_spend(session: Any) -> tuple[dict[str, float] | None, str | None]:
         return None, f"spend unknown: {err.one_line()}"
     if not found.table_exists:
         return {}, "spend: no usage yet (Log Analytics has no console line of the gateway)"
-    prices = {m.alias: m.price for m in session.config.models if m.price is not None}
+    prices = session.config.prices()
     month = now.strftime("%Y-%m")
     records = [
         r

@@ -70,9 +70,7 @@ def usage(
     finally:
         session.close()
     records = [r for r in (report.parse_line(line) for line in found.lines) if r is not None]
-    prices = (
-        {m.alias: m.price for m in session.config.models if m.price is not None} if cost else None
-    )
+    prices = session.config.prices() if cost else None
     rows = report.aggregate(records, by.value, prices)
     age = found.newest_age()
     if output is UsageFormat.csv:

@@ -71,11 +71,11 @@ class LimitsConfig(StrictModel):
         return any(v is not None for v in (self.tpm, self.rpm, self.monthly_budget))
 
 
-def notes(limits: LimitsConfig, max_replicas: int, key_limits: bool = False) -> list[str]:
+def notes(limits: LimitsConfig, max_replicas: int) -> list[str]:
     """What a user must know about where counts live (said by validate; pure). `max_replicas`:
     the most gateway processes that count apart (replicas times LiteLLM workers, each its own
-    process); `key_limits`: some developer key has limits of its own."""
-    if limits.store is LimitStore.redis or not (limits.any or key_limits):
+    process)."""
+    if limits.store is LimitStore.redis or not limits.any:
         return []
     out = []
     if max_replicas > 1:

@@ -18,7 +18,7 @@ from pydantic import (
 from aigw.config.alerts import AlertsConfig
 from aigw.config.fields import StrictModel, check_tag
 from aigw.config.hosting import GatewayConfig, KeyVaultConfig
-from aigw.config.limits import LimitsConfig
+from aigw.config.limits import LimitsConfig, Price
 from aigw.config.regions import REGIONS
 from aigw.config.upstreams import (
     PRIMARY,
@@ -163,6 +163,10 @@ class EnvConfig(StrictModel):
     def all_upstreams(self) -> dict[str, UpstreamConfig]:
         """Every upstream by name, the primary first."""
         return {PRIMARY: self.azure_openai, **{u.name: u for u in self.upstreams}}
+
+    def prices(self) -> dict[str, Price]:
+        """alias -> price, for the models that have one (cost, budgets, the limits file)."""
+        return {m.alias: m.price for m in self.models if m.price is not None}
 
     def used_upstreams(self) -> dict[str, UpstreamConfig]:
         """The upstreams some model routes to (the primary always: it is the default)."""

@@ -195,11 +195,8 @@ def _shared_store(config: EnvConfig) -> dict[str, Any]:
 def limits_file(config: EnvConfig) -> str:
     """The limits file's text (deterministic: a change rolls a new revision)."""
     limits = config.limits
-    prices = {
-        m.alias: m.price.model_dump(exclude_none=True) for m in config.models if m.price is not None
-    }
+    prices = {alias: p.model_dump(exclude_none=True) for alias, p in config.prices().items()}
     data = {
-        "store": limits.store.value,
         "tpm": limits.tpm,
         "rpm": limits.rpm,
         "monthly_budget": limits.monthly_budget,

@@ -558,7 +558,6 @@ class Limits(NamedTuple):
     """The defaults of LIMITS_FILE; `broken`: the file is there but unreadable (developer keys
     are then refused: fail closed)."""
 
-    store: str = "none"
     tpm: int | None = None
     rpm: int | None = None
     budget: float | None = None
@@ -571,7 +570,6 @@ def parse_limits(text: str | None) -> Limits:
     try:
         data = json.loads(text)
         return Limits(
-            str(data.get("store") or "none"),
             _limit(data.get("tpm"), int),
             _limit(data.get("rpm"), int),
             _limit(data.get("monthly_budget"), float),
